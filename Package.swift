@@ -1,0 +1,39 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Recur",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Recur", targets: ["Recur"]),
+        .executable(name: "recur", targets: ["recur"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // oneDNN's C header, reached on Linux only; macOS uses Accelerate.
+        .systemLibrary(
+            name: "_RecurShims",
+            pkgConfig: nil,
+            providers: [.apt(["libdnnl-dev"])]
+        ),
+        .target(
+            name: "RecurCore",
+            dependencies: [.target(name: "_RecurShims", condition: .when(platforms: [.linux]))]
+        ),
+        .target(name: "Recur", dependencies: ["RecurCore"]),
+        .executableTarget(
+            name: "recur",
+            dependencies: ["Recur", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(name: "_RecurTestSupport", dependencies: ["Recur"]),
+        .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
+        .testTarget(
+            name: "RecurTests",
+            dependencies: ["Recur", "_RecurTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,265 @@
+import RecurCore
+
+/// One direction of one recurrent layer, run over a whole sequence at once.
+///
+/// Shape legend: T steps, B batch rows, I input features, H hidden units, G gate blocks (CellKind).
+///
+/// Forward: one GEMM computes the input projection of every step, `XG[T*B, G*H] = X W_ih^T + b`;
+/// inside the time loop only `h W_hh^T` (one `[B, H] x [H, G*H]` GEMM) and the fused gate kernel run.
+/// Backward (BPTT): the time loop runs the gate kernels backwards and one `[B, G*H] x [G*H, H]` GEMM
+/// per step for dL/dh; afterwards dL/dW_ih, dL/dW_hh, the bias gradients and dL/dX are each a single
+/// GEMM (or column sum) over all T*B rows.
+///
+/// Cached for the backward pass (element counts, all allocated once per shape and reused):
+/// - `states`: `(T+1) B H`. Forward direction: h0 at slot 0, the state after step t at slot t+1.
+///   Reverse direction: h0 at slot T, the state after step t at slot t. Either way the previous
+///   states of steps 0..<T are T contiguous slots, which makes dL/dW_hh a single GEMM.
+/// - `cells`: `(T+1) B H` (LSTM only), arranged like `states`.
+/// - `gates`: `T B G H`: the pre-activations, then (LSTM) the activated gates in place.
+/// - `extra`: LSTM `T B H` (tanh c); GRU `T B 4H` (r, z, n, h_n); RNN none.
+/// Backward workspaces: `dGates` `T B G H` and (GRU) `dHiddenGates` `T B G H`, plus four `B H` rows.
+final class RecurrentLayer<Scalar: RecurScalar> {
+    let cell: CellKind
+    let inputSize: Int
+    let hiddenSize: Int
+    let reverse: Bool
+    let weightIH: Parameter<Scalar>  // [G*H, I]
+    let weightHH: Parameter<Scalar>  // [G*H, H]
+    let biasIH: Parameter<Scalar>    // [G*H]
+    let biasHH: Parameter<Scalar>    // [G*H]
+    var engine: GEMMEngine = .fast
+
+    private var steps = 0
+    private var batch = 0
+    private var input = Tensor<Scalar>(shape: [0])
+    private var active: [Bool] = []  // [T, B] or empty when every row runs every step
+    private let states = ScratchBuffer<Scalar>()
+    private let cells = ScratchBuffer<Scalar>()
+    private let gates = ScratchBuffer<Scalar>()
+    private let extra = ScratchBuffer<Scalar>()
+    private let hiddenGates = ScratchBuffer<Scalar>()  // GRU forward: [B, 3H] per step
+    private let dGates = ScratchBuffer<Scalar>()
+    private let dHiddenGates = ScratchBuffer<Scalar>()
+    private let dh = ScratchBuffer<Scalar>()
+    private let dc = ScratchBuffer<Scalar>()
+    private let dhPrev = ScratchBuffer<Scalar>()
+
+    init(cell: CellKind, inputSize: Int, hiddenSize: Int, reverse: Bool,
+         weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>, biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>) {
+        let gh = cell.gateCount * hiddenSize
+        precondition(weightIH.shape == [gh, inputSize] && weightHH.shape == [gh, hiddenSize]
+                     && biasIH.shape == [gh] && biasHH.shape == [gh],
+                     "RecurrentLayer: parameter shapes do not match \(cell) I=\(inputSize) H=\(hiddenSize)")
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.reverse = reverse
+        self.weightIH = Parameter(weightIH)
+        self.weightHH = Parameter(weightHH)
+        self.biasIH = Parameter(biasIH)
+        self.biasHH = Parameter(biasHH)
+    }
+
+    private var gateWidth: Int { cell.gateCount * hiddenSize }
+
+    /// State slot holding the previous state of step t, and the slot receiving its new state.
+    @inline(__always) private func slots(step t: Int) -> (previous: Int, current: Int) {
+        reverse ? (t + 1, t) : (t, t + 1)
+    }
+
+    // MARK: Forward
+
+    /// Runs the sequence.
+    /// - x: `[T, B, I]`. h0, c0: `B H` scalars (c0 ignored unless LSTM).
+    /// - active: `T B` flags (`t < length[b]`), or empty.
+    /// - output: `T B H` scalars written (zero where inactive); hn, cn: `B H` final states.
+    func forward(
+        _ x: Tensor<Scalar>, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?, active: [Bool],
+        output: UnsafeMutablePointer<Scalar>, hn: UnsafeMutablePointer<Scalar>, cn: UnsafeMutablePointer<Scalar>?
+    ) {
+        let T = x.shape[0], B = x.shape[1], H = hiddenSize, GH = gateWidth
+        precondition(x.shape == [T, B, inputSize], "RecurrentLayer: expected input [T, B, \(inputSize)], got \(x.shape)")
+        steps = T
+        batch = B
+        input = x
+        self.active = active
+        let rows = T * B
+        states.reserve((T + 1) * B * H)
+        gates.reserve(rows * GH)
+        switch cell {
+        case .lstm:
+            cells.reserve((T + 1) * B * H)
+            extra.reserve(rows * H)
+        case .gru:
+            extra.reserve(rows * GRUGates.cacheWidth * H)
+            hiddenGates.reserve(B * GH)
+        case .rnnTanh, .rnnReLU:
+            break
+        }
+
+        // XG = X W_ih^T + b_ih (+ b_hh too, for the cells that add the two projections).
+        let foldHiddenBias = cell != .gru
+        biasIH.value.withUnsafeBufferPointer { bih in
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                for r in 0..<rows {
+                    let row = gates.pointer + r * GH
+                    for j in 0..<GH { row[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+                }
+            }
+        }
+        x.withUnsafeBufferPointer { xb in
+            weightIH.value.withUnsafeBufferPointer { wb in
+                gemm(engine: engine, transB: true, m: rows, n: GH, k: inputSize,
+                     a: xb.baseAddress!, lda: inputSize, b: wb.baseAddress!, ldb: inputSize,
+                     beta: 1, c: gates.pointer, ldc: GH)
+            }
+        }
+
+        let first = reverse ? T : 0
+        (states.pointer + first * B * H).update(from: h0, count: B * H)
+        if cell == .lstm { (cells.pointer + first * B * H).update(from: c0!, count: B * H) }
+
+        active.withUnsafeBufferPointer { activeBuffer in
+            weightHH.value.withUnsafeBufferPointer { whh in
+                biasHH.value.withUnsafeBufferPointer { bhh in
+                    for k in 0..<T {
+                        let t = reverse ? T - 1 - k : k
+                        let (previous, current) = slots(step: t)
+                        let hPrev = states.pointer + previous * B * H
+                        let hNew = states.pointer + current * B * H
+                        let stepGates = gates.pointer + t * B * GH
+                        let stepActive = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress! + t * B
+                        switch cell {
+                        case .lstm:
+                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
+                                 b: whh.baseAddress!, ldb: H, beta: 1, c: stepGates, ldc: GH)
+                            LSTMGates.forward(
+                                gates: stepGates, cPrev: cells.pointer + previous * B * H, hPrev: hPrev,
+                                c: cells.pointer + current * B * H, h: hNew, tanhC: extra.pointer + t * B * H,
+                                batch: B, hidden: H, active: stepActive)
+                        case .gru:
+                            let hg = hiddenGates.pointer
+                            for b in 0..<B { (hg + b * GH).update(from: bhh.baseAddress!, count: GH) }
+                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
+                                 b: whh.baseAddress!, ldb: H, beta: 1, c: hg, ldc: GH)
+                            GRUGates.forward(
+                                xGates: stepGates, hGates: hg, hPrev: hPrev, h: hNew,
+                                cache: extra.pointer + t * B * GRUGates.cacheWidth * H,
+                                batch: B, hidden: H, active: stepActive)
+                        case .rnnTanh, .rnnReLU:
+                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
+                                 b: whh.baseAddress!, ldb: H, beta: 1, c: stepGates, ldc: GH)
+                            RNNGates.forward(
+                                preactivation: stepGates, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
+                                batch: B, hidden: H, active: stepActive)
+                        }
+                    }
+                }
+            }
+        }
+
+        // The output of step t is its new state, or zero past the row's length (as PyTorch pads).
+        for t in 0..<T {
+            let source = states.pointer + slots(step: t).current * B * H
+            let destination = output + t * B * H
+            destination.update(from: source, count: B * H)
+            if !active.isEmpty {
+                for b in 0..<B where !active[t * B + b] {
+                    (destination + b * H).update(repeating: 0, count: H)
+                }
+            }
+        }
+        let last = reverse ? 0 : T
+        hn.update(from: states.pointer + last * B * H, count: B * H)
+        if let cn, cell == .lstm { cn.update(from: cells.pointer + last * B * H, count: B * H) }
+    }
+
+    // MARK: Backward
+
+    /// Back-propagates through the sequence of the last forward pass.
+    /// - dOutput: `T B H`, dL/d(output) (ignored where inactive). dhn, dcn: `B H`, dL/d(final state).
+    /// - dInput: `T B I` written. dh0, dc0: `B H` written.
+    /// Parameter gradients are accumulated (added to).
+    func backward(
+        dOutput: UnsafePointer<Scalar>, dhn: UnsafePointer<Scalar>, dcn: UnsafePointer<Scalar>?,
+        dInput: UnsafeMutablePointer<Scalar>, dh0: UnsafeMutablePointer<Scalar>, dc0: UnsafeMutablePointer<Scalar>?
+    ) {
+        let T = steps, B = batch, H = hiddenSize, GH = gateWidth, rows = T * B
+        dGates.reserve(rows * GH)
+        if cell == .gru { dHiddenGates.reserve(rows * GH) }
+        dh.reserve(B * H)
+        dc.reserve(B * H)
+        dhPrev.reserve(B * H)
+        dh.pointer.update(from: dhn, count: B * H)
+        if cell == .lstm { dc.pointer.update(from: dcn!, count: B * H) }
+        // For the RNN and the LSTM the gradients of the input and the recurrent pre-activations are equal.
+        let dRecurrent = cell == .gru ? dHiddenGates.pointer : dGates.pointer
+
+        active.withUnsafeBufferPointer { activeBuffer in
+            weightHH.value.withUnsafeBufferPointer { whh in
+                for k in stride(from: T - 1, through: 0, by: -1) {
+                    let t = reverse ? T - 1 - k : k
+                    let (previous, current) = slots(step: t)
+                    let stepActive = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress! + t * B
+                    // dL/dh' = from the next step (in dh) + from this step's output.
+                    let dOut = dOutput + t * B * H
+                    for b in 0..<B where stepActive?[b] ?? true {
+                        let s = b * H
+                        for j in 0..<H { dh.pointer[s + j] += dOut[s + j] }
+                    }
+                    let stepDGates = dGates.pointer + t * B * GH
+                    switch cell {
+                    case .lstm:
+                        LSTMGates.backward(
+                            gates: gates.pointer + t * B * GH, cPrev: cells.pointer + previous * B * H,
+                            tanhC: extra.pointer + t * B * H, dh: dh.pointer, dc: dc.pointer,
+                            dGates: stepDGates, dhPrevDirect: dhPrev.pointer, batch: B, hidden: H, active: stepActive)
+                    case .gru:
+                        GRUGates.backward(
+                            cache: extra.pointer + t * B * GRUGates.cacheWidth * H,
+                            hPrev: states.pointer + previous * B * H, dh: dh.pointer,
+                            dxGates: stepDGates, dhGates: dHiddenGates.pointer + t * B * GH,
+                            dhPrevDirect: dhPrev.pointer, batch: B, hidden: H, active: stepActive)
+                    case .rnnTanh, .rnnReLU:
+                        RNNGates.backward(
+                            h: states.pointer + current * B * H, dh: dh.pointer, dPreactivation: stepDGates,
+                            dhPrevDirect: dhPrev.pointer, activation: cell.rnnActivation!,
+                            batch: B, hidden: H, active: stepActive)
+                    }
+                    // dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H]
+                    gemm(engine: engine, m: B, n: H, k: GH, a: dRecurrent + t * B * GH, lda: GH,
+                         b: whh.baseAddress!, ldb: H, beta: 1, c: dhPrev.pointer, ldc: H)
+                    dh.pointer.update(from: dhPrev.pointer, count: B * H)
+                }
+            }
+        }
+        dh0.update(from: dh.pointer, count: B * H)
+        if let dc0, cell == .lstm { dc0.update(from: dc.pointer, count: B * H) }
+
+        // Whole-sequence products, one GEMM each.
+        let previousStates = states.pointer + (reverse ? B * H : 0)  // slots of steps 0..<T, in step order
+        input.withUnsafeBufferPointer { xb in
+            weightIH.gradient.withUnsafeMutableBufferPointer { dw in
+                // dW_ih[G*H, I] += dGates^T[G*H, T*B] X[T*B, I]
+                gemm(engine: engine, transA: true, m: GH, n: inputSize, k: rows, a: dGates.pointer, lda: GH,
+                     b: xb.baseAddress!, ldb: inputSize, beta: 1, c: dw.baseAddress!, ldc: inputSize)
+            }
+        }
+        weightHH.gradient.withUnsafeMutableBufferPointer { dw in
+            // dW_hh[G*H, H] += dRecurrent^T[G*H, T*B] Hprev[T*B, H]
+            gemm(engine: engine, transA: true, m: GH, n: H, k: rows, a: dRecurrent, lda: GH,
+                 b: previousStates, ldb: H, beta: 1, c: dw.baseAddress!, ldc: H)
+        }
+        biasIH.gradient.withUnsafeMutableBufferPointer { db in
+            addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: db.baseAddress!)
+        }
+        biasHH.gradient.withUnsafeMutableBufferPointer { db in
+            addColumnSums(of: dRecurrent, rows: rows, columns: GH, into: db.baseAddress!)
+        }
+        weightIH.value.withUnsafeBufferPointer { wih in
+            // dX[T*B, I] = dGates[T*B, G*H] W_ih[G*H, I]
+            gemm(engine: engine, m: rows, n: inputSize, k: GH, a: dGates.pointer, lda: GH,
+                 b: wih.baseAddress!, ldb: inputSize, c: dInput, ldc: inputSize)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// The fused element-wise part of one GRU step, forward and backward (PyTorch's equations):
+///
+///     r = sigmoid(x_r + h_r)        with x_* = rows of x W_ih^T + b_ih
+///     z = sigmoid(x_z + h_z)             h_* = rows of h W_hh^T + b_hh
+///     n = tanh(x_n + r * h_n)
+///     h' = (1 - z) * n + z * h
+///
+/// Gate blocks along each `[B, 3H]` row are in the order r | z | n. Unlike the LSTM, the input and
+/// recurrent pre-activations stay apart, because the reset gate multiplies only h_n.
+///
+/// Shapes: B batch rows, H hidden units; `active[b] == false` carries the row's state unchanged.
+public enum GRUGates {
+    /// Width of the per-step cache row: r, z, n and h_n, each H wide.
+    public static let cacheWidth = 4
+
+    /// One step forward.
+    /// - xGates, hGates: `[B, 3H]`, the input and recurrent pre-activations (biases included).
+    /// - hPrev: `[B, H]`. h: `[B, H]`, the new state.
+    /// - cache: `[B, 4H]`, r | z | n | h_n for the backward pass.
+    @inlinable
+    public static func forward<Scalar: RecurScalar>(
+        xGates: UnsafePointer<Scalar>, hGates: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
+        h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
+        batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let xRow = xGates + b * 3 * hidden
+            let hRow = hGates + b * 3 * hidden
+            let cRow = cache + b * 4 * hidden
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<hidden { h[s + j] = hPrev[s + j] }
+                for j in 0..<4 * hidden { cRow[j] = 0 }
+                continue
+            }
+            for j in 0..<hidden {
+                let r = sigmoid(xRow[j] + hRow[j])
+                let z = sigmoid(xRow[hidden + j] + hRow[hidden + j])
+                let hn = hRow[2 * hidden + j]
+                let n = Scalar.tanh(xRow[2 * hidden + j] + r * hn)
+                cRow[j] = r
+                cRow[hidden + j] = z
+                cRow[2 * hidden + j] = n
+                cRow[3 * hidden + j] = hn
+                h[s + j] = (1 - z) * n + z * hPrev[s + j]
+            }
+        }
+    }
+
+    /// One step backward.
+    /// - cache: `[B, 4H]` from the forward step; hPrev: `[B, H]`.
+    /// - dh: `[B, H]`, dL/dh'.
+    /// - dxGates, dhGates: `[B, 3H]`, dL/dx_* and dL/dh_* on exit (they differ only in the n block).
+    /// - dhPrevDirect: `[B, H]`, the part of dL/dh not through W_hh: z * dh' (dh' for an ended row).
+    @inlinable
+    public static func backward<Scalar: RecurScalar>(
+        cache: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, dh: UnsafePointer<Scalar>,
+        dxGates: UnsafeMutablePointer<Scalar>, dhGates: UnsafeMutablePointer<Scalar>,
+        dhPrevDirect: UnsafeMutablePointer<Scalar>,
+        batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let cRow = cache + b * 4 * hidden
+            let dxRow = dxGates + b * 3 * hidden
+            let dhRow = dhGates + b * 3 * hidden
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<3 * hidden {
+                    dxRow[j] = 0
+                    dhRow[j] = 0
+                }
+                for j in 0..<hidden { dhPrevDirect[s + j] = dh[s + j] }
+                continue
+            }
+            for j in 0..<hidden {
+                let r = cRow[j], z = cRow[hidden + j], n = cRow[2 * hidden + j], hn = cRow[3 * hidden + j]
+                let dhj = dh[s + j]
+                let dnPre = dhj * (1 - z) * (1 - n * n)                  // through tanh, into x_n + r h_n
+                let dzPre = dhj * (hPrev[s + j] - n) * z * (1 - z)       // through sigmoid(x_z + h_z)
+                let drPre = dnPre * hn * r * (1 - r)                     // through r * h_n, sigmoid
+                dxRow[j] = drPre
+                dxRow[hidden + j] = dzPre
+                dxRow[2 * hidden + j] = dnPre
+                dhRow[j] = drPre
+                dhRow[hidden + j] = dzPre
+                dhRow[2 * hidden + j] = dnPre * r                        // h_n enters scaled by r
+                dhPrevDirect[s + j] = dhj * z                            // h' = ... + z * h
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// The fused element-wise part of one LSTM step, forward and backward (PyTorch's equations):
+///
+///     i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
+///     c' = f * c + i * g
+///     h' = o * tanh(c')
+///
+/// where `a = x W_ih^T + b_ih + h W_hh^T + b_hh` is the `[B, 4H]` pre-activation with gate blocks in
+/// the order i | f | g | o along each row. The matrix products are done by the caller; these kernels
+/// only touch `B x 4H` values, once.
+///
+/// Shapes: B batch rows, H hidden units. `active[b] == false` marks a row whose sequence has ended:
+/// its state is carried unchanged and it receives no gradient through the gates.
+public enum LSTMGates {
+    /// One step forward.
+    /// - gates: `[B, 4H]`, the pre-activation on entry, the activations i, f, g, o on exit.
+    /// - cPrev, hPrev: `[B, H]`, the previous state.
+    /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.
+    @inlinable
+    public static func forward<Scalar: RecurScalar>(
+        gates: UnsafeMutablePointer<Scalar>,
+        cPrev: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>,
+        tanhC: UnsafeMutablePointer<Scalar>,
+        batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let row = gates + b * 4 * hidden
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<hidden {
+                    c[s + j] = cPrev[s + j]
+                    h[s + j] = hPrev[s + j]
+                    tanhC[s + j] = 0
+                }
+                continue
+            }
+            for j in 0..<hidden {
+                let i = sigmoid(row[j])
+                let f = sigmoid(row[hidden + j])
+                let g = Scalar.tanh(row[2 * hidden + j])
+                let o = sigmoid(row[3 * hidden + j])
+                row[j] = i
+                row[hidden + j] = f
+                row[2 * hidden + j] = g
+                row[3 * hidden + j] = o
+                let cNew = f * cPrev[s + j] + i * g
+                let tc = Scalar.tanh(cNew)
+                c[s + j] = cNew
+                tanhC[s + j] = tc
+                h[s + j] = o * tc
+            }
+        }
+    }
+
+    /// One step backward.
+    /// - gates: `[B, 4H]` activations from the forward step; cPrev, tanhC: `[B, H]` from it too.
+    /// - dh: `[B, H]`, dL/dh' (from the output at this step plus from the next step).
+    /// - dc: `[B, H]`, dL/dc' on entry; dL/dc (the previous cell state) on exit.
+    /// - dGates: `[B, 4H]`, dL/da on exit.
+    /// - dhPrevDirect: `[B, H]`, the part of dL/dh that does not pass through W_hh: dh itself for an
+    ///   ended row, zero otherwise.
+    @inlinable
+    public static func backward<Scalar: RecurScalar>(
+        gates: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>, tanhC: UnsafePointer<Scalar>,
+        dh: UnsafePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>,
+        dGates: UnsafeMutablePointer<Scalar>, dhPrevDirect: UnsafeMutablePointer<Scalar>,
+        batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let row = gates + b * 4 * hidden
+            let dRow = dGates + b * 4 * hidden
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<4 * hidden { dRow[j] = 0 }
+                for j in 0..<hidden { dhPrevDirect[s + j] = dh[s + j] }
+                continue
+            }
+            for j in 0..<hidden {
+                let i = row[j], f = row[hidden + j], g = row[2 * hidden + j], o = row[3 * hidden + j]
+                let tc = tanhC[s + j]
+                let dhj = dh[s + j]
+                // dL/dc' = carried part + the part through h' = o * tanh(c')
+                let dcNew = dc[s + j] + dhj * o * (1 - tc * tc)
+                dRow[j] = dcNew * g * i * (1 - i)                      // through sigmoid(a_i)
+                dRow[hidden + j] = dcNew * cPrev[s + j] * f * (1 - f)  // through sigmoid(a_f)
+                dRow[2 * hidden + j] = dcNew * i * (1 - g * g)         // through tanh(a_g)
+                dRow[3 * hidden + j] = dhj * tc * o * (1 - o)          // through sigmoid(a_o)
+                dc[s + j] = dcNew * f                                  // dL/dc, to the previous step
+                dhPrevDirect[s + j] = 0
+            }
+        }
+    }
+}

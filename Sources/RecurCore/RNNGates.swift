@@ -1,0 +1,46 @@
+/// The element-wise part of one vanilla RNN step, forward and backward:
+///
+///     h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh),   act = tanh or relu
+///
+/// Shapes: B batch rows, H hidden units; `active[b] == false` carries the row's state unchanged.
+public enum RNNGates {
+    /// One step forward: `h[B, H] = act(preactivation[B, H])`, or hPrev for an ended row.
+    @inlinable
+    public static func forward<Scalar: RecurScalar>(
+        preactivation: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
+        h: UnsafeMutablePointer<Scalar>,
+        activation: Activation, batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<hidden { h[s + j] = hPrev[s + j] }
+                continue
+            }
+            for j in 0..<hidden { h[s + j] = activation.apply(preactivation[s + j]) }
+        }
+    }
+
+    /// One step backward: `dPre[B, H] = dh * act'(h')`; dhPrevDirect is dh for an ended row, else 0.
+    @inlinable
+    public static func backward<Scalar: RecurScalar>(
+        h: UnsafePointer<Scalar>, dh: UnsafePointer<Scalar>,
+        dPreactivation: UnsafeMutablePointer<Scalar>, dhPrevDirect: UnsafeMutablePointer<Scalar>,
+        activation: Activation, batch: Int, hidden: Int, active: UnsafePointer<Bool>?
+    ) {
+        for b in 0..<batch {
+            let s = b * hidden
+            if let active, !active[b] {
+                for j in 0..<hidden {
+                    dPreactivation[s + j] = 0
+                    dhPrevDirect[s + j] = dh[s + j]
+                }
+                continue
+            }
+            for j in 0..<hidden {
+                dPreactivation[s + j] = dh[s + j] * activation.derivative(output: h[s + j])
+                dhPrevDirect[s + j] = 0
+            }
+        }
+    }
+}
