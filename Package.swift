@@ -27,7 +27,7 @@ let package = Package(
             name: "recur",
             dependencies: ["Recur", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .target(name: "_RecurTestSupport", dependencies: ["Recur"]),
+        .target(name: "_RecurTestSupport", dependencies: ["Recur", "RecurCore"]),
         .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
         .testTarget(
             name: "RecurTests",

@@ -1,0 +1,77 @@
+import RecurCore
+
+/// Softmax cross-entropy from logits with integer targets, fused with its gradient.
+///
+/// Shapes: logits `[..., V]` flattened to N rows; targets N class ids; mask N flags (nil: all).
+/// The loss is the mean over unmasked rows of `-log softmax(logits)[target]`; the gradient of that
+/// mean is `(softmax - onehot) / count` on unmasked rows and zero on masked ones. The log-sum-exp is
+/// shifted by the row maximum, so large logits do not overflow. With no unmasked row the loss is 0.
+public enum SoftmaxCrossEntropy {
+    public static func compute<Scalar: RecurScalar>(
+        logits: Tensor<Scalar>, targets: [Int], mask: [Bool]? = nil
+    ) -> (loss: Double, gradient: Tensor<Scalar>) {
+        guard let classes = logits.shape.last, classes > 0 else {
+            preconditionFailure("SoftmaxCrossEntropy: expected logits [..., V], got \(logits.shape)")
+        }
+        let rows = logits.count / classes
+        precondition(targets.count == rows, "SoftmaxCrossEntropy: expected \(rows) targets, got \(targets.count)")
+        precondition(mask == nil || mask!.count == rows, "SoftmaxCrossEntropy: expected \(rows) mask flags, got \(mask!.count)")
+        let counted = mask.map { $0.lazy.filter { $0 }.count } ?? rows
+        var gradient = Tensor<Scalar>(shape: logits.shape)
+        guard counted > 0 else { return (0, gradient) }
+        let scale = 1 / Double(counted)
+        var total = 0.0
+        logits.withUnsafeBufferPointer { lb in
+            gradient.withUnsafeMutableBufferPointer { gb in
+                for r in 0..<rows where mask?[r] ?? true {
+                    let target = targets[r]
+                    precondition(target >= 0 && target < classes,
+                                 "SoftmaxCrossEntropy: expected targets in 0..<\(classes), got \(target) at row \(r)")
+                    let row = lb.baseAddress! + r * classes
+                    let g = gb.baseAddress! + r * classes
+                    var maximum = row[0]
+                    for j in 1..<classes where row[j] > maximum { maximum = row[j] }
+                    var sum = 0.0
+                    for j in 0..<classes {
+                        let e = Double.exp(Double(row[j] - maximum))
+                        g[j] = Scalar(e)
+                        sum += e
+                    }
+                    let logSum = Double.log(sum)
+                    total += logSum - Double(row[target] - maximum)
+                    let normaliser = scale / sum
+                    for j in 0..<classes { g[j] = Scalar(Double(g[j]) * normaliser) }
+                    g[target] -= Scalar(scale)
+                }
+            }
+        }
+        return (total * scale, gradient)
+    }
+}
+
+/// Softmax over the last axis: probabilities from logits (optionally divided by a temperature).
+public func softmax<Scalar: RecurScalar>(_ logits: Tensor<Scalar>, temperature: Double = 1) -> Tensor<Scalar> {
+    guard let classes = logits.shape.last, classes > 0 else {
+        preconditionFailure("softmax: expected logits [..., V], got \(logits.shape)")
+    }
+    precondition(temperature > 0, "softmax: expected a positive temperature, got \(temperature)")
+    var out = Tensor<Scalar>(shape: logits.shape)
+    logits.withUnsafeBufferPointer { lb in
+        out.withUnsafeMutableBufferPointer { ob in
+            for r in 0..<(logits.count / classes) {
+                let row = lb.baseAddress! + r * classes
+                let o = ob.baseAddress! + r * classes
+                var maximum = Double(row[0])
+                for j in 1..<classes { maximum = max(maximum, Double(row[j])) }
+                var sum = 0.0
+                for j in 0..<classes {
+                    let e = Double.exp((Double(row[j]) - maximum) / temperature)
+                    o[j] = Scalar(e)
+                    sum += e
+                }
+                for j in 0..<classes { o[j] = Scalar(Double(o[j]) / sum) }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,37 @@
+import RecurCore
+
+/// Adagrad (torch.optim.Adagrad): each coordinate's step shrinks with its summed squared gradients.
+///
+///     g = grad + wd * p
+///     lr_t = lr / (1 + (t - 1) * lr_decay)
+///     s = s + g^2;   p = p - lr_t * g / (sqrt(s) + eps)
+public final class Adagrad<Scalar: RecurScalar>: Optimizer<Scalar> {
+    public let learningRateDecay: Double
+    public let weightDecay: Double
+    public let epsilon: Double
+
+    public init(parameters: [Parameter<Scalar>], learningRate: Double = 0.01, learningRateDecay: Double = 0,
+                weightDecay: Double = 0, initialAccumulatorValue: Double = 0, epsilon: Double = 1e-10) {
+        precondition(epsilon > 0, "Adagrad: expected epsilon > 0, got \(epsilon)")
+        precondition(initialAccumulatorValue >= 0, "Adagrad: expected a non-negative initial accumulator")
+        self.learningRateDecay = learningRateDecay
+        self.weightDecay = weightDecay
+        self.epsilon = epsilon
+        super.init(parameters: parameters, learningRate: learningRate, slotNames: ["sum"])
+        for index in parameters.indices {
+            slots["sum"]![index] = [Scalar](repeating: Scalar(initialAccumulatorValue), count: parameters[index].value.count)
+        }
+    }
+
+    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+        let clr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
+        let wd = Scalar(weightDecay), eps = Scalar(epsilon)
+        withSlot("sum", index) { s in
+            for i in 0..<p.count {
+                let g = gradient[i] + wd * p[i]
+                s[i] += g * g
+                p[i] -= clr * g / (s[i].squareRoot() + eps)
+            }
+        }
+    }
+}

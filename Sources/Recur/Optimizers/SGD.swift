@@ -1,0 +1,43 @@
+import RecurCore
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay
+/// (torch.optim.SGD):
+///
+///     g = grad + wd * p
+///     b = g on the first step, else momentum * b + (1 - dampening) * g
+///     g = g + momentum * b (Nesterov) or b (plain momentum)
+///     p = p - lr * g
+public final class SGD<Scalar: RecurScalar>: Optimizer<Scalar> {
+    public let momentum: Double
+    public let dampening: Double
+    public let nesterov: Bool
+    public let weightDecay: Double
+
+    public init(parameters: [Parameter<Scalar>], learningRate: Double, momentum: Double = 0,
+                dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
+        precondition(momentum >= 0, "SGD: expected momentum >= 0, got \(momentum)")
+        precondition(!nesterov || (momentum > 0 && dampening == 0),
+                     "SGD: Nesterov momentum requires momentum > 0 and zero dampening")
+        self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        super.init(parameters: parameters, learningRate: learningRate, slotNames: momentum > 0 ? ["momentum_buffer"] : [])
+    }
+
+    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+        let lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum), damp = Scalar(dampening)
+        guard momentum > 0 else {
+            for i in 0..<p.count { p[i] -= lr * (gradient[i] + wd * p[i]) }
+            return
+        }
+        let first = stepCount == 1
+        withSlot("momentum_buffer", index) { b in
+            for i in 0..<p.count {
+                let g = gradient[i] + wd * p[i]
+                b[i] = first ? g : mu * b[i] + (1 - damp) * g
+                p[i] -= lr * (nesterov ? g + mu * b[i] : b[i])
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Testing
+import RecurCore
+import _RecurTestSupport
+
+/// Step-level gradient checks of the fused gate kernels (in Double), and proof that the check has
+/// teeth: deliberately broken copies of the backward formulas must fail it.
+///
+/// Each step is checked on the loss `L = sum(h' * Rh) + sum(c' * Rc)` with random weights R, so
+/// dL/dh' = Rh and dL/dc' = Rc; one of the three batch rows is inactive (its sequence has ended).
+struct GateKernelTests {
+    static let tolerance = 1e-7
+    static let batch = 3, hidden = 4
+    static let active = [true, false, true]
+
+    /// A mutable Double array shared by the loss closure and the gradient-check target.
+    final class Values {
+        var x: [Double]
+        init(_ count: Int, _ generator: inout RandomGenerator, bound: Double = 2) {
+            x = (0..<count).map { _ in generator.uniform(in: -bound, bound) }
+        }
+        func target(_ name: String, analytic: [Double]) -> GradientCheckTarget {
+            GradientCheckTarget(name: name, count: x.count, read: { self.x[$0] }, write: { self.x[$0] = $1 }, analytic: analytic)
+        }
+    }
+
+    // MARK: LSTM
+
+    typealias LSTMBackward = (
+        _ gates: UnsafePointer<Double>, _ cPrev: UnsafePointer<Double>, _ tanhC: UnsafePointer<Double>,
+        _ dh: UnsafePointer<Double>, _ dc: UnsafeMutablePointer<Double>,
+        _ dGates: UnsafeMutablePointer<Double>, _ dhPrevDirect: UnsafeMutablePointer<Double>
+    ) -> Void
+
+    /// The worst relative error of the LSTM step with the given backward formula.
+    static func lstmStepError(backward: LSTMBackward) -> Double {
+        let B = batch, H = hidden
+        var g = RandomGenerator(seed: 11)
+        let pre = Values(B * 4 * H, &g), cPrev = Values(B * H, &g), hPrev = Values(B * H, &g)
+        let rh = Values(B * H, &g), rc = Values(B * H, &g)
+        func run() -> (gates: [Double], c: [Double], h: [Double], tanhC: [Double]) {
+            var gates = pre.x, c = [Double](repeating: 0, count: B * H), h = c, tanhC = c
+            LSTMGates.forward(gates: &gates, cPrev: cPrev.x, hPrev: hPrev.x, c: &c, h: &h, tanhC: &tanhC,
+                              batch: B, hidden: H, active: active)
+            return (gates, c, h, tanhC)
+        }
+        func loss() -> Double {
+            let r = run()
+            return zip(r.h, rh.x).reduce(0) { $0 + $1.0 * $1.1 } + zip(r.c, rc.x).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        let r = run()
+        var dc = rc.x, dGates = [Double](repeating: 0, count: B * 4 * H), dhPrev = [Double](repeating: 0, count: B * H)
+        backward(r.gates, cPrev.x, r.tanhC, rh.x, &dc, &dGates, &dhPrev)
+        let reports = gradientCheck(targets: [
+            pre.target("preactivation", analytic: dGates),
+            cPrev.target("cPrev", analytic: dc),
+            hPrev.target("hPrev", analytic: dhPrev),
+        ], loss: loss)
+        return reports.map(\.relativeError).max()!
+    }
+
+    @Test("LSTM gate kernels pass a step-level gradient check")
+    func lstmStep() {
+        let error = Self.lstmStepError { gates, cPrev, tanhC, dh, dc, dGates, dhPrev in
+            LSTMGates.backward(gates: gates, cPrev: cPrev, tanhC: tanhC, dh: dh, dc: dc, dGates: dGates,
+                               dhPrevDirect: dhPrev, batch: Self.batch, hidden: Self.hidden, active: Self.active)
+        }
+        #expect(error < Self.tolerance)
+    }
+
+    /// A copy of `LSTMGates.backward` with one deliberate mistake, chosen by `mutation`.
+    static func brokenLSTMBackward(mutation: Int) -> LSTMBackward {
+        return { gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect in
+            let H = hidden
+            for b in 0..<batch {
+                let row = gates + b * 4 * H, dRow = dGates + b * 4 * H, s = b * H
+                if !active[b] {
+                    for j in 0..<4 * H { dRow[j] = 0 }
+                    for j in 0..<H { dhPrevDirect[s + j] = mutation == 6 ? 0 : dh[s + j] }
+                    continue
+                }
+                for j in 0..<H {
+                    let i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j]
+                    let tc = tanhC[s + j], dhj = dh[s + j]
+                    let carried = mutation == 0 ? 0 : dc[s + j]                        // 0: drops the carried dc
+                    let throughTanh = mutation == 1 ? 1 : (1 - tc * tc)                // 1: forgets tanh'
+                    let dcNew = carried + dhj * o * throughTanh
+                    dRow[j] = dcNew * g * i * (1 - i)
+                    dRow[H + j] = (mutation == 2 ? -1 : 1) * dcNew * cPrev[s + j] * f * (1 - f)  // 2: sign
+                    dRow[2 * H + j] = dcNew * (mutation == 3 ? f : i) * (1 - g * g)    // 3: wrong gate
+                    dRow[3 * H + j] = dhj * tc * (mutation == 4 ? 1 : o * (1 - o))     // 4: forgets sigmoid'
+                    dc[s + j] = mutation == 5 ? dcNew : dcNew * f                      // 5: forgets f
+                    dhPrevDirect[s + j] = 0
+                }
+            }
+        }
+    }
+
+    @Test("every deliberately broken LSTM backward formula fails the check", arguments: 0...6)
+    func brokenLSTMFails(mutation: Int) {
+        let error = Self.lstmStepError(backward: Self.brokenLSTMBackward(mutation: mutation))
+        #expect(error > 100 * Self.tolerance, "mutation \(mutation) went unnoticed (error \(error))")
+    }
+
+    // MARK: GRU
+
+    typealias GRUBackward = (
+        _ cache: UnsafePointer<Double>, _ hPrev: UnsafePointer<Double>, _ dh: UnsafePointer<Double>,
+        _ dx: UnsafeMutablePointer<Double>, _ dhg: UnsafeMutablePointer<Double>, _ dhPrev: UnsafeMutablePointer<Double>
+    ) -> Void
+
+    static func gruStepError(backward: GRUBackward) -> Double {
+        let B = batch, H = hidden
+        var g = RandomGenerator(seed: 12)
+        let xg = Values(B * 3 * H, &g), hg = Values(B * 3 * H, &g), hPrev = Values(B * H, &g), rh = Values(B * H, &g)
+        func run() -> (h: [Double], cache: [Double]) {
+            var h = [Double](repeating: 0, count: B * H), cache = [Double](repeating: 0, count: B * 4 * H)
+            GRUGates.forward(xGates: xg.x, hGates: hg.x, hPrev: hPrev.x, h: &h, cache: &cache,
+                             batch: B, hidden: H, active: active)
+            return (h, cache)
+        }
+        func loss() -> Double { zip(run().h, rh.x).reduce(0) { $0 + $1.0 * $1.1 } }
+        let r = run()
+        var dx = [Double](repeating: 0, count: B * 3 * H), dhg = dx, dhPrev = [Double](repeating: 0, count: B * H)
+        backward(r.cache, hPrev.x, rh.x, &dx, &dhg, &dhPrev)
+        let reports = gradientCheck(targets: [
+            xg.target("xGates", analytic: dx), hg.target("hGates", analytic: dhg), hPrev.target("hPrev", analytic: dhPrev),
+        ], loss: loss)
+        return reports.map(\.relativeError).max()!
+    }
+
+    @Test("GRU gate kernels pass a step-level gradient check")
+    func gruStep() {
+        let error = Self.gruStepError { cache, hPrev, dh, dx, dhg, dhPrev in
+            GRUGates.backward(cache: cache, hPrev: hPrev, dh: dh, dxGates: dx, dhGates: dhg, dhPrevDirect: dhPrev,
+                              batch: Self.batch, hidden: Self.hidden, active: Self.active)
+        }
+        #expect(error < Self.tolerance)
+    }
+
+    /// A copy of `GRUGates.backward` with one deliberate mistake.
+    static func brokenGRUBackward(mutation: Int) -> GRUBackward {
+        return { cache, hPrev, dh, dxRowAll, dhRowAll, dhPrevDirect in
+            let H = hidden
+            for b in 0..<batch {
+                let cRow = cache + b * 4 * H, dxRow = dxRowAll + b * 3 * H, dhRow = dhRowAll + b * 3 * H, s = b * H
+                if !active[b] {
+                    for j in 0..<3 * H { dxRow[j] = 0; dhRow[j] = 0 }
+                    for j in 0..<H { dhPrevDirect[s + j] = dh[s + j] }
+                    continue
+                }
+                for j in 0..<H {
+                    let r = cRow[j], z = cRow[H + j], n = cRow[2 * H + j], hn = cRow[3 * H + j], dhj = dh[s + j]
+                    let dnPre = dhj * (mutation == 0 ? z : 1 - z) * (1 - n * n)             // 0: z for 1 - z
+                    let dzPre = dhj * (mutation == 1 ? n - hPrev[s + j] : hPrev[s + j] - n) * z * (1 - z)  // 1: sign
+                    let drPre = dnPre * hn * r * (1 - r)
+                    dxRow[j] = drPre; dxRow[H + j] = dzPre; dxRow[2 * H + j] = dnPre
+                    dhRow[j] = drPre; dhRow[H + j] = dzPre
+                    dhRow[2 * H + j] = mutation == 2 ? dnPre : dnPre * r                  // 2: forgets r
+                    dhPrevDirect[s + j] = mutation == 3 ? 0 : dhj * z                     // 3: drops z * h
+                }
+            }
+        }
+    }
+
+    @Test("every deliberately broken GRU backward formula fails the check", arguments: 0...3)
+    func brokenGRUFails(mutation: Int) {
+        let error = Self.gruStepError(backward: Self.brokenGRUBackward(mutation: mutation))
+        #expect(error > 100 * Self.tolerance, "mutation \(mutation) went unnoticed (error \(error))")
+    }
+
+    // MARK: RNN
+
+    @Test("RNN step kernels pass a step-level gradient check", arguments: [Activation.tanh, .relu])
+    func rnnStep(activation: Activation) {
+        let B = Self.batch, H = Self.hidden
+        var g = RandomGenerator(seed: 13)
+        let pre = Values(B * H, &g), hPrev = Values(B * H, &g), rh = Values(B * H, &g)
+        func run() -> [Double] {
+            var h = [Double](repeating: 0, count: B * H)
+            RNNGates.forward(preactivation: pre.x, hPrev: hPrev.x, h: &h, activation: activation,
+                             batch: B, hidden: H, active: Self.active)
+            return h
+        }
+        let h = run()
+        var dPre = [Double](repeating: 0, count: B * H), dhPrev = dPre
+        RNNGates.backward(h: h, dh: rh.x, dPreactivation: &dPre, dhPrevDirect: &dhPrev, activation: activation,
+                          batch: B, hidden: H, active: Self.active)
+        let reports = gradientCheck(targets: [pre.target("preactivation", analytic: dPre), hPrev.target("hPrev", analytic: dhPrev)]) {
+            zip(run(), rh.x).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        for report in reports { #expect(report.relativeError < Self.tolerance, "\(report)") }
+    }
+}
