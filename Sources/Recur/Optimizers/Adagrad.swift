@@ -19,19 +19,18 @@ public final class Adagrad<Scalar: RecurScalar>: Optimizer<Scalar> {
         self.epsilon = epsilon
         super.init(parameters: parameters, learningRate: learningRate, slotNames: ["sum"])
         for index in parameters.indices {
-            slots["sum"]![index] = [Scalar](repeating: Scalar(initialAccumulatorValue), count: parameters[index].value.count)
+            slot("sum", index).update(repeating: Scalar(initialAccumulatorValue))
         }
     }
 
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let clr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
         let wd = Scalar(weightDecay), eps = Scalar(epsilon)
-        withSlot("sum", index) { s in
-            for i in 0..<p.count {
-                let g = gradient[i] + wd * p[i]
-                s[i] += g * g
-                p[i] -= clr * g / (s[i].squareRoot() + eps)
-            }
+        let s = slot("sum", index)
+        for i in 0..<p.count {
+            let g = gradient[i] + wd * p[i]
+            s[i] += g * g
+            p[i] -= clr * g / (s[i].squareRoot() + eps)
         }
     }
 }

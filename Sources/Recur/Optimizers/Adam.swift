@@ -40,16 +40,13 @@ public class Adam<Scalar: RecurScalar>: Optimizer<Scalar> {
         let correction2 = Scalar((1 - pow(beta2, t)).squareRoot())
         let decay = Scalar(1 - learningRate * weightDecay)
         let l2 = decoupledWeightDecay ? 0 : Scalar(weightDecay)
-        withSlot("exp_avg", index) { m in
-            withSlot("exp_avg_sq", index) { v in
-                for i in 0..<p.count {
-                    if decoupledWeightDecay { p[i] *= decay }
-                    let g = gradient[i] + l2 * p[i]
-                    m[i] += (1 - b1) * (g - m[i])
-                    v[i] = b2 * v[i] + (1 - b2) * g * g
-                    p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2 + eps)
-                }
-            }
+        let m = slot("exp_avg", index), v = slot("exp_avg_sq", index)
+        for i in 0..<p.count {
+            if decoupledWeightDecay { p[i] *= decay }
+            let g = gradient[i] + l2 * p[i]
+            m[i] += (1 - b1) * (g - m[i])
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2 + eps)
         }
     }
 }

@@ -12,8 +12,8 @@ public class Optimizer<Scalar: RecurScalar> {
     public var learningRate: Double
     /// Steps taken so far.
     public internal(set) var stepCount = 0
-    /// Per-slot, per-parameter state; each buffer has the parameter's element count.
-    public internal(set) var slots: [String: [[Scalar]]] = [:]
+    /// Per-slot, per-parameter state buffers, each with the parameter's element count.
+    private var slotBuffers: [String: [ScratchBuffer<Scalar>]] = [:]
 
     init(parameters: [Parameter<Scalar>], learningRate: Double, slotNames: [String]) {
         precondition(learningRate.isFinite && learningRate >= 0,
@@ -21,7 +21,7 @@ public class Optimizer<Scalar: RecurScalar> {
         self.parameters = parameters
         self.learningRate = learningRate
         for name in slotNames {
-            slots[name] = parameters.map { [Scalar](repeating: 0, count: $0.value.count) }
+            slotBuffers[name] = parameters.map { ScratchBuffer<Scalar>(count: $0.value.count) }
         }
     }
 
@@ -38,16 +38,21 @@ public class Optimizer<Scalar: RecurScalar> {
         }
     }
 
+    /// Per-slot, per-parameter state (momentum, moments, accumulators), copied out: the names are
+    /// PyTorch's (`momentum_buffer`, `square_avg`, `exp_avg`, ...).
+    public var slots: [String: [[Scalar]]] { slotBuffers.mapValues { $0.map(\.array) } }
+
     /// Restores the step count and slots saved from an optimiser of the same kind and parameters.
     public func restore(stepCount: Int, slots: [String: [[Scalar]]]) {
-        precondition(Set(slots.keys) == Set(self.slots.keys),
-                     "Optimizer: expected slots \(self.slots.keys.sorted()), got \(slots.keys.sorted())")
-        for (name, buffers) in slots {
-            precondition(buffers.map(\.count) == self.slots[name]!.map(\.count),
+        precondition(Set(slots.keys) == Set(slotBuffers.keys),
+                     "Optimizer: expected slots \(slotBuffers.keys.sorted()), got \(slots.keys.sorted())")
+        for (name, values) in slots {
+            let buffers = slotBuffers[name]!
+            precondition(values.map(\.count) == buffers.map(\.count),
                          "Optimizer: slot \(name) does not match the parameters' sizes")
+            for (buffer, saved) in zip(buffers, values) { buffer.pointer.update(from: saved, count: saved.count) }
         }
         self.stepCount = stepCount
-        self.slots = slots
     }
 
     /// The update of one parameter; subclasses implement it.
@@ -55,8 +60,8 @@ public class Optimizer<Scalar: RecurScalar> {
         preconditionFailure("Optimizer.update must be overridden")
     }
 
-    /// Runs `body` with mutable access to a slot buffer of parameter `index`.
-    func withSlot<R>(_ name: String, _ index: Int, _ body: (UnsafeMutableBufferPointer<Scalar>) -> R) -> R {
-        slots[name]![index].withUnsafeMutableBufferPointer { body($0) }
+    /// The state buffer `name` of parameter `index`.
+    func slot(_ name: String, _ index: Int) -> UnsafeMutableBufferPointer<Scalar> {
+        slotBuffers[name]![index].buffer
     }
 }

@@ -29,24 +29,23 @@ public final class RMSprop<Scalar: RecurScalar>: Optimizer<Scalar> {
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), a = Scalar(alpha), eps = Scalar(epsilon), wd = Scalar(weightDecay)
         let mu = Scalar(momentum)
-        withSlot("square_avg", index) { v in
-            for i in 0..<p.count {
-                let g = gradient[i] + wd * p[i]
-                v[i] = a * v[i] + (1 - a) * g * g
-                var variance = v[i]
-                if centered {
-                    slots["grad_avg"]![index][i] = a * slots["grad_avg"]![index][i] + (1 - a) * g
-                    let mean = slots["grad_avg"]![index][i]
-                    variance -= mean * mean
-                }
-                let denominator = variance.squareRoot() + eps
-                if momentum > 0 {
-                    let b = mu * slots["momentum_buffer"]![index][i] + g / denominator
-                    slots["momentum_buffer"]![index][i] = b
-                    p[i] -= lr * b
-                } else {
-                    p[i] -= lr * g / denominator
-                }
+        let v = slot("square_avg", index)
+        let mean = centered ? slot("grad_avg", index) : nil
+        let buffer = momentum > 0 ? slot("momentum_buffer", index) : nil
+        for i in 0..<p.count {
+            let g = gradient[i] + wd * p[i]
+            v[i] = a * v[i] + (1 - a) * g * g
+            var variance = v[i]
+            if let mean {
+                mean[i] = a * mean[i] + (1 - a) * g
+                variance -= mean[i] * mean[i]
+            }
+            let denominator = variance.squareRoot() + eps
+            if let buffer {
+                buffer[i] = mu * buffer[i] + g / denominator
+                p[i] -= lr * buffer[i]
+            } else {
+                p[i] -= lr * g / denominator
             }
         }
     }

@@ -32,12 +32,11 @@ public final class SGD<Scalar: RecurScalar>: Optimizer<Scalar> {
             return
         }
         let first = stepCount == 1
-        withSlot("momentum_buffer", index) { b in
-            for i in 0..<p.count {
-                let g = gradient[i] + wd * p[i]
-                b[i] = first ? g : mu * b[i] + (1 - damp) * g
-                p[i] -= lr * (nesterov ? g + mu * b[i] : b[i])
-            }
+        let b = slot("momentum_buffer", index)
+        for i in 0..<p.count {
+            let g = gradient[i] + wd * p[i]
+            b[i] = first ? g : mu * b[i] + (1 - damp) * g
+            p[i] -= lr * (nesterov ? g + mu * b[i] : b[i])
         }
     }
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch golden fixtures that Recur's tests replay (Tests/RecurTests/Fixtures/*.json).
+
+Run by hand when a fixture must change (CI never runs it; the tests only read the JSON):
+    python3 -m venv /tmp/torch-venv && /tmp/torch-venv/bin/pip install torch numpy
+    /tmp/torch-venv/bin/python scripts/make_fixtures.py
+
+Each fixture holds "settings" and "tensors" ({name: {"shape": [...], "data": [...]}}). Values are
+float32 written as exact decimal doubles.
+"""
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "RecurTests", "Fixtures")
+
+
+def stored(t):
+    t = t.detach().to(torch.float32).contiguous()
+    return {"shape": list(t.shape), "data": [float(v) for v in t.flatten().tolist()]}
+
+
+def write(name, settings, tensors):
+    path = os.path.join(OUT, name + ".json")
+    with open(path, "w") as f:
+        json.dump({"settings": settings, "tensors": {k: stored(v) for k, v in tensors.items()}}, f,
+                  separators=(",", ":"))
+    print("wrote", os.path.relpath(path))
+
+
+def recurrent_fixture(cell, masked):
+    """nn.RNN / nn.LSTM / nn.GRU, 2 layers, bidirectional, batch 3, T 7, with every gradient of
+    L = sum(out * Ry) + sum(h_n * Rh) [+ sum(c_n * Rc)]."""
+    torch.manual_seed({"rnn_tanh": 1, "rnn_relu": 2, "lstm": 3, "gru": 4}[cell] + (10 if masked else 0))
+    T, B, I, H, L = 7, 3, 5, 4, 2
+    if cell.startswith("rnn"):
+        net = torch.nn.RNN(I, H, num_layers=L, nonlinearity=cell[4:], bidirectional=True)
+    elif cell == "lstm":
+        net = torch.nn.LSTM(I, H, num_layers=L, bidirectional=True)
+    else:
+        net = torch.nn.GRU(I, H, num_layers=L, bidirectional=True)
+    has_c = cell == "lstm"
+    x = torch.randn(T, B, I, requires_grad=True)
+    h0 = (0.5 * torch.randn(2 * L, B, H)).requires_grad_()
+    c0 = (0.5 * torch.randn(2 * L, B, H)).requires_grad_()
+    lengths = [7, 4, 2] if masked else None
+    state = (h0, c0) if has_c else h0
+    if masked:
+        packed = pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+        out_packed, final = net(packed, state)
+        out, _ = pad_packed_sequence(out_packed, total_length=T)
+    else:
+        out, final = net(x, state)
+    hn, cn = final if has_c else (final, None)
+    ry, rh, rc = torch.randn_like(out), torch.randn_like(hn), torch.randn(2 * L, B, H)
+    loss = (out * ry).sum() + (hn * rh).sum() + ((cn * rc).sum() if has_c else 0)
+    loss.backward()
+
+    tensors = {name: p for name, p in net.named_parameters()}
+    tensors.update({"x": x, "h0": h0, "output": out, "hn": hn, "grad_output": ry, "grad_hn": rh,
+                    "grad.x": x.grad, "grad.h0": h0.grad})
+    if has_c:
+        tensors.update({"c0": c0, "cn": cn, "grad_cn": rc, "grad.c0": c0.grad})
+    tensors.update({"grad." + name: p.grad for name, p in net.named_parameters()})
+    settings = {"cell": cell, "input_size": I, "hidden_size": H, "num_layers": L, "bidirectional": True,
+                "steps": T, "batch": B, "lengths": lengths, "loss": loss.item()}
+    write(f"{cell}{'_masked' if masked else ''}", settings, tensors)
+
+
+def loss_fixture():
+    torch.manual_seed(5)
+    logits = (3 * torch.randn(12, 7)).requires_grad_()
+    targets = torch.randint(0, 7, (12,))
+    mask = torch.rand(12) > 0.3
+    ce = F.cross_entropy(logits, torch.where(mask, targets, torch.full_like(targets, -100)), ignore_index=-100)
+    ce.backward()
+    prediction = torch.randn(6, 3, requires_grad=True)
+    target = torch.randn(6, 3)
+    mse = F.mse_loss(prediction, target)
+    mse.backward()
+    write("losses", {"cross_entropy": ce.item(), "mse": mse.item(), "targets": targets.tolist(),
+                     "mask": [int(m) for m in mask.tolist()]},
+          {"logits": logits, "grad.logits": logits.grad, "prediction": prediction, "target": target,
+           "grad.prediction": prediction.grad})
+
+
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+    "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    "sgd_nesterov": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01),
+    "rmsprop_centered_momentum": lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, momentum=0.5,
+                                                               centered=True, weight_decay=0.1),
+    "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.05,
+                                             initial_accumulator_value=0.1),
+    "adam": lambda p: torch.optim.Adam(p, lr=0.01),
+    "adam_l2": lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
+    "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1),
+}
+
+
+def optimizer_fixture():
+    """Four steps of each optimiser on two parameters with given gradients; then clip_grad_norm_."""
+    torch.manual_seed(6)
+    start = [torch.randn(7), torch.randn(2, 3)]
+    grads = [[torch.randn(7), torch.randn(2, 3)] for _ in range(4)]
+    tensors = {"p0": start[0], "p1": start[1]}
+    for s, (g0, g1) in enumerate(grads):
+        tensors[f"grad{s}.p0"], tensors[f"grad{s}.p1"] = g0, g1
+    for name, make in OPTIMIZERS.items():
+        params = [p.clone().requires_grad_() for p in start]
+        opt = make(params)
+        for s in range(4):
+            for p, g in zip(params, grads[s]):
+                p.grad = g.clone()
+            opt.step()
+            tensors[f"{name}.step{s}.p0"], tensors[f"{name}.step{s}.p1"] = params[0].clone(), params[1].clone()
+    params = [p.clone().requires_grad_() for p in start]
+    for p, g in zip(params, grads[0]):
+        p.grad = g.clone()
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm=1.5)
+    tensors["clipped.p0"], tensors["clipped.p1"] = params[0].grad, params[1].grad
+    write("optimizers", {"steps": 4, "names": ",".join(OPTIMIZERS), "clip_norm": float(norm)}, tensors)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
+        for masked in [False, True]:
+            recurrent_fixture(cell, masked)
+    loss_fixture()
+    optimizer_fixture()
