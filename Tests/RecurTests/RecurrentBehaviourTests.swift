@@ -1,0 +1,133 @@
+import Testing
+import Recur
+import _RecurTestSupport
+
+struct RecurrentBehaviourTests {
+    /// Float networks built alike, with `seed` fixing the weights.
+    static func network(_ cell: CellKind, layers: Int = 2, bidirectional: Bool = false, input: Int = 6,
+                        hidden: Int = 8, seed: UInt64 = 77) -> RecurrentNetwork<Float> {
+        var g = RandomGenerator(seed: seed)
+        return RecurrentNetwork<Float>(cell: cell, inputSize: input, hiddenSize: hidden, layers: layers,
+                                       bidirectional: bidirectional, using: &g)
+    }
+
+    static func random(_ shape: [Int], seed: UInt64) -> Tensor<Float> {
+        var g = RandomGenerator(seed: seed)
+        return Initializer.uniform(shape: shape, bound: 1, using: &g)
+    }
+
+    @Test("a sequence in one piece equals the same sequence in three chunks with the state carried",
+          arguments: CellKind.allCases)
+    func chunks(cell: CellKind) {
+        let (T, B) = (12, 3)
+        let x = Self.random([T, B, 6], seed: 1)
+        let whole = Self.network(cell)
+        let (y, final) = whole.forward(x)
+
+        let chunked = Self.network(cell)
+        var state = chunked.zeroState(batch: B)
+        var pieces: [Float] = []
+        for range in [0..<5, 5..<9, 9..<12] {
+            let chunk = Tensor(shape: [range.count, B, 6], scalars: Array(x.scalars[(range.lowerBound * B * 6)..<(range.upperBound * B * 6)]))
+            let (yChunk, next) = chunked.forward(chunk, initialState: state)
+            pieces += yChunk.scalars
+            state = next
+        }
+        // Per step, both runs do the same arithmetic on the same values; only the blocking of the
+        // one input-projection GEMM differs, so they agree to a few units in the last place.
+        let output = closeness(Tensor(shape: y.shape, scalars: pieces), y, absolute: 1e-6, relative: 1e-6)
+        #expect(output.passes, "\(cell) output: \(output)")
+        #expect(closeness(state.h, final.h, absolute: 1e-6, relative: 1e-6).passes)
+        if cell.hasCellState { #expect(closeness(state.c!, final.c!, absolute: 1e-6, relative: 1e-6).passes) }
+    }
+
+    @Test("on the reference engine, chunks reproduce the whole run bit for bit", arguments: CellKind.allCases)
+    func chunksExact(cell: CellKind) {
+        let (T, B) = (9, 2)
+        let x = Self.random([T, B, 6], seed: 2)
+        let whole = Self.network(cell), chunked = Self.network(cell)
+        whole.engine = .reference
+        chunked.engine = .reference
+        let (y, final) = whole.forward(x)
+        var state = chunked.zeroState(batch: B)
+        var pieces: [Float] = []
+        for start in stride(from: 0, to: T, by: 3) {
+            let chunk = Tensor(shape: [3, B, 6], scalars: Array(x.scalars[(start * B * 6)..<((start + 3) * B * 6)]))
+            let (yChunk, next) = chunked.forward(chunk, initialState: state)
+            pieces += yChunk.scalars
+            state = next
+        }
+        #expect(pieces == y.scalars)
+        #expect(state == final)
+    }
+
+    @Test("the fast engine equals the reference engine within 1e-5 relative, forward and backward",
+          arguments: CellKind.allCases)
+    func engines(cell: CellKind) {
+        let (T, B) = (10, 16)
+        let x = Self.random([T, B, 32], seed: 3)
+        let dy = Self.random([T, B, 2 * 64], seed: 4)
+        var results: [[Tensor<Float>]] = []
+        for engine in GEMMEngine.allCases {
+            let net = Self.network(cell, bidirectional: true, input: 32, hidden: 64)
+            net.engine = engine
+            let (y, final) = net.forward(x, lengths: (0..<B).map { 1 + $0 % T })
+            let (dx, dState) = net.backward(outputGradient: dy)
+            results.append([y, final.h, dx, dState.h] + net.parameters.map(\.gradient))
+        }
+        for (fast, reference) in zip(results[0], results[1]) {
+            let scale = reference.scalars.map { abs($0) }.max() ?? 0
+            let worst = zip(fast.scalars, reference.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * max(scale, 1), "\(cell): difference \(worst) at scale \(scale)")
+        }
+    }
+
+    @Test("dropout between layers acts in training mode only")
+    func dropoutModes() {
+        var g = RandomGenerator(seed: 9)
+        let net = LSTM<Float>(inputSize: 4, hiddenSize: 16, layers: 2, dropout: 0.5, using: &g)
+        let x = Self.random([6, 4, 4], seed: 5)
+        net.isTraining = false
+        let (evaluation1, _) = net.forward(x)
+        let (evaluation2, _) = net.forward(x)
+        #expect(evaluation1 == evaluation2)
+        net.isTraining = true
+        let (training1, _) = net.forward(x)
+        let (training2, _) = net.forward(x)
+        #expect(training1 != evaluation1)
+        #expect(training1 != training2)  // fresh masks each pass
+
+        let dropout = Dropout<Float>(probability: 0.25)
+        var ones = Tensor<Float>(shape: [100_000], repeating: 1)
+        dropout.forward(&ones, training: true, using: &g)
+        let dropped = ones.scalars.filter { $0 == 0 }.count
+        #expect(abs(Double(dropped) / 100_000 - 0.25) < 0.01)
+        #expect(ones.scalars.allSatisfy { $0 == 0 || abs($0 - 4 / 3) < 1e-6 })
+        var unchanged = Tensor<Float>(shape: [10], repeating: 1)
+        dropout.forward(&unchanged, training: false, using: &g)
+        #expect(unchanged.scalars.allSatisfy { $0 == 1 })
+    }
+
+    @Test("state shapes, parameter names and counts follow PyTorch")
+    func layout() {
+        var g = RandomGenerator(seed: 10)
+        let gru = GRU<Float>(inputSize: 5, hiddenSize: 7, layers: 2, bidirectional: true, using: &g)
+        #expect(gru.namedParameters.map(\.name) == [
+            "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+            "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+            "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+            "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse",
+        ])
+        #expect(gru.namedParameters[0].parameter.shape == [21, 5])
+        #expect(gru.namedParameters[8].parameter.shape == [21, 14])
+        // nn.GRU(5, 7, num_layers=2, bidirectional=True) has 2 * (21*5 + 21*7 + 42) + 2 * (21*14 + 21*7 + 42) parameters.
+        #expect(gru.parameterCount == 2 * (21 * 5 + 21 * 7 + 42) + 2 * (21 * 14 + 21 * 7 + 42))
+        let (y, state) = gru.forward(Self.random([3, 2, 5], seed: 6))
+        #expect(y.shape == [3, 2, 14] && state.h.shape == [4, 2, 7] && state.c == nil)
+        let lstm = LSTM<Float>(inputSize: 5, hiddenSize: 7, using: &g)
+        #expect(lstm.forward(Self.random([3, 2, 5], seed: 7)).finalState.c?.shape == [1, 2, 7])
+        let relu = RNN<Float>(inputSize: 5, hiddenSize: 7, nonlinearity: .relu, using: &g)
+        #expect(relu.cell == .rnnReLU)
+        #expect(relu.forward(Self.random([3, 2, 5], seed: 8)).output.scalars.allSatisfy { $0 >= 0 })
+    }
+}

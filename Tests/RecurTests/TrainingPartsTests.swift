@@ -1,0 +1,110 @@
+import Testing
+import Recur
+import _RecurTestSupport
+
+struct InitializerTests {
+    @Test("PyTorch initialisation: every recurrent tensor uniform in ±1/sqrt(H)")
+    func pytorch() {
+        var g = RandomGenerator(seed: 1)
+        let lstm = LSTM<Float>(inputSize: 10, hiddenSize: 25, layers: 2, using: &g)
+        for (name, parameter) in lstm.namedParameters {
+            let values = parameter.value.scalars
+            #expect(values.allSatisfy { abs($0) <= 0.2 }, "\(name)")
+            #expect(values.map { abs($0) }.max()! > 0.18, "\(name) does not fill its range")
+        }
+    }
+
+    @Test("Keras initialisation: glorot input weights, orthogonal recurrent weights, forget bias 1",
+          arguments: CellKind.allCases)
+    func keras(cell: CellKind) {
+        var g = RandomGenerator(seed: 2)
+        let H = 16, I = 8, G = cell.gateCount
+        let net = RecurrentNetwork<Double>(cell: cell, inputSize: I, hiddenSize: H, initialization: .keras, using: &g)
+        let p = Dictionary(uniqueKeysWithValues: net.namedParameters.map { ($0.name, $0.parameter.value) })
+        let glorot = (6.0 / Double(G * H + I)).squareRoot()
+        #expect(p["weight_ih_l0"]!.scalars.allSatisfy { abs($0) <= glorot })
+        // W_hh [G*H, H]: its H columns are orthonormal.
+        let w = p["weight_hh_l0"]!
+        for a in 0..<H {
+            for b in 0..<H {
+                var dot = 0.0
+                for r in 0..<(G * H) { dot += w[r, a] * w[r, b] }
+                #expect(abs(dot - (a == b ? 1 : 0)) < 1e-9)
+            }
+        }
+        let bias = p["bias_ih_l0"]!.scalars
+        for (j, value) in bias.enumerated() {
+            let expected: Double = cell == .lstm && j / H == CellKind.lstmForgetGate ? 1 : 0
+            #expect(value == expected)
+        }
+        #expect(p["bias_hh_l0"]!.scalars.allSatisfy { $0 == 0 })
+    }
+
+    @Test("orthogonal matrices wider than tall have orthonormal rows")
+    func orthogonalWide() {
+        var g = RandomGenerator(seed: 3)
+        let w: Tensor<Double> = Initializer.orthogonal(shape: [3, 7], using: &g)
+        for a in 0..<3 {
+            for b in 0..<3 {
+                let dot = (0..<7).reduce(0.0) { $0 + w[a, $1] * w[b, $1] }
+                #expect(abs(dot - (a == b ? 1 : 0)) < 1e-12)
+            }
+        }
+    }
+
+    @Test("the same seed builds the same network")
+    func seeded() {
+        var a = RandomGenerator(seed: 4), b = RandomGenerator(seed: 4)
+        let x = LSTM<Float>(inputSize: 3, hiddenSize: 5, layers: 2, using: &a)
+        let y = LSTM<Float>(inputSize: 3, hiddenSize: 5, layers: 2, using: &b)
+        #expect(x.parameters.map(\.value) == y.parameters.map(\.value))
+    }
+}
+
+struct ScheduleTests {
+    @Test("learning-rate schedules give PyTorch's values")
+    func values() {
+        let base = 0.1
+        #expect(LearningRateSchedule.constant.learningRate(base: base, step: 1000) == 0.1)
+        let step = LearningRateSchedule.stepDecay(every: 10, gamma: 0.5)
+        #expect(step.learningRate(base: base, step: 9) == 0.1)
+        #expect(step.learningRate(base: base, step: 10) == 0.05)
+        #expect(abs(step.learningRate(base: base, step: 25) - 0.025) < 1e-15)
+        #expect(abs(LearningRateSchedule.exponential(gamma: 0.9).learningRate(base: base, step: 3) - 0.0729) < 1e-15)
+        let cosine = LearningRateSchedule.cosine(steps: 100, minimum: 0.01)
+        #expect(cosine.learningRate(base: base, step: 0) == 0.1)
+        #expect(abs(cosine.learningRate(base: base, step: 50) - 0.055) < 1e-12)
+        #expect(abs(cosine.learningRate(base: base, step: 100) - 0.01) < 1e-12)
+        #expect(abs(cosine.learningRate(base: base, step: 500) - 0.01) < 1e-12)
+        let warm = LearningRateSchedule.warmup(steps: 4, then: .exponential(gamma: 0.5))
+        let rates = [0, 1, 2, 3, 4, 5].map { warm.learningRate(base: base, step: $0) }
+        for (rate, expected) in zip(rates, [0.025, 0.05, 0.075, 0.1, 0.1, 0.05]) { #expect(abs(rate - expected) < 1e-15) }
+    }
+}
+
+struct ClippingTests {
+    @Test("clipping by value clamps each element; by norm leaves small gradients alone")
+    func clipping() {
+        let p = Parameter<Float>(Tensor(shape: [4]))
+        p.gradient = Tensor(shape: [4], scalars: [-3, 0.5, 2, -0.1])
+        GradientClipping.clipByValue([p], limit: 1)
+        #expect(p.gradient.scalars == [-1, 0.5, 1, -0.1])
+        p.gradient = Tensor(shape: [4], scalars: [0.3, 0.4, 0, 0])
+        let norm = GradientClipping.clipByGlobalNorm([p], maxNorm: 5)
+        #expect(abs(norm - 0.5) < 1e-7)
+        #expect(p.gradient.scalars == [0.3, 0.4, 0, 0])
+    }
+
+    @Test("an optimiser step moves against the gradient and zeroing clears gradients")
+    func stepAndZero() {
+        var g = RandomGenerator(seed: 5)
+        let layer = Linear<Float>(inputSize: 2, outputSize: 1, using: &g)
+        let before = layer.weight.value
+        layer.weight.gradient = Tensor(shape: [1, 2], scalars: [1, -1])
+        SGD(parameters: layer.parameters, learningRate: 0.5).step()
+        #expect(layer.weight.value[0, 0] == before[0, 0] - 0.5)
+        #expect(layer.weight.value[0, 1] == before[0, 1] + 0.5)
+        layer.zeroGradients()
+        #expect(layer.weight.gradient.scalars == [0, 0])
+    }
+}
