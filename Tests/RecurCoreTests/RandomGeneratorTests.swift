@@ -14,10 +14,9 @@ struct RandomGeneratorTests {
     func pinnedOutputs() {
         var g = RandomGenerator(seed: 0)
         // SplitMix64(0) gives the state; these values would change if either algorithm changed.
+        // The values were computed by an independent implementation of both algorithms.
         #expect(g.state.0 == 0xE220_A839_7B1D_CDAF)
-        let outputs = (0..<3).map { _ in g.next() }
-        var h = RandomGenerator(state: RandomGenerator(seed: 0).state)
-        #expect(outputs == (0..<3).map { _ in h.next() })
+        #expect((0..<3).map { _ in g.next() } == [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0])
     }
 
     @Test("a saved state resumes the same stream")

@@ -31,6 +31,7 @@ public final class Embedding<Scalar: RecurScalar>: Module {
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] { [("weight", weight)] }
 
     /// Looks up `ids` (row-major, of the given shape) and returns `[shape..., E]`.
+    @_specialize(where Scalar == Float)
     public func forward(_ ids: [Int], shape: [Int]) -> Tensor<Scalar> {
         precondition(Tensor<Scalar>.elementCount(of: shape) == ids.count,
                      "Embedding: expected \(Tensor<Scalar>.elementCount(of: shape)) ids for shape \(shape), got \(ids.count)")
@@ -52,6 +53,7 @@ public final class Embedding<Scalar: RecurScalar>: Module {
     }
 
     /// Accumulates dL/dW from `dy [..., E]`. Token ids have no gradient.
+    @_specialize(where Scalar == Float)
     public func backward(_ dy: Tensor<Scalar>) {
         precondition(dy.count == ids.count * embeddingSize && dy.shape.last == embeddingSize,
                      "Embedding.backward: expected \(ids.count) rows of \(embeddingSize), got \(dy.shape)")

@@ -30,6 +30,7 @@ public final class Linear<Scalar: RecurScalar>: Module {
     }
 
     /// `[..., I] -> [..., O]`.
+    @_specialize(where Scalar == Float)
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(x.shape.last == inputSize, "Linear: expected input [..., \(inputSize)], got \(x.shape)")
         input = x
@@ -53,6 +54,7 @@ public final class Linear<Scalar: RecurScalar>: Module {
     }
 
     /// Accumulates dL/dW and dL/db from `dy [..., O]` and returns dL/dx `[..., I]`.
+    @_specialize(where Scalar == Float)
     public func backward(_ dy: Tensor<Scalar>) -> Tensor<Scalar> {
         guard let input else { preconditionFailure("Linear.backward: call forward first") }
         let rows = input.count / inputSize

@@ -6,6 +6,7 @@ import RecurCore
 /// The loss is the mean of `(prediction - target)^2` over the unmasked elements; the gradient is
 /// `2 (prediction - target) / count` there and zero elsewhere. With no unmasked element it is 0.
 public enum MeanSquaredError {
+    @_specialize(where Scalar == Float)
     public static func compute<Scalar: RecurScalar>(
         prediction: Tensor<Scalar>, target: Tensor<Scalar>, mask: [Bool]? = nil
     ) -> (loss: Double, gradient: Tensor<Scalar>) {

@@ -7,6 +7,7 @@ import RecurCore
 /// mean is `(softmax - onehot) / count` on unmasked rows and zero on masked ones. The log-sum-exp is
 /// shifted by the row maximum, so large logits do not overflow. With no unmasked row the loss is 0.
 public enum SoftmaxCrossEntropy {
+    @_specialize(where Scalar == Float)
     public static func compute<Scalar: RecurScalar>(
         logits: Tensor<Scalar>, targets: [Int], mask: [Bool]? = nil
     ) -> (loss: Double, gradient: Tensor<Scalar>) {
@@ -50,6 +51,7 @@ public enum SoftmaxCrossEntropy {
 }
 
 /// Softmax over the last axis: probabilities from logits (optionally divided by a temperature).
+@_specialize(where Scalar == Float)
 public func softmax<Scalar: RecurScalar>(_ logits: Tensor<Scalar>, temperature: Double = 1) -> Tensor<Scalar> {
     guard let classes = logits.shape.last, classes > 0 else {
         preconditionFailure("softmax: expected logits [..., V], got \(logits.shape)")

@@ -23,6 +23,7 @@ public final class Adagrad<Scalar: RecurScalar>: Optimizer<Scalar> {
         }
     }
 
+    @_specialize(where Scalar == Float)
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let clr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
         let wd = Scalar(weightDecay), eps = Scalar(epsilon)

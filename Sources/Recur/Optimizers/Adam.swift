@@ -33,6 +33,7 @@ public class Adam<Scalar: RecurScalar>: Optimizer<Scalar> {
         super.init(parameters: parameters, learningRate: learningRate, slotNames: ["exp_avg", "exp_avg_sq"])
     }
 
+    @_specialize(where Scalar == Float)
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let t = Double(stepCount)
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon)

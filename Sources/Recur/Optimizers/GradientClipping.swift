@@ -3,6 +3,7 @@ import RecurCore
 /// Gradient clipping against exploding gradients.
 public enum GradientClipping {
     /// The L2 norm of all the parameters' gradients taken together (accumulated in Double).
+    @_specialize(where Scalar == Float)
     public static func globalNorm<Scalar: RecurScalar>(of parameters: [Parameter<Scalar>]) -> Double {
         var sum = 0.0
         for parameter in parameters {
@@ -16,6 +17,7 @@ public enum GradientClipping {
     /// Scales all gradients by `maxNorm / (norm + 1e-6)` when that is below 1 (torch's
     /// `clip_grad_norm_`), and returns the norm before clipping.
     @discardableResult
+    @_specialize(where Scalar == Float)
     public static func clipByGlobalNorm<Scalar: RecurScalar>(_ parameters: [Parameter<Scalar>], maxNorm: Double) -> Double {
         precondition(maxNorm > 0, "clipByGlobalNorm: expected a positive maximum norm, got \(maxNorm)")
         let norm = globalNorm(of: parameters)
@@ -32,6 +34,7 @@ public enum GradientClipping {
     }
 
     /// Clamps every gradient element into [-limit, limit] (torch's `clip_grad_value_`).
+    @_specialize(where Scalar == Float)
     public static func clipByValue<Scalar: RecurScalar>(_ parameters: [Parameter<Scalar>], limit: Double) {
         precondition(limit > 0, "clipByValue: expected a positive limit, got \(limit)")
         let l = Scalar(limit)

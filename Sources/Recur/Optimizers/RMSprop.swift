@@ -26,6 +26,7 @@ public final class RMSprop<Scalar: RecurScalar>: Optimizer<Scalar> {
                    slotNames: ["square_avg"] + (centered ? ["grad_avg"] : []) + (momentum > 0 ? ["momentum_buffer"] : []))
     }
 
+    @_specialize(where Scalar == Float)
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), a = Scalar(alpha), eps = Scalar(epsilon), wd = Scalar(weightDecay)
         let mu = Scalar(momentum)

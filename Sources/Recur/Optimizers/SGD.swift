@@ -25,6 +25,7 @@ public final class SGD<Scalar: RecurScalar>: Optimizer<Scalar> {
         super.init(parameters: parameters, learningRate: learningRate, slotNames: momentum > 0 ? ["momentum_buffer"] : [])
     }
 
+    @_specialize(where Scalar == Float)
     override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum), damp = Scalar(dampening)
         guard momentum > 0 else {

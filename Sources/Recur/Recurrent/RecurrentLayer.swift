@@ -73,6 +73,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// - x: `[T, B, I]`. h0, c0: `B H` scalars (c0 ignored unless LSTM).
     /// - active: `T B` flags (`t < length[b]`), or empty.
     /// - output: `T B H` scalars written (zero where inactive); hn, cn: `B H` final states.
+    @_specialize(where Scalar == Float)
     func forward(
         _ x: Tensor<Scalar>, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?, active: [Bool],
         output: UnsafeMutablePointer<Scalar>, hn: UnsafeMutablePointer<Scalar>, cn: UnsafeMutablePointer<Scalar>?
@@ -180,6 +181,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// - dOutput: `T B H`, dL/d(output) (ignored where inactive). dhn, dcn: `B H`, dL/d(final state).
     /// - dInput: `T B I` written. dh0, dc0: `B H` written.
     /// Parameter gradients are accumulated (added to).
+    @_specialize(where Scalar == Float)
     func backward(
         dOutput: UnsafePointer<Scalar>, dhn: UnsafePointer<Scalar>, dcn: UnsafePointer<Scalar>?,
         dInput: UnsafeMutablePointer<Scalar>, dh0: UnsafeMutablePointer<Scalar>, dc0: UnsafeMutablePointer<Scalar>?

@@ -102,6 +102,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     ///   - initialState: `h0` (and `c0`) `[L*D, B, H]`; zeros when nil.
     ///   - lengths: B sequence lengths in 0...T; nil means all T.
     /// - Returns: the output `[T, B, D*H]` and the final state `[L*D, B, H]`.
+    @_specialize(where Scalar == Float)
     public func forward(
         _ x: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil
     ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
@@ -163,6 +164,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     ///   - outputGradient: dL/d(output) `[T, B, D*H]`.
     ///   - finalStateGradient: dL/d(final state) `[L*D, B, H]`; zero when nil.
     /// - Returns: dL/dx `[T, B, I]` and dL/d(initial state) `[L*D, B, H]`.
+    @_specialize(where Scalar == Float)
     public func backward(
         outputGradient: Tensor<Scalar>, finalStateGradient: RecurrentState<Scalar>? = nil
     ) -> (inputGradient: Tensor<Scalar>, initialStateGradient: RecurrentState<Scalar>) {

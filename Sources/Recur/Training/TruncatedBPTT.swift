@@ -1,0 +1,55 @@
+import RecurCore
+
+/// Stateful truncated backpropagation through time for a character model.
+///
+/// Each step takes the next `[T, B]` batch of the parallel streams, runs the model from the state the
+/// previous step ended in, back-propagates the mean cross-entropy through those T steps only (the
+/// carried state is a constant: gradients stop at the chunk's edge), clips the global gradient norm,
+/// and updates the parameters. The state resets to zero at the start of each epoch.
+public final class TruncatedBPTT<Scalar: RecurScalar> {
+    public let model: CharRNN<Scalar>
+    public let optimizer: Optimizer<Scalar>
+    public let streams: TextStreams
+    /// Global-norm clipping threshold; nil disables clipping.
+    public var clipNorm: Double?
+    /// Optimiser steps taken.
+    public private(set) var step = 0
+    /// The state carried into the next batch (nil: zero).
+    public private(set) var state: RecurrentState<Scalar>?
+
+    public init(model: CharRNN<Scalar>, optimizer: Optimizer<Scalar>, streams: TextStreams, clipNorm: Double? = 5) {
+        self.model = model
+        self.optimizer = optimizer
+        self.streams = streams
+        self.clipNorm = clipNorm
+    }
+
+    /// The epoch (from 0) and the batch within it that the next step trains on.
+    public var position: (epoch: Int, batch: Int) {
+        (step / streams.batchesPerEpoch, step % streams.batchesPerEpoch)
+    }
+
+    /// One training step; returns the batch's mean loss (nats per symbol) and the gradient norm
+    /// before clipping.
+    @discardableResult
+    public func trainStep() -> (loss: Double, gradientNorm: Double) {
+        let k = position.batch
+        if k == 0 { state = nil }
+        let (inputs, targets) = streams.batch(k)
+        model.isTraining = true
+        model.zeroGradients()
+        let (logits, final) = model.forward(inputs, steps: streams.steps, batch: streams.batch, state: state)
+        let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets)
+        model.backward(logitsGradient: dLogits)
+        let norm: Double
+        if let clipNorm {
+            norm = GradientClipping.clipByGlobalNorm(model.parameters, maxNorm: clipNorm)
+        } else {
+            norm = GradientClipping.globalNorm(of: model.parameters)
+        }
+        optimizer.step()
+        state = final
+        step += 1
+        return (loss, norm)
+    }
+}
