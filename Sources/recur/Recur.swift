@@ -9,7 +9,8 @@ struct RecurCommand: ParsableCommand {
         subcommands: [DemoCommand.self]
     )
 
-    /// Parses and runs; a UserError becomes one `error:` line on stderr and exit code 2.
+    /// Parses and runs. A bad value or file (UserError) becomes one `error:` line on stderr and exit
+    /// code 2; a command line that does not parse, one `error:` line and exit code 64 (EX_USAGE).
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -18,7 +19,11 @@ struct RecurCommand: ParsableCommand {
             printError("error: \(error.description)")
             Foundation.exit(2)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            guard code != .success else { exit(withError: error) }  // --help, --version
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("error: \(message); see 'recur --help'")
+            Foundation.exit(code.rawValue)
         }
     }
 }
