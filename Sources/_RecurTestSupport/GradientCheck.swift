@@ -85,3 +85,15 @@ public func dot(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double {
     precondition(a.shape == b.shape, "dot: expected equal shapes, got \(a.shape) and \(b.shape)")
     return zip(a.scalars, b.scalars).reduce(0) { $0 + $1.0 * $1.1 }
 }
+
+/// A Double tensor that the loss closure reads and the gradient check writes: an input or an initial
+/// state under the check.
+public final class CheckedTensor {
+    public var tensor: Tensor<Double>
+    public init(_ tensor: Tensor<Double>) { self.tensor = tensor }
+
+    public func target(_ name: String, analytic: Tensor<Double>) -> GradientCheckTarget {
+        GradientCheckTarget(name: name, count: tensor.count, read: { self.tensor[flat: $0] },
+                            write: { self.tensor[flat: $0] = $1 }, analytic: analytic.scalars)
+    }
+}

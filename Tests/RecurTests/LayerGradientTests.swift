@@ -7,15 +7,6 @@ import _RecurTestSupport
 struct LayerGradientTests {
     static let tolerance = 1e-6
 
-    final class Box {
-        var tensor: Tensor<Double>
-        init(_ tensor: Tensor<Double>) { self.tensor = tensor }
-        func target(_ name: String, analytic: Tensor<Double>) -> GradientCheckTarget {
-            GradientCheckTarget(name: name, count: tensor.count, read: { self.tensor[flat: $0] },
-                                write: { self.tensor[flat: $0] = $1 }, analytic: analytic.scalars)
-        }
-    }
-
     static func expectPasses(_ reports: [GradientCheckReport], _ context: String) {
         for report in reports {
             #expect(report.relativeError < tolerance, "\(context): \(report)")
@@ -28,7 +19,7 @@ struct LayerGradientTests {
         var g = RandomGenerator(seed: 31)
         let layer = Linear<Double>(inputSize: 4, outputSize: 3, bias: bias, using: &g)
         layer.engine = .reference
-        let x = Box(randomTensor([5, 2, 4], using: &g))
+        let x = CheckedTensor(randomTensor([5, 2, 4], using: &g))
         let r = randomTensor([5, 2, 3], using: &g)
         layer.zeroGradients()
         _ = layer.forward(x.tensor)
@@ -62,7 +53,7 @@ struct LayerGradientTests {
     @Test("softmax cross-entropy: the logits, with and without a mask", arguments: [false, true])
     func crossEntropy(masked: Bool) {
         var g = RandomGenerator(seed: 33)
-        let logits = Box(randomTensor([4, 3, 5], bound: 3, using: &g))
+        let logits = CheckedTensor(randomTensor([4, 3, 5], bound: 3, using: &g))
         let targets = (0..<12).map { _ in g.integer(below: 5) }
         let mask: [Bool]? = masked ? (0..<12).map { $0 % 3 != 1 } : nil
         let (_, gradient) = SoftmaxCrossEntropy.compute(logits: logits.tensor, targets: targets, mask: mask)
@@ -93,7 +84,7 @@ struct LayerGradientTests {
     @Test("mean squared error: the prediction, with and without a mask", arguments: [false, true])
     func meanSquaredError(masked: Bool) {
         var g = RandomGenerator(seed: 34)
-        let prediction = Box(randomTensor([6, 2, 3], using: &g))
+        let prediction = CheckedTensor(randomTensor([6, 2, 3], using: &g))
         let target = randomTensor([6, 2, 3], using: &g)
         let mask: [Bool]? = masked ? (0..<12).map { $0 % 4 != 0 } : nil
         let (_, gradient) = MeanSquaredError.compute(prediction: prediction.tensor, target: target, mask: mask)

@@ -33,16 +33,6 @@ struct RecurrentGradientTests {
         ]
     }
 
-    /// A tensor that closures can read and write (inputs and initial states under the check).
-    final class Box {
-        var tensor: Tensor<Double>
-        init(_ tensor: Tensor<Double>) { self.tensor = tensor }
-        func target(_ name: String, analytic: Tensor<Double>) -> GradientCheckTarget {
-            GradientCheckTarget(name: name, count: tensor.count, read: { self.tensor[flat: $0] },
-                                write: { self.tensor[flat: $0] = $1 }, analytic: analytic.scalars)
-        }
-    }
-
     @Test("recurrent networks pass the central-difference gradient check", arguments: cases)
     func gradients(_ c: Case) {
         let T = 6, B = 3, I = 3, H = 4
@@ -51,9 +41,9 @@ struct RecurrentGradientTests {
                                            bidirectional: c.bidirectional, dropout: c.dropout, using: &g)
         net.engine = .reference
         let D = net.directionCount, S = net.stateCount
-        let x = Box(randomTensor([T, B, I], using: &g))
-        let h0 = Box(randomTensor([S, B, H], bound: 0.5, using: &g))
-        let c0 = Box(randomTensor([S, B, H], bound: 0.5, using: &g))
+        let x = CheckedTensor(randomTensor([T, B, I], using: &g))
+        let h0 = CheckedTensor(randomTensor([S, B, H], bound: 0.5, using: &g))
+        let c0 = CheckedTensor(randomTensor([S, B, H], bound: 0.5, using: &g))
         let ry = randomTensor([T, B, D * H], using: &g)
         let rh = randomTensor([S, B, H], using: &g)
         let rc = randomTensor([S, B, H], using: &g)
