@@ -49,8 +49,9 @@ struct DemoCommand: ParsableCommand {
         }
 
         var generator = RandomGenerator(seed: seed)
-        let model = CharRNN<Float>(vocabularySize: vocabulary.count, embeddingSize: embedding, hiddenSize: hidden,
-                                   layers: layers, cell: cellKind, using: &generator)
+        let configuration = CharRNNConfiguration(cell: cellKind, layers: layers, hiddenSize: hidden,
+                                                 embeddingSize: embedding, vocabulary: vocabulary)
+        let model = configuration.makeModel(using: &generator)
         let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: lr),
                                     streams: TextStreams(tokens: tokens, batch: batch, steps: seqLength), clipNorm: 5)
         print("recur demo: \(cellKind.rawValue) \(layers)x\(hidden), \(model.parameterCount) parameters, "
@@ -70,10 +71,10 @@ struct DemoCommand: ParsableCommand {
         }
         guard sampleLength > 0 else { return }
         print("\nsample (temperature \(temperature)):\n")
-        let sampler = Sampler(model: model, temperature: temperature)
+        let sampler = Sampler(model: model, configuration: configuration, temperature: temperature)
         let prime = try vocabulary.encode(String(corpus.unicodeScalars.prefix(1)))
         print(vocabulary.decode(prime), terminator: "")
-        _ = sampler.sample(prime: prime, count: sampleLength, using: &generator) { id in
+        sampler.generate(prime: prime, count: sampleLength, using: &generator) { id in
             print(vocabulary.decode([id]), terminator: "")
             fflush(stdout)
         }

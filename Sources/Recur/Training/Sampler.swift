@@ -2,55 +2,226 @@ import RecurCore
 
 /// Draws text from a character model one symbol at a time, feeding each draw back as the next input.
 ///
-/// The prime ids warm the state first (their predictions are not sampled). Each draw divides the
-/// logits by the temperature before the softmax: below 1 the choice sharpens towards the likeliest
-/// symbol, above 1 it flattens; `argmax` always takes the likeliest.
-public struct Sampler<Scalar: RecurScalar> {
-    public let model: CharRNN<Scalar>
-    public var temperature: Double
+/// This is its own batch-1 path: the weights are copied once into flat buffers, and every step works
+/// on buffers allocated at construction (per layer h, c and the gate rows; logits, probabilities and
+/// an index heap of V entries), so producing a character allocates nothing. Each step is one
+/// matrix-vector product per weight matrix (`[1, in] x [in, G*H]`), the fused gate kernel, and the
+/// output layer.
+///
+/// The choice of the next symbol: logits divided by `temperature`, softmax, then optionally only the
+/// `topK` likeliest symbols, and/or the smallest set of likeliest symbols whose probabilities reach
+/// `topP` (nucleus sampling), renormalised; `argmax` takes the likeliest symbol outright.
+public final class Sampler {
+    public let configuration: CharRNNConfiguration
+    public var temperature: Double {
+        didSet { precondition(temperature > 0 && temperature.isFinite, "Sampler: expected a positive temperature") }
+    }
+    public var topK: Int?
+    public var topP: Double?
     public var argmax: Bool
 
-    public init(model: CharRNN<Scalar>, temperature: Double = 1, argmax: Bool = false) {
+    private let embedding: ScratchBuffer<Float>   // [V, E]
+    private let layers: [LayerBuffers]
+    private let headWeight: ScratchBuffer<Float>  // [V, H]
+    private let headBias: ScratchBuffer<Float>    // [V]
+    private let logits: ScratchBuffer<Float>      // [V]
+    private let probabilities: ScratchBuffer<Double>  // [V]
+    private let order: UnsafeMutablePointer<Int>  // [V], symbol ids for top-k / top-p
+    private var vocabularySize: Int { configuration.vocabulary.count }
+
+    private struct LayerBuffers {
+        var inputSize: Int
+        var weightIH: ScratchBuffer<Float>  // [G*H, in]
+        var weightHH: ScratchBuffer<Float>  // [G*H, H]
+        var biasIH: ScratchBuffer<Float>    // [G*H]
+        var biasHH: ScratchBuffer<Float>    // [G*H]
+        var h: ScratchBuffer<Float>         // [H]
+        var c: ScratchBuffer<Float>         // [H] (LSTM)
+        var gates: ScratchBuffer<Float>     // [G*H]
+        var hiddenGates: ScratchBuffer<Float>  // [G*H] (GRU)
+        var cache: ScratchBuffer<Float>     // [4H]: tanh(c) for the LSTM, r z n h_n for the GRU
+    }
+
+    public init(model: CharRNN<Float>, configuration: CharRNNConfiguration, temperature: Double = 1,
+                topK: Int? = nil, topP: Double? = nil, argmax: Bool = false) {
         precondition(temperature > 0 && temperature.isFinite, "Sampler: expected a positive temperature, got \(temperature)")
-        self.model = model
+        precondition(topK.map { $0 > 0 } ?? true, "Sampler: expected top-k > 0")
+        precondition(topP.map { $0 > 0 && $0 <= 1 } ?? true, "Sampler: expected top-p in (0, 1]")
+        precondition(!model.rnn.bidirectional, "Sampler: a bidirectional model cannot generate")
+        self.configuration = configuration
         self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
         self.argmax = argmax
+        func copy(_ tensor: Tensor<Float>) -> ScratchBuffer<Float> {
+            let buffer = ScratchBuffer<Float>(count: tensor.count)
+            tensor.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: tensor.count) }
+            return buffer
+        }
+        embedding = copy(model.embedding.weight.value)
+        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H
+        layers = model.rnn.layers.map { directions in
+            let layer = directions[0]
+            return LayerBuffers(
+                inputSize: layer.inputSize, weightIH: copy(layer.weightIH.value), weightHH: copy(layer.weightHH.value),
+                biasIH: copy(layer.biasIH.value), biasHH: copy(layer.biasHH.value),
+                h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
+                hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H))
+        }
+        headWeight = copy(model.head.weight.value)
+        headBias = copy(model.head.bias!.value)
+        let V = configuration.vocabulary.count
+        logits = ScratchBuffer(count: V)
+        probabilities = ScratchBuffer(count: V)
+        order = .allocate(capacity: V)
     }
 
-    /// `count` ids following `prime` (which must not be empty), each passed to `emit` as it is drawn.
-    public func sample(
-        prime: [Int], count: Int, using generator: inout RandomGenerator, emit: (Int) -> Void = { _ in }
-    ) -> [Int] {
-        precondition(!prime.isEmpty, "Sampler: expected at least one prime id")
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
-        var state: RecurrentState<Scalar>? = nil
-        var logits = Tensor<Scalar>(shape: [0])
-        for id in prime {
-            (logits, state) = model.forward([id], steps: 1, batch: 1, state: state)
+    deinit { order.deallocate() }
+
+    /// Sets the state to zero.
+    public func reset() {
+        for layer in layers {
+            layer.h.fill(0)
+            layer.c.fill(0)
         }
-        var drawn: [Int] = []
-        for _ in 0..<count {
-            let next = choose(from: logits, using: &generator)
-            drawn.append(next)
-            emit(next)
-            (logits, state) = model.forward([next], steps: 1, batch: 1, state: state)
-        }
-        return drawn
     }
 
-    /// One draw from `softmax(logits / temperature)` (or the arg max).
-    func choose(from logits: Tensor<Scalar>, using generator: inout RandomGenerator) -> Int {
+    /// Feeds one symbol and leaves the logits of the next in place.
+    public func feed(_ id: Int) {
+        precondition(id >= 0 && id < vocabularySize, "Sampler: id \(id) outside the vocabulary")
+        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, E = configuration.embeddingSize
+        var input = UnsafePointer(embedding.pointer + id * E)
+        for layer in layers {
+            let gates = layer.gates.pointer
+            switch configuration.cell {
+            case .lstm, .rnnTanh, .rnnReLU:
+                for j in 0..<GH { gates[j] = layer.biasIH.pointer[j] + layer.biasHH.pointer[j] }
+                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
+                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
+                gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
+                     b: layer.weightHH.pointer, ldb: H, beta: 1, c: gates, ldc: GH)
+                if configuration.cell == .lstm {
+                    // In place: each element of c and h is read before it is written.
+                    LSTMGates.forward(gates: gates, cPrev: layer.c.pointer, hPrev: layer.h.pointer, c: layer.c.pointer,
+                                      h: layer.h.pointer, tanhC: layer.cache.pointer, batch: 1, hidden: H, active: nil)
+                } else {
+                    RNNGates.forward(preactivation: gates, hPrev: layer.h.pointer, h: layer.h.pointer,
+                                     activation: configuration.cell.rnnActivation!, batch: 1, hidden: H, active: nil)
+                }
+            case .gru:
+                let hiddenGates = layer.hiddenGates.pointer
+                gates.update(from: layer.biasIH.pointer, count: GH)
+                hiddenGates.update(from: layer.biasHH.pointer, count: GH)
+                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
+                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
+                gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
+                     b: layer.weightHH.pointer, ldb: H, beta: 1, c: hiddenGates, ldc: GH)
+                GRUGates.forward(xGates: gates, hGates: hiddenGates, hPrev: layer.h.pointer, h: layer.h.pointer,
+                                 cache: layer.cache.pointer, batch: 1, hidden: H, active: nil)
+            }
+            input = UnsafePointer(layer.h.pointer)
+        }
+        let V = vocabularySize
+        logits.pointer.update(from: headBias.pointer, count: V)
+        gemm(transB: true, m: 1, n: V, k: H, a: input, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
+             c: logits.pointer, ldc: V)
+    }
+
+    /// The logits `[V]` after the last `feed`.
+    public var currentLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(logits.buffer) }
+
+    /// Draws the next symbol from the current logits.
+    public func draw(using generator: inout RandomGenerator) -> Int {
+        let V = vocabularySize, z = logits.pointer
         if argmax {
-            return logits.scalars.indices.max { logits.scalars[$0] < logits.scalars[$1] }!
+            var best = 0
+            for j in 1..<V where z[j] > z[best] { best = j }
+            return best
         }
-        let probabilities = softmax(logits, temperature: temperature).scalars
+        let p = probabilities.pointer
+        var maximum = z[0]
+        for j in 1..<V where z[j] > maximum { maximum = z[j] }
+        var sum = 0.0
+        for j in 0..<V {
+            p[j] = Double.exp(Double(z[j] - maximum) / temperature)
+            sum += p[j]
+        }
+        for j in 0..<V { p[j] /= sum }
+        var candidates = V
+        if topK != nil || topP != nil {
+            // Likeliest first: heap-sort the ids by probability, in place.
+            for j in 0..<V { order[j] = j }
+            sortDescending(count: V)
+            if let topK { candidates = min(candidates, topK) }
+            if let topP {
+                var mass = 0.0
+                var needed = 0
+                while needed < candidates {
+                    mass += p[order[needed]]
+                    needed += 1
+                    if mass >= topP { break }
+                }
+                candidates = needed
+            }
+            var kept = 0.0
+            for r in 0..<candidates { kept += p[order[r]] }
+            var u = generator.uniform(Double.self) * kept
+            for r in 0..<candidates {
+                u -= p[order[r]]
+                if u < 0 { return order[r] }
+            }
+            return order[candidates - 1]
+        }
         var u = generator.uniform(Double.self)
-        for (id, p) in probabilities.enumerated() {
-            u -= Double(p)
-            if u < 0 { return id }
+        for j in 0..<V {
+            u -= p[j]
+            if u < 0 { return j }
         }
-        return probabilities.count - 1
+        var last = V - 1
+        while last > 0 && p[last] == 0 { last -= 1 }
+        return last
+    }
+
+    /// Warms the state on `prime` (from zero), then draws `count` symbols, passing each to `emit` as it
+    /// is drawn.
+    public func generate(prime: [Int], count: Int, using generator: inout RandomGenerator, emit: (Int) -> Void) {
+        precondition(!prime.isEmpty, "Sampler: expected at least one prime symbol")
+        reset()
+        for id in prime { feed(id) }
+        for _ in 0..<count {
+            let next = draw(using: &generator)
+            emit(next)
+            feed(next)
+        }
+    }
+
+    /// Heap sort of `order[0..<count]` by descending probability, ties by ascending id (deterministic).
+    private func sortDescending(count: Int) {
+        let p = probabilities.pointer
+        // "Less" puts the element that should come *later* in the result first in the min-heap sense.
+        func later(_ a: Int, _ b: Int) -> Bool { p[a] < p[b] || (p[a] == p[b] && a > b) }
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end && later(order[child + 1], order[child]) { child += 1 }
+                guard later(order[child], order[root]) else { return }
+                order.swapAt(root, child)
+                root = child
+            }
+        }
+        for start in stride(from: count / 2 - 1, through: 0, by: -1) { siftDown(start, count) }
+        for end in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(0, end)
+            siftDown(0, end)
+        }
+    }
+}
+
+extension UnsafeMutablePointer {
+    @inline(__always) fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]
+        self[i] = self[j]
+        self[j] = t
     }
 }

@@ -24,6 +24,13 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
         self.clipNorm = clipNorm
     }
 
+    /// Continues from a saved point: `step` steps taken, `state` carried into the next batch.
+    public func restore(step: Int, state: RecurrentState<Scalar>?) {
+        precondition(step >= 0, "TruncatedBPTT: expected a non-negative step, got \(step)")
+        self.step = step
+        self.state = state
+    }
+
     /// The epoch (from 0) and the batch within it that the next step trains on.
     public var position: (epoch: Int, batch: Int) {
         (step / streams.batchesPerEpoch, step % streams.batchesPerEpoch)

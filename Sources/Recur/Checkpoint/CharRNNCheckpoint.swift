@@ -1,0 +1,197 @@
+import Foundation
+import RecurCore
+
+/// The shape of a character model, as stored in a checkpoint's `__metadata__`.
+public struct CharRNNConfiguration: Equatable, Sendable {
+    public var cell: CellKind
+    public var layers: Int
+    public var hiddenSize: Int
+    public var embeddingSize: Int
+    public var vocabulary: Vocabulary
+    public var dropout: Double
+    public var initialization: WeightInitialization
+
+    public init(cell: CellKind, layers: Int, hiddenSize: Int, embeddingSize: Int, vocabulary: Vocabulary,
+                dropout: Double = 0, initialization: WeightInitialization = .pytorch) {
+        self.cell = cell
+        self.layers = layers
+        self.hiddenSize = hiddenSize
+        self.embeddingSize = embeddingSize
+        self.vocabulary = vocabulary
+        self.dropout = dropout
+        self.initialization = initialization
+    }
+
+    /// A freshly initialised model of this shape.
+    public func makeModel(using generator: inout RandomGenerator) -> CharRNN<Float> {
+        CharRNN(vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
+                layers: layers, cell: cell, dropout: dropout, initialization: initialization, using: &generator)
+    }
+
+    /// The expected tensors: PyTorch state_dict names and shapes, in storage order.
+    public var tensorShapes: [(name: String, shape: [Int])] {
+        let gh = cell.gateCount * hiddenSize
+        var shapes: [(String, [Int])] = [("embedding.weight", [vocabulary.count, embeddingSize])]
+        for l in 0..<layers {
+            shapes += [("rnn.weight_ih_l\(l)", [gh, l == 0 ? embeddingSize : hiddenSize]), ("rnn.weight_hh_l\(l)", [gh, hiddenSize]),
+                       ("rnn.bias_ih_l\(l)", [gh]), ("rnn.bias_hh_l\(l)", [gh])]
+        }
+        shapes += [("head.weight", [vocabulary.count, hiddenSize]), ("head.bias", [vocabulary.count])]
+        return shapes
+    }
+
+    /// The metadata entries that describe the model (see docs/checkpoint-format.md).
+    public var metadata: [String: String] {
+        [
+            "format": CharRNNCheckpoint.format,
+            "format_version": String(CharRNNCheckpoint.version),
+            "cell": cell.rawValue,
+            "num_layers": String(layers),
+            "hidden_size": String(hiddenSize),
+            "embedding_size": String(embeddingSize),
+            "vocab_size": String(vocabulary.count),
+            "vocabulary": String(String.UnicodeScalarView(vocabulary.symbols)),
+            "dropout": String(dropout),
+            "init": initialization.rawValue,
+        ]
+    }
+
+    /// Parses the model description of a checkpoint's metadata.
+    public init(metadata: [String: String]) throws(CheckpointError) {
+        guard let format = metadata["format"] else { throw .notACharModel(reason: "its __metadata__ has no 'format'") }
+        guard format == CharRNNCheckpoint.format else {
+            throw .notACharModel(reason: "its format is '\(format)', not '\(CharRNNCheckpoint.format)'")
+        }
+        guard let version = metadata["format_version"].flatMap(Int.init), version == CharRNNCheckpoint.version else {
+            throw .unsupportedVersion(found: metadata["format_version"] ?? "none")
+        }
+        func value(_ key: String) throws(CheckpointError) -> String {
+            guard let v = metadata[key] else { throw .badMetadata(key: key, reason: "is missing") }
+            return v
+        }
+        func positive(_ key: String) throws(CheckpointError) -> Int {
+            let text = try value(key)
+            guard let v = Int(text), v > 0, v <= 1 << 20 else { throw .badMetadata(key: key, reason: "is '\(text)', not a positive integer") }
+            return v
+        }
+        guard let cell = CellKind(rawValue: try value("cell")) else {
+            throw .badMetadata(key: "cell", reason: "is '\(metadata["cell"]!)', not one of \(CellKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let symbols = Array(try value("vocabulary").unicodeScalars)
+        let vocabulary = Vocabulary(symbols: symbols)
+        guard vocabulary.symbols == symbols, symbols.count >= 1 else {
+            throw .badMetadata(key: "vocabulary", reason: "is not a non-empty list of distinct symbols sorted by code point")
+        }
+        let vocabularySize = try positive("vocab_size")
+        guard vocabularySize == symbols.count else {
+            throw .badMetadata(key: "vocab_size", reason: "is \(vocabularySize) but the vocabulary has \(symbols.count) symbols")
+        }
+        let dropoutText = metadata["dropout"] ?? "0"
+        guard let dropout = Double(dropoutText), dropout >= 0, dropout < 1 else {
+            throw .badMetadata(key: "dropout", reason: "is '\(dropoutText)', not a number in [0, 1)")
+        }
+        let initText = metadata["init"] ?? "pytorch"
+        guard let initialization = WeightInitialization(rawValue: initText) else {
+            throw .badMetadata(key: "init", reason: "is '\(initText)', not pytorch or keras")
+        }
+        self.init(cell: cell, layers: try positive("num_layers"), hiddenSize: try positive("hidden_size"),
+                  embeddingSize: try positive("embedding_size"), vocabulary: vocabulary,
+                  dropout: dropout, initialization: initialization)
+    }
+}
+
+/// A character model saved as safetensors with PyTorch's parameter names, plus its configuration and
+/// vocabulary in `__metadata__` (docs/checkpoint-format.md).
+public enum CharRNNCheckpoint {
+    public static let format = "recur-char-rnn"
+    public static let version = 1
+
+    /// The tensors of a model in storage order.
+    public static func tensors(of model: CharRNN<Float>) -> [(name: String, tensor: Tensor<Float>)] {
+        model.namedParameters.map { ($0.name, $0.parameter.value) }
+    }
+
+    /// Writes the model atomically. `extra` adds metadata (step, validation loss, ...).
+    public static func save(_ model: CharRNN<Float>, configuration: CharRNNConfiguration,
+                            extra: [String: String] = [:], to url: URL) throws(FileError) {
+        let metadata = configuration.metadata.merging(extra) { own, _ in own }
+        try SafeTensors.write(tensors: tensors(of: model), metadata: metadata, to: url)
+    }
+
+    /// A checkpoint read, validated and turned into a model.
+    public struct Loaded {
+        public var model: CharRNN<Float>
+        public var configuration: CharRNNConfiguration
+        public var metadata: [String: String]
+        public var file: SafeTensors
+    }
+
+    /// Reads a checkpoint: every tensor must be present, with the configuration's shape and finite values.
+    public static func load(_ url: URL) throws(CheckpointError) -> Loaded {
+        let file: SafeTensors
+        do {
+            file = try SafeTensors(contentsOf: url)
+        } catch {
+            throw .file(error)
+        }
+        return try load(file)
+    }
+
+    public static func load(_ file: SafeTensors) throws(CheckpointError) -> Loaded {
+        let configuration = try CharRNNConfiguration(metadata: file.metadata)
+        let expected = configuration.tensorShapes
+        let expectedNames = Set(expected.map(\.name))
+        for (name, shape) in expected {
+            guard let entry = file.entries[name] else { throw .missingTensor(name: name, expected: shape) }
+            guard entry.shape == shape else { throw .wrongShape(name: name, expected: shape, found: entry.shape) }
+        }
+        if let extra = file.names.first(where: { !expectedNames.contains($0) && !$0.hasPrefix(trainingStatePrefix) }) {
+            throw .unexpectedTensor(name: extra, shape: file.entries[extra]!.shape)
+        }
+        var generator = RandomGenerator(seed: 0)
+        let model = configuration.makeModel(using: &generator)
+        for (name, parameter) in model.namedParameters {
+            let value: Tensor<Float>
+            do {
+                value = try file.tensor(name)
+            } catch {
+                throw .file(error)
+            }
+            if let bad = value.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFinite(name: name, index: bad, value: value.scalars[bad])
+            }
+            parameter.value = value
+        }
+        return Loaded(model: model, configuration: configuration, metadata: file.metadata, file: file)
+    }
+
+    /// Tensors whose names start with this belong to the training state (optimizer, carried state).
+    public static let trainingStatePrefix = "training."
+}
+
+/// Why a checkpoint was refused.
+public enum CheckpointError: Error, CustomStringConvertible {
+    case file(SafeTensorsError)
+    case notACharModel(reason: String)
+    case unsupportedVersion(found: String)
+    case badMetadata(key: String, reason: String)
+    case missingTensor(name: String, expected: [Int])
+    case unexpectedTensor(name: String, shape: [Int])
+    case wrongShape(name: String, expected: [Int], found: [Int])
+    case nonFinite(name: String, index: Int, value: Float)
+    case trainingState(reason: String)
+
+    public var description: String {
+        switch self {
+        case let .file(error): return error.description
+        case let .notACharModel(reason): return "is not a Recur character model: \(reason)"
+        case let .unsupportedVersion(found): return "has format_version \(found); this recur reads version \(CharRNNCheckpoint.version)"
+        case let .badMetadata(key, reason): return "metadata '\(key)' \(reason)"
+        case let .missingTensor(name, expected): return "has no tensor '\(name)' (expected shape \(expected)); it was saved for another model"
+        case let .unexpectedTensor(name, shape): return "has an unexpected tensor '\(name)' of shape \(shape); it was saved for another model"
+        case let .wrongShape(name, expected, found): return "tensor '\(name)' has shape \(found), expected \(expected) for the configuration in its metadata"
+        case let .nonFinite(name, index, value): return "tensor '\(name)' holds \(value) at element \(index); the weights are not finite"
+        case let .trainingState(reason): return "has no usable training state: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import RecurCore
+
+/// The optimisers by name, each with PyTorch's default hyperparameters except the learning rate.
+public enum OptimizerKind: String, Sendable, CaseIterable {
+    case adam
+    case adamw
+    case rmsprop
+    case sgd
+    case adagrad
+
+    public func make<Scalar: RecurScalar>(parameters: [Parameter<Scalar>], learningRate: Double) -> Optimizer<Scalar> {
+        switch self {
+        case .adam: return Adam(parameters: parameters, learningRate: learningRate)
+        case .adamw: return AdamW(parameters: parameters, learningRate: learningRate)
+        case .rmsprop: return RMSprop(parameters: parameters, learningRate: learningRate)
+        case .sgd: return SGD(parameters: parameters, learningRate: learningRate)
+        case .adagrad: return Adagrad(parameters: parameters, learningRate: learningRate)
+        }
+    }
+}

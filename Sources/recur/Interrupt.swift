@@ -1,0 +1,22 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
+/// Ctrl-C during long work: the first SIGINT sets a flag that the work polls at a safe point (it then
+/// saves and exits with 130); a second SIGINT exits at once with 130, touching no file.
+enum Interrupt {
+    nonisolated(unsafe) private static var count: Int32 = 0
+
+    static func install() {
+        signal(SIGINT) { _ in
+            Interrupt.count += 1
+            if Interrupt.count >= 2 { _exit(130) }
+        }
+    }
+
+    static var requested: Bool { count > 0 }
+
+    static let exitCode: Int32 = 130
+}

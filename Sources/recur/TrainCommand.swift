@@ -1,0 +1,367 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur train`: a character model on a UTF-8 text with stateful truncated BPTT, with progress,
+/// metrics, checkpoints, Ctrl-C and exact resume.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a character-level language model on a UTF-8 text.",
+        discussion: """
+        Writes into --out: model.safetensors (latest weights, loads in PyTorch), best.safetensors (best \
+        validation loss), training.safetensors (what --resume needs), metrics.jsonl and loss.svg.
+        Ctrl-C saves and exits (code 130); a second Ctrl-C exits at once.
+
+        The seed articles' Keras setup:
+          recur train --data shakespeare.txt --out runs/keras --layers 1 --hidden 1024 --embedding 256 --init keras
+        """)
+
+    @Option(help: "The UTF-8 text to learn.") var data: String
+    @Option(help: "The folder for checkpoints and metrics (created if missing).") var out: String
+    @Option(help: "Cell: lstm, gru, rnn (tanh) or rnn_relu. [default: lstm]") var cell: String?
+    @Option(help: "Stacked recurrent layers. [default: 2]") var layers: Int?
+    @Option(help: "Hidden units per layer. [default: 512]") var hidden: Int?
+    @Option(help: "Embedding size. [default: 64]") var embedding: Int?
+    @Option(help: "Parallel streams per batch. [default: 64]") var batch: Int?
+    @Option(name: .customLong("seq-length"), help: "Steps per truncated-BPTT chunk. [default: 100]") var seqLength: Int?
+    @Option(help: "Passes over the training text. [default: 10, unless --steps]") var epochs: Int?
+    @Option(help: "Total optimiser steps (instead of --epochs).") var steps: Int?
+    @Option(help: "Learning rate. [default: 0.002]") var lr: Double?
+    @Option(help: "Optimiser: adam, adamw, rmsprop, sgd or adagrad. [default: adam]") var optimizer: String?
+    @Option(help: "Clip the gradients' global norm to this; 0 turns clipping off. [default: 5]") var clip: Double?
+    @Option(help: "Dropout between recurrent layers. [default: 0]") var dropout: Double?
+    @Option(name: .customLong("init"), help: "Weight initialisation: pytorch or keras. [default: pytorch]") var initialization: String?
+    @Option(name: .customLong("val-fraction"), help: "The end of the file kept for validation. [default: 0.05]") var valFraction: Double?
+    @Option(help: "Random seed (weights, dropout). [default: 1]") var seed: UInt64?
+    @Option(name: .customLong("eval-every"), help: "Validate every N steps.") var evalEvery: Int = 250
+    @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps.") var checkpointEvery: Int = 250
+    @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
+    @Option(help: "GEMM threads. [default: all cores]") var threads: Int?
+
+    func run() throws {
+        try validateOptions()
+        if let threads { ComputeThreads.set(threads) }
+        let folder = URL(fileURLWithPath: out)
+        let files = RunFiles(folder: folder)
+        try files.prepare(resuming: resume, folderOption: out)
+
+        let text: String
+        do {
+            text = try TextFile.read(data)
+        } catch {
+            throw UserError("\(data): \(error)")
+        }
+        let vocabulary = Vocabulary(text: text)
+        guard vocabulary.count >= 2 else {
+            throw UserError("\(data): has only one distinct character; a model needs at least two symbols to learn")
+        }
+        let tokens = try! vocabulary.encode(text)
+        let checksum = TextFile.checksum(text)
+
+        // Settings: the command line over the defaults, or over the saved run when resuming.
+        var saved: CharRNNCheckpoint.Loaded? = nil
+        var settings = TrainSettings.defaults
+        var savedTotal: Int? = nil
+        var bestValidation = Double.infinity
+        if resume {
+            let loaded: CharRNNCheckpoint.Loaded
+            do {
+                loaded = try CharRNNCheckpoint.load(files.training)
+            } catch {
+                throw UserError("\(files.training.path): \(error); it cannot be resumed")
+            }
+            guard let json = loaded.metadata["training.settings"], let decoded = TrainSettings(json: json) else {
+                throw UserError("\(files.training.path): has no training settings; it cannot be resumed")
+            }
+            guard loaded.configuration.vocabulary == vocabulary else {
+                throw UserError("\(data): its vocabulary (\(vocabulary.count) symbols) differs from the run's (\(loaded.configuration.vocabulary.count)); resume with the same data, or train into another --out")
+            }
+            guard loaded.metadata["training.data_checksum"] == checksum else {
+                throw UserError("\(data): is not the text this run was trained on (its checksum differs); resume with the same data, or train into another --out")
+            }
+            settings = decoded
+            savedTotal = loaded.metadata["training.total_steps"].flatMap(Int.init)
+            bestValidation = loaded.metadata["training.best_val_loss"].flatMap(Double.init) ?? .infinity
+            saved = loaded
+            try checkUnchanged(settings)
+        }
+        applyOptions(to: &settings)
+        let cellKind = settings.cellKind!
+
+        // Data: the end of the file validates, the rest trains.
+        let validationCount = settings.valFraction > 0 ? max(2, Int(Double(tokens.count) * settings.valFraction)) : 0
+        let trainTokens = Array(tokens[0..<(tokens.count - validationCount)])
+        let validationTokens = Array(tokens[(tokens.count - validationCount)...])
+        guard trainTokens.count >= settings.batch * settings.seqLength + 1 else {
+            throw UserError("\(data): its \(trainTokens.count) training characters cannot fill one batch of \(settings.batch) x \(settings.seqLength) (+1); lower --batch or --seq-length, or give more text")
+        }
+        let streams = TextStreams(tokens: trainTokens, batch: settings.batch, steps: settings.seqLength)
+        let total: Int
+        if let steps { total = steps }
+        else if let epochs { total = epochs * streams.batchesPerEpoch }
+        else { total = savedTotal ?? 10 * streams.batchesPerEpoch }
+
+        let configuration = CharRNNConfiguration(
+            cell: cellKind, layers: settings.layers, hiddenSize: settings.hidden, embeddingSize: settings.embedding,
+            vocabulary: vocabulary, dropout: settings.dropout, initialization: settings.initializationKind!)
+        var generator = RandomGenerator(seed: settings.seed)
+        let model = configuration.makeModel(using: &generator)
+        let kind = settings.optimizerKind!
+        let trainer = TruncatedBPTT(model: model, optimizer: kind.make(parameters: model.parameters, learningRate: settings.lr),
+                                    streams: streams, clipNorm: settings.clip > 0 ? settings.clip : nil)
+        if let saved {
+            do {
+                try TrainingCheckpoint.restore(trainer, optimizer: kind, from: saved)
+            } catch {
+                throw UserError("\(files.training.path): \(error); it cannot be resumed")
+            }
+        }
+        guard trainer.step < total else {
+            throw UserError("--steps: the run in \(out) has already taken \(trainer.step) of \(total) steps; give a larger --steps or --epochs to continue")
+        }
+
+        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resume)
+        print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
+              + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
+              + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(settings.batch) x \(settings.seqLength), "
+              + "\(streams.batchesPerEpoch) steps per epoch; \(kind.rawValue) lr \(settings.lr); "
+              + (resume ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+
+        var lastValidation: Double? = nil
+        let extraMetadata = { (trainLoss: Double?) -> [String: String] in
+            var extra = ["step": String(trainer.step), "created_by": "recur", "data_chars": String(tokens.count),
+                         "seq_length": String(settings.seqLength), "batch": String(settings.batch),
+                         "optimizer": kind.rawValue, "lr": String(settings.lr)]
+            if let lastValidation { extra["val_loss"] = String(lastValidation) }
+            if bestValidation.isFinite { extra["best_val_loss"] = String(bestValidation) }
+            if let trainLoss { extra["train_loss"] = String(trainLoss) }
+            return extra
+        }
+        func saveCheckpoints(trainLoss: Double?) throws {
+            var training = extraMetadata(trainLoss)
+            training["training.settings"] = settings.json
+            training["training.total_steps"] = String(total)
+            training["training.data_checksum"] = checksum
+            if bestValidation.isFinite { training["training.best_val_loss"] = String(bestValidation) }
+            do {
+                try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: files.training)
+                try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.model)
+            } catch {
+                throw UserError("\(error); the previous checkpoint is intact")
+            }
+        }
+        func validate(trainLoss: Double) throws -> Double? {
+            guard validationTokens.count >= 2 else { return nil }
+            let validationStreams = max(1, min(settings.batch, (validationTokens.count - 1) / settings.seqLength))
+            let loss = Evaluation.loss(of: model, tokens: validationTokens, streams: validationStreams, chunk: settings.seqLength).nats
+            lastValidation = loss
+            if loss < bestValidation {
+                bestValidation = loss
+                do {
+                    try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.best)
+                } catch {
+                    throw UserError("\(error)")
+                }
+            }
+            return loss
+        }
+
+        Interrupt.install()
+        let progress = Progress(total: total)
+        let start = Date()
+        let startStep = trainer.step
+        var window: [Double] = []
+        var lastLoss = Double.nan
+        while trainer.step < total {
+            let (loss, _) = trainer.trainStep()
+            window.append(loss)
+            lastLoss = loss
+            let step = trainer.step
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
+            let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
+            progress.update(step: step, loss: loss, tokensPerSecond: rate, secondsLeft: secondsLeft)
+            let isEval = step % evalEvery == 0 || step == total
+            if step % 10 == 0 || isEval {
+                let trainLoss = window.reduce(0, +) / Double(window.count)
+                window = []
+                var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
+                                               tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
+                if isEval, let validation = try validate(trainLoss: trainLoss) {
+                    record.validationLoss = validation
+                    progress.message(String(format: "step %d/%d  train %.4f  validation %.4f nats/char (%.4f bits/char)%@",
+                                            step, total, trainLoss, validation, validation / Foundation.log(2),
+                                            validation == bestValidation ? "  best" : ""))
+                }
+                try metrics.append(record)
+                if isEval { try metrics.drawPlot(to: files.plot) }
+            }
+            if step % checkpointEvery == 0 || step == total { try saveCheckpoints(trainLoss: lastLoss) }
+            if Interrupt.requested {
+                try saveCheckpoints(trainLoss: lastLoss)
+                progress.finish()
+                printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
+                Foundation.exit(Interrupt.exitCode)
+            }
+        }
+        progress.finish()
+        let bits = bestValidation.isFinite ? String(format: ", best validation %.4f nats/char (%.4f bits/char)", bestValidation, bestValidation / Foundation.log(2)) : ""
+        print("done: \(total) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
+    }
+
+    private func validateOptions() throws {
+        func positive(_ name: String, _ value: Int?, limit: Int = 1 << 20) throws {
+            if let value, value <= 0 || value > limit {
+                throw UserError("--\(name): must be an integer in 1...\(limit), got \(value)")
+            }
+        }
+        try positive("layers", layers, limit: 64)
+        try positive("hidden", hidden, limit: 16384)
+        try positive("embedding", embedding, limit: 16384)
+        try positive("batch", batch, limit: 65536)
+        try positive("seq-length", seqLength, limit: 1 << 16)
+        try positive("epochs", epochs, limit: 1 << 20)
+        try positive("steps", steps, limit: 1 << 40)
+        try positive("eval-every", evalEvery, limit: 1 << 40)
+        try positive("checkpoint-every", checkpointEvery, limit: 1 << 40)
+        try positive("threads", threads, limit: 1024)
+        if epochs != nil && steps != nil { throw UserError("--epochs and --steps: give one of them, not both") }
+        if let lr, !(lr.isFinite && lr > 0 && lr <= 10) { throw UserError("--lr: must be a number in (0, 10], got \(lr)") }
+        if let clip, !(clip.isFinite && clip >= 0) { throw UserError("--clip: must be a non-negative number (0 turns clipping off), got \(clip)") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw UserError("--dropout: must be a number in [0, 1), got \(dropout)") }
+        if let valFraction, !(valFraction >= 0 && valFraction <= 0.5) {
+            throw UserError("--val-fraction: must be a number in [0, 0.5], got \(valFraction)")
+        }
+        if let cell, TrainSettings.cellKind(cell) == nil {
+            throw UserError("--cell: unknown cell '\(cell)'; use lstm, gru, rnn or rnn_relu")
+        }
+        if let optimizer, OptimizerKind(rawValue: optimizer) == nil {
+            throw UserError("--optimizer: unknown optimizer '\(optimizer)'; use adam, adamw, rmsprop, sgd or adagrad")
+        }
+        if let initialization, WeightInitialization(rawValue: initialization) == nil {
+            throw UserError("--init: unknown initialisation '\(initialization)'; use pytorch or keras")
+        }
+    }
+
+    /// On resume, a model or training option given again must agree with the saved run.
+    private func checkUnchanged(_ saved: TrainSettings) throws {
+        var given = saved
+        applyOptions(to: &given)
+        for (name, old, new) in saved.differences(from: given) {
+            throw UserError("--\(name): the run was trained with \(old), not \(new); drop the option to resume, or train into another --out")
+        }
+    }
+
+    private func applyOptions(to settings: inout TrainSettings) {
+        if let cell { settings.cell = TrainSettings.cellKind(cell)!.rawValue }
+        if let layers { settings.layers = layers }
+        if let hidden { settings.hidden = hidden }
+        if let embedding { settings.embedding = embedding }
+        if let batch { settings.batch = batch }
+        if let seqLength { settings.seqLength = seqLength }
+        if let lr { settings.lr = lr }
+        if let optimizer { settings.optimizer = optimizer }
+        if let clip { settings.clip = clip }
+        if let dropout { settings.dropout = dropout }
+        if let initialization { settings.initialization = initialization }
+        if let valFraction { settings.valFraction = valFraction }
+        if let seed { settings.seed = seed }
+    }
+}
+
+/// The options that define a training run, saved with it so that --resume continues the same run.
+struct TrainSettings: Codable, Equatable {
+    var cell = "lstm"
+    var layers = 2
+    var hidden = 512
+    var embedding = 64
+    var batch = 64
+    var seqLength = 100
+    var lr = 2e-3
+    var optimizer = "adam"
+    var clip = 5.0
+    var dropout = 0.0
+    var initialization = "pytorch"
+    var valFraction = 0.05
+    var seed: UInt64 = 1
+
+    static let defaults = TrainSettings()
+
+    static func cellKind(_ name: String) -> CellKind? {
+        name == "rnn" ? .rnnTanh : CellKind(rawValue: name)
+    }
+
+    var cellKind: CellKind? { Self.cellKind(cell) }
+    var optimizerKind: OptimizerKind? { OptimizerKind(rawValue: optimizer) }
+    var initializationKind: WeightInitialization? { WeightInitialization(rawValue: initialization) }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    init() {}
+
+    init?(json: String) {
+        guard let decoded = try? JSONDecoder().decode(TrainSettings.self, from: Data(json.utf8)),
+              decoded.cellKind != nil, decoded.optimizerKind != nil, decoded.initializationKind != nil else { return nil }
+        self = decoded
+    }
+
+    /// (option name, this value, other value) for each setting that differs.
+    func differences(from other: TrainSettings) -> [(String, String, String)] {
+        var result: [(String, String, String)] = []
+        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { result.append((name, "\(a)", "\(b)")) } }
+        check("cell", cell, other.cell)
+        check("layers", layers, other.layers)
+        check("hidden", hidden, other.hidden)
+        check("embedding", embedding, other.embedding)
+        check("batch", batch, other.batch)
+        check("seq-length", seqLength, other.seqLength)
+        check("lr", lr, other.lr)
+        check("optimizer", optimizer, other.optimizer)
+        check("clip", clip, other.clip)
+        check("dropout", dropout, other.dropout)
+        check("init", initialization, other.initialization)
+        check("val-fraction", valFraction, other.valFraction)
+        check("seed", seed, other.seed)
+        return result
+    }
+}
+
+/// The files of a training run in its --out folder.
+struct RunFiles {
+    let folder: URL
+    var model: URL { folder.appendingPathComponent("model.safetensors") }
+    var best: URL { folder.appendingPathComponent("best.safetensors") }
+    var training: URL { folder.appendingPathComponent("training.safetensors") }
+    var metrics: URL { folder.appendingPathComponent("metrics.jsonl") }
+    var plot: URL { folder.appendingPathComponent("loss.svg") }
+
+    /// Creates the folder (or checks the one to resume) and removes temporary files a killed run left.
+    func prepare(resuming: Bool, folderOption: String) throws {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
+        if exists && !isDirectory.boolValue {
+            throw UserError("--out \(folderOption): is a file, not a folder; choose a folder for the run")
+        }
+        let hasRun = FileManager.default.fileExists(atPath: training.path)
+        if resuming && !hasRun {
+            throw UserError("--out \(folderOption): holds no run to resume (no training.safetensors); drop --resume to start one")
+        }
+        if !resuming && hasRun {
+            throw UserError("--out \(folderOption): already holds a run; add --resume to continue it, or choose another --out")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("--out \(folderOption): cannot be created (\((error as NSError).localizedDescription))")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw UserError("--out \(folderOption): is not writable; choose a folder you can write to")
+        }
+        AtomicFile.removeStaleTemporaries(in: folder)
+    }
+}
