@@ -1,0 +1,33 @@
+import Foundation
+import Recur
+
+/// Loads a character-model checkpoint named on the command line, or throws a one-line UserError.
+func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw UserError("\(path): no such file; give a .safetensors checkpoint written by recur train")
+    }
+    if isDirectory.boolValue {
+        let inside = URL(fileURLWithPath: path).appendingPathComponent("model.safetensors")
+        if FileManager.default.fileExists(atPath: inside.path) {
+            throw UserError("\(path): is a folder; give the checkpoint inside it, \(inside.path)")
+        }
+        throw UserError("\(path): is a folder; give a .safetensors checkpoint written by recur train")
+    }
+    do {
+        return try CharRNNCheckpoint.load(URL(fileURLWithPath: path))
+    } catch {
+        throw UserError("\(path): \(error)")
+    }
+}
+
+/// The ids of a text under a checkpoint's vocabulary, or a UserError naming the unknown characters.
+func encode(_ text: String, with vocabulary: Vocabulary, what: String) throws -> [Int] {
+    do {
+        return try vocabulary.encode(text)
+    } catch {
+        let unknown = Array(Set(text.unicodeScalars.filter { vocabulary.id(of: $0) == nil })).sorted { $0.value < $1.value }
+        let named = unknown.prefix(10).map { "'\($0.escaped(asASCII: false))' (U+\(String($0.value, radix: 16, uppercase: true)))" }
+        throw UserError("\(what): has \(unknown.count) character\(unknown.count == 1 ? "" : "s") outside the model's vocabulary: \(named.joined(separator: ", "))\(unknown.count > 10 ? ", ..." : ""); the first at position \(error.position)")
+    }
+}

