@@ -20,6 +20,7 @@ public enum TextFile {
     /// The byte offset of the first invalid UTF-8 sequence.
     public struct InvalidUTF8: Error, Equatable {
         public var offset: Int
+        public init(offset: Int) { self.offset = offset }
     }
 
     /// Why a text file cannot be used, as the phrase after its path.

@@ -44,6 +44,10 @@ public struct Vocabulary: Equatable, Sendable {
     public struct UnknownSymbol: Error, Equatable, CustomStringConvertible {
         public var symbol: Unicode.Scalar
         public var position: Int
+        public init(symbol: Unicode.Scalar, position: Int) {
+            self.symbol = symbol
+            self.position = position
+        }
         public var description: String {
             "character \(symbol.escaped(asASCII: true)) (U+\(String(symbol.value, radix: 16, uppercase: true))) at position \(position) is not in the vocabulary"
         }
