@@ -10,6 +10,11 @@ enum Interrupt {
     nonisolated(unsafe) private static var count: Int32 = 0
 
     static func install() {
+        // A parent may have started us with SIGINT blocked; Ctrl-C must reach the handler.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             Interrupt.count += 1
             if Interrupt.count >= 2 { _exit(130) }

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// `recur train`, `sample`, `eval` and `inspect` run as processes on a small text.
+struct TrainingCommandTests {
+    typealias CLI = CommandLineTests
+
+    static let text = String(repeating: "To be, or not to be, that is the question. Whether 'tis nobler in the mind to suffer. ", count: 40)
+
+    static func folder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("recur-cli-\(UUID().uuidString)")
+    }
+
+    static let small = ["--hidden", "16", "--layers", "2", "--embedding", "8", "--batch", "4", "--seq-length", "16",
+                        "--eval-every", "5", "--checkpoint-every", "4", "--dropout", "0.1"]
+
+    /// The tensor bytes of a safetensors file, by name (metadata left out).
+    static func tensorBytes(_ url: URL) throws -> [String: [UInt8]] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any])
+        var tensors: [String: [UInt8]] = [:]
+        for (name, entry) in header where name != "__metadata__" {
+            let offsets = try #require((entry as? [String: Any])?["data_offsets"] as? [Int])
+            tensors[name] = Array(bytes[(8 + length + offsets[0])..<(8 + length + offsets[1])])
+        }
+        return tensors
+    }
+
+    @Test("train, then sample, eval and inspect the checkpoint")
+    func trainSampleEvalInspect() throws {
+        let work = Self.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let data = work.appendingPathComponent("text.txt")
+        try Data(Self.text.utf8).write(to: data)
+        let out = work.appendingPathComponent("run")
+        let train = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "12"] + Self.small)
+        #expect(train.status == 0, "\(train.stderr)")
+        for name in ["model.safetensors", "best.safetensors", "training.safetensors", "metrics.jsonl", "loss.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+        }
+        let metrics = try String(decoding: Data(contentsOf: out.appendingPathComponent("metrics.jsonl")), as: UTF8.self)
+        let lines = metrics.split(separator: "\n")
+        #expect(lines.count == 3)  // a record every 10 steps and at each evaluation: steps 5, 10, 12
+        #expect(lines.last!.contains("\"step\":12") && lines.last!.contains("\"val_bpc\""))
+        let svg = try String(decoding: Data(contentsOf: out.appendingPathComponent("loss.svg")), as: UTF8.self)
+        #expect(svg.hasPrefix("<svg") && svg.contains("polyline"))
+
+        let model = out.appendingPathComponent("model.safetensors").path
+        let sample = try CLI.recur(["sample", model, "--length", "50", "--seed", "1", "--prime", "To be"])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        #expect(sample.stdout.hasPrefix("To be") && sample.stdout.unicodeScalars.count == 5 + 50 + 1)
+        let again = try CLI.recur(["sample", model, "--length", "50", "--seed", "1", "--prime", "To be"])
+        #expect(again.stdout == sample.stdout)
+        let nucleus = try CLI.recur(["sample", model, "--length", "20", "--top-p", "0.5", "--top-k", "3", "--temperature", "0.7"])
+        #expect(nucleus.status == 0)
+
+        let eval = try CLI.recur(["eval", model, "--data", data.path, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.split(separator: "\n").count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Double])
+        #expect(object["chars"] == Double(Self.text.unicodeScalars.count - 1))
+        let nats = try #require(object["loss_nats"]), bits = try #require(object["bits_per_char"]), perplexity = try #require(object["perplexity"])
+        #expect(abs(bits - nats / Foundation.log(2)) < 1e-9 && abs(perplexity - Foundation.exp(nats)) < 1e-6)
+
+        let inspect = try CLI.recur(["inspect", model])
+        #expect(inspect.status == 0)
+        for phrase in ["lstm, 2 layers x 16 hidden", "step: 12", "rnn.weight_hh_l1", "total parameters", "validation loss"] {
+            #expect(inspect.stdout.contains(phrase), "\(phrase)")
+        }
+    }
+
+    @Test("N steps + --resume + N steps equals 2N steps bit for bit")
+    func exactResume() throws {
+        let work = Self.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let data = work.appendingPathComponent("text.txt")
+        try Data(Self.text.utf8).write(to: data)
+        let straight = work.appendingPathComponent("straight"), resumed = work.appendingPathComponent("resumed")
+        let common = ["--data", data.path, "--threads", "2"] + Self.small
+        #expect(try CLI.recur(["train", "--out", straight.path, "--steps", "14"] + common).status == 0)
+        #expect(try CLI.recur(["train", "--out", resumed.path, "--steps", "7"] + common).status == 0)
+        let continued = try CLI.recur(["train", "--data", data.path, "--out", resumed.path, "--steps", "14", "--resume",
+                                       "--threads", "2", "--eval-every", "5", "--checkpoint-every", "4"])
+        #expect(continued.status == 0, "\(continued.stderr)")
+        #expect(continued.stdout.contains("resuming at step 7 of 14"))
+        for name in ["model.safetensors", "training.safetensors"] {
+            let a = try Self.tensorBytes(straight.appendingPathComponent(name))
+            let b = try Self.tensorBytes(resumed.appendingPathComponent(name))
+            #expect(a.count == b.count && a.count > 11)
+            #expect(a == b, "\(name) differs after resume")
+        }
+    }
+
+    @Test("Ctrl-C saves a checkpoint that resumes, and exits with 130")
+    func interrupt() throws {
+        let work = Self.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let data = work.appendingPathComponent("text.txt")
+        try Data(Self.text.utf8).write(to: data)
+        let out = work.appendingPathComponent("run")
+        let process = Process()
+        process.executableURL = try #require(CLI.executable)
+        process.arguments = ["train", "--data", data.path, "--out", out.path, "--steps", "1000000", "--checkpoint-every", "1000000"] + Self.small.dropLast(4)
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        Thread.sleep(forTimeInterval: 2)
+        process.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted at step") && stderr.contains("--resume"))
+        let inspect = try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path])
+        #expect(inspect.status == 0)
+        let resumed = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "1000000", "--resume"]
+                                    + ["--checkpoint-every", "1000000", "--eval-every", "1000000"] + ["--threads", "1"]
+                                    + ["--epochs", "1"])
+        #expect(resumed.status == 2)  // --steps and --epochs together: refused before anything is touched
+        #expect(resumed.stderr.hasPrefix("error: --epochs and --steps"))
+    }
+
+    @Test("bad training input gets one error line", arguments: [
+        (["--hidden", "0"], "error: --hidden: must be an integer in 1...16384, got 0"),
+        (["--lr", "nan"], "error: --lr: must be a number in (0, 10], got nan"),
+        (["--dropout", "1"], "error: --dropout: must be a number in [0, 1), got 1.0"),
+        (["--cell", "transformer"], "error: --cell: unknown cell 'transformer'"),
+        (["--optimizer", "lbfgs"], "error: --optimizer: unknown optimizer 'lbfgs'"),
+        (["--batch", "100000"], "error: --batch: must be an integer in 1...65536, got 100000"),
+        (["--seq-length", "5000"], "cannot fill one batch of 64 x 5000"),
+        (["--resume"], "holds no run to resume"),
+    ])
+    func badTrainingInput(options: [String], expected: String) throws {
+        let work = Self.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let data = work.appendingPathComponent("text.txt")
+        try Data(Self.text.utf8).write(to: data)
+        let run = try CLI.recur(["train", "--data", data.path, "--out", work.appendingPathComponent("run").path] + options)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(expected), "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("error: ") && run.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test("bad sampling and evaluation input gets one error line")
+    func badSamplingInput() throws {
+        let model = try CheckpointFixture.model()
+        let cases: [([String], String)] = [
+            (["sample", model, "--temperature", "0"], "error: --temperature: must be a number in (0, 100], got 0.0"),
+            (["sample", model, "--top-p", "1.5"], "error: --top-p: must be a number in (0, 1], got 1.5"),
+            (["sample", model, "--prime", "Zebra"], "error: --prime: has 1 character outside the model's vocabulary: 'Z' (U+5A); the first at position 0"),
+            (["sample", "/nonexistent.safetensors"], "error: /nonexistent.safetensors: no such file"),
+            (["eval", model, "--data", "/nonexistent.txt"], "error: /nonexistent.txt: no such file"),
+            (["inspect", "/"], "error: /: is a folder"),
+        ]
+        for (arguments, expected) in cases {
+            let run = try CLI.recur(arguments)
+            #expect(run.status == 2, "\(arguments)")
+            #expect(run.stderr.hasPrefix(expected), "\(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1)
+        }
+    }
+}
+
+/// The path of a small committed checkpoint (the interoperability fixture, found from this file).
+enum CheckpointFixture {
+    static func model() throws -> String {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let path = tests.appendingPathComponent("RecurTests/Fixtures/checkpoints/recur_lstm.safetensors").path
+        #expect(FileManager.default.fileExists(atPath: path))
+        return path
+    }
+}
