@@ -7,8 +7,13 @@ struct TrainingCommandTests {
 
     static let text = String(repeating: "To be, or not to be, that is the question. Whether 'tis nobler in the mind to suffer. ", count: 40)
 
-    static func folder() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("recur-cli-\(UUID().uuidString)")
+    /// A fresh temporary folder holding the training text; the caller removes it.
+    static func workspace() throws -> (folder: URL, text: URL) {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("recur-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let data = work.appendingPathComponent("text.txt")
+        try Data(text.utf8).write(to: data)
+        return (work, data)
     }
 
     static let small = ["--hidden", "16", "--layers", "2", "--embedding", "8", "--batch", "4", "--seq-length", "16",
@@ -29,11 +34,8 @@ struct TrainingCommandTests {
 
     @Test("train, then sample, eval and inspect the checkpoint")
     func trainSampleEvalInspect() throws {
-        let work = Self.folder()
+        let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let data = work.appendingPathComponent("text.txt")
-        try Data(Self.text.utf8).write(to: data)
         let out = work.appendingPathComponent("run")
         let train = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "12"] + Self.small)
         #expect(train.status == 0, "\(train.stderr)")
@@ -73,11 +75,8 @@ struct TrainingCommandTests {
 
     @Test("N steps + --resume + N steps equals 2N steps bit for bit")
     func exactResume() throws {
-        let work = Self.folder()
+        let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let data = work.appendingPathComponent("text.txt")
-        try Data(Self.text.utf8).write(to: data)
         let straight = work.appendingPathComponent("straight"), resumed = work.appendingPathComponent("resumed")
         let common = ["--data", data.path, "--threads", "2"] + Self.small
         #expect(try CLI.recur(["train", "--out", straight.path, "--steps", "14"] + common).status == 0)
@@ -96,11 +95,8 @@ struct TrainingCommandTests {
 
     @Test("Ctrl-C saves a checkpoint that resumes, and exits with 130")
     func interrupt() throws {
-        let work = Self.folder()
+        let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let data = work.appendingPathComponent("text.txt")
-        try Data(Self.text.utf8).write(to: data)
         let out = work.appendingPathComponent("run")
         let process = Process()
         process.executableURL = try #require(CLI.executable)
@@ -135,11 +131,8 @@ struct TrainingCommandTests {
         (["--resume"], "holds no run to resume"),
     ])
     func badTrainingInput(options: [String], expected: String) throws {
-        let work = Self.folder()
+        let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let data = work.appendingPathComponent("text.txt")
-        try Data(Self.text.utf8).write(to: data)
         let run = try CLI.recur(["train", "--data", data.path, "--out", work.appendingPathComponent("run").path] + options)
         #expect(run.status == 2)
         #expect(run.stderr.contains(expected), "\(run.stderr)")
