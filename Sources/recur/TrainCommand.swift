@@ -310,24 +310,21 @@ struct TrainSettings: Codable, Equatable {
         self = decoded
     }
 
-    /// (option name, this value, other value) for each setting that differs.
+    /// (option name, this value, other value) for each setting that differs. The settings are read
+    /// by reflection, so a setting added to the struct is compared without being listed here.
     func differences(from other: TrainSettings) -> [(String, String, String)] {
-        var result: [(String, String, String)] = []
-        func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { result.append((name, "\(a)", "\(b)")) } }
-        check("cell", cell, other.cell)
-        check("layers", layers, other.layers)
-        check("hidden", hidden, other.hidden)
-        check("embedding", embedding, other.embedding)
-        check("batch", batch, other.batch)
-        check("seq-length", seqLength, other.seqLength)
-        check("lr", lr, other.lr)
-        check("optimizer", optimizer, other.optimizer)
-        check("clip", clip, other.clip)
-        check("dropout", dropout, other.dropout)
-        check("init", initialization, other.initialization)
-        check("val-fraction", valFraction, other.valFraction)
-        check("seed", seed, other.seed)
-        return result
+        zip(Mirror(reflecting: self).children, Mirror(reflecting: other).children).compactMap { mine, theirs in
+            let (a, b) = ("\(mine.value)", "\(theirs.value)")
+            return a == b ? nil : (Self.optionName(mine.label ?? "?"), a, b)
+        }
+    }
+
+    /// The command-line option of a setting: `seqLength` -> `seq-length`, `initialization` -> `init`.
+    static func optionName(_ property: String) -> String {
+        if property == "initialization" { return "init" }
+        return property.reduce(into: "") { name, character in
+            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
     }
 }
 

@@ -14,8 +14,7 @@ public enum MeanSquaredError {
                      "MeanSquaredError: expected target of shape \(prediction.shape), got \(target.shape)")
         let width = prediction.shape.last ?? 1
         let rows = width == 0 ? 0 : prediction.count / width
-        precondition(mask == nil || mask!.count == rows, "MeanSquaredError: expected \(rows) mask flags, got \(mask!.count)")
-        let counted = (mask.map { $0.lazy.filter { $0 }.count } ?? rows) * width
+        let counted = unmaskedCount(mask, rows: rows, in: "MeanSquaredError") * width
         var gradient = Tensor<Scalar>(shape: prediction.shape)
         guard counted > 0 else { return (0, gradient) }
         let scale = 1 / Double(counted)

@@ -16,8 +16,7 @@ public enum SoftmaxCrossEntropy {
         }
         let rows = logits.count / classes
         precondition(targets.count == rows, "SoftmaxCrossEntropy: expected \(rows) targets, got \(targets.count)")
-        precondition(mask == nil || mask!.count == rows, "SoftmaxCrossEntropy: expected \(rows) mask flags, got \(mask!.count)")
-        let counted = mask.map { $0.lazy.filter { $0 }.count } ?? rows
+        let counted = unmaskedCount(mask, rows: rows, in: "SoftmaxCrossEntropy")
         var gradient = Tensor<Scalar>(shape: logits.shape)
         guard counted > 0 else { return (0, gradient) }
         let scale = 1 / Double(counted)
@@ -48,6 +47,13 @@ public enum SoftmaxCrossEntropy {
         }
         return (total * scale, gradient)
     }
+}
+
+/// The rows a loss averages over: all of them, or the ones whose mask flag is set.
+func unmaskedCount(_ mask: [Bool]?, rows: Int, in loss: String) -> Int {
+    guard let mask else { return rows }
+    precondition(mask.count == rows, "\(loss): expected \(rows) mask flags, got \(mask.count)")
+    return mask.lazy.filter { $0 }.count
 }
 
 /// Softmax over the last axis: probabilities from logits (optionally divided by a temperature).
