@@ -17,6 +17,16 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The activation over eight lanes.
+    @inlinable @inline(__always)
+    public func apply<Scalar: RecurScalar>(_ x: SIMD8<Scalar>) -> SIMD8<Scalar> {
+        switch self {
+        case .tanh: return Scalar.tanh(x)
+        case .relu: return RecurCore.relu(x)
+        case .sigmoid: return RecurCore.sigmoid(x)
+        }
+    }
+
     /// The derivative at the point whose activation is `y`.
     @inlinable @inline(__always)
     public func derivative<Scalar: RecurScalar>(output y: Scalar) -> Scalar {

@@ -33,16 +33,19 @@ public enum GRUGates {
                 for j in 0..<4 * hidden { cRow[j] = 0 }
                 continue
             }
-            for j in 0..<hidden {
-                let r = sigmoid(xRow[j] + hRow[j])
-                let z = sigmoid(xRow[hidden + j] + hRow[hidden + j])
-                let hn = hRow[2 * hidden + j]
-                let n = Scalar.tanh(xRow[2 * hidden + j] + r * hn)
-                cRow[j] = r
-                cRow[hidden + j] = z
-                cRow[2 * hidden + j] = n
-                cRow[3 * hidden + j] = hn
-                h[s + j] = (1 - z) * n + z * hPrev[s + j]
+            var j = 0
+            while j < hidden {
+                let m = min(8, hidden - j)
+                let r = sigmoid(load8(xRow + j, count: m) + load8(hRow + j, count: m))
+                let z = sigmoid(load8(xRow + hidden + j, count: m) + load8(hRow + hidden + j, count: m))
+                let hn = load8(hRow + 2 * hidden + j, count: m)
+                let n = Scalar.tanh(load8(xRow + 2 * hidden + j, count: m) + r * hn)
+                store8(r, cRow + j, count: m)
+                store8(z, cRow + hidden + j, count: m)
+                store8(n, cRow + 2 * hidden + j, count: m)
+                store8(hn, cRow + 3 * hidden + j, count: m)
+                store8((1 - z) * n + z * load8(hPrev + s + j, count: m), h + s + j, count: m)
+                j += 8
             }
         }
     }

@@ -34,20 +34,23 @@ public enum LSTMGates {
                 }
                 continue
             }
-            for j in 0..<hidden {
-                let i = sigmoid(row[j])
-                let f = sigmoid(row[hidden + j])
-                let g = Scalar.tanh(row[2 * hidden + j])
-                let o = sigmoid(row[3 * hidden + j])
-                row[j] = i
-                row[hidden + j] = f
-                row[2 * hidden + j] = g
-                row[3 * hidden + j] = o
-                let cNew = f * cPrev[s + j] + i * g
+            var j = 0
+            while j < hidden {
+                let n = min(8, hidden - j)
+                let i = sigmoid(load8(row + j, count: n))
+                let f = sigmoid(load8(row + hidden + j, count: n))
+                let g = Scalar.tanh(load8(row + 2 * hidden + j, count: n))
+                let o = sigmoid(load8(row + 3 * hidden + j, count: n))
+                store8(i, row + j, count: n)
+                store8(f, row + hidden + j, count: n)
+                store8(g, row + 2 * hidden + j, count: n)
+                store8(o, row + 3 * hidden + j, count: n)
+                let cNew = f * load8(cPrev + s + j, count: n) + i * g
                 let tc = Scalar.tanh(cNew)
-                c[s + j] = cNew
-                tanhC[s + j] = tc
-                h[s + j] = o * tc
+                store8(cNew, c + s + j, count: n)
+                store8(tc, tanhC + s + j, count: n)
+                store8(o * tc, h + s + j, count: n)
+                j += 8
             }
         }
     }

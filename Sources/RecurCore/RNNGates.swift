@@ -17,7 +17,12 @@ public enum RNNGates {
                 for j in 0..<hidden { h[s + j] = hPrev[s + j] }
                 continue
             }
-            for j in 0..<hidden { h[s + j] = activation.apply(preactivation[s + j]) }
+            var j = 0
+            while j < hidden {
+                let n = min(8, hidden - j)
+                store8(activation.apply(load8(preactivation + s + j, count: n)), h + s + j, count: n)
+                j += 8
+            }
         }
     }
 

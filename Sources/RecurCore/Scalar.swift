@@ -14,6 +14,9 @@ where RawSignificand: FixedWidthInteger {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
+    /// e^x and tanh(x) over eight lanes (VectorMath.swift).
+    static func exp(_ x: SIMD8<Self>) -> SIMD8<Self>
+    static func tanh(_ x: SIMD8<Self>) -> SIMD8<Self>
 
     /// `C = alpha * op(A) * op(B) + beta * C`, row-major, on the platform's fast engine
     /// (oneDNN on Linux for Float, Accelerate on macOS); `false` when there is none for this type.

@@ -1,0 +1,135 @@
+import RecurCore
+
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
+/// The training and sampling speed of a character model of a given shape, measured the way the PyTorch
+/// reference (`../shared/bench/pytorch_charrnn.py`) measures it: vocabulary 65, random tokens, Adam at
+/// 2e-3, global-norm clipping at 5, a full training step (forward, loss, backward, clip, update) timed
+/// for a fixed time after two warm-up steps, then batch-1 sampling at temperature 0.8 for half that time.
+public enum CharRNNBenchmark {
+    /// One benchmark shape.
+    public struct Configuration: Sendable, Equatable {
+        public var name: String
+        public var embedding: Int
+        public var hidden: Int
+        public var layers: Int
+        public var batch: Int
+        public var steps: Int
+        public var cell: CellKind
+
+        public init(name: String, embedding: Int, hidden: Int, layers: Int, batch: Int, steps: Int, cell: CellKind) {
+            self.name = name
+            self.embedding = embedding
+            self.hidden = hidden
+            self.layers = layers
+            self.batch = batch
+            self.steps = steps
+            self.cell = cell
+        }
+    }
+
+    /// The vocabulary size of every configuration.
+    public static let vocabularySize = 65
+
+    /// The reference's five configurations, in its order.
+    public static let configurations: [Configuration] = [
+        Configuration(name: "small-lstm", embedding: 32, hidden: 128, layers: 1, batch: 32, steps: 64, cell: .lstm),
+        Configuration(name: "charrnn-default", embedding: 64, hidden: 128, layers: 2, batch: 50, steps: 50, cell: .lstm),
+        Configuration(name: "medium-lstm", embedding: 64, hidden: 512, layers: 2, batch: 64, steps: 100, cell: .lstm),
+        Configuration(name: "seed-keras", embedding: 256, hidden: 1024, layers: 1, batch: 64, steps: 100, cell: .lstm),
+        Configuration(name: "medium-gru", embedding: 64, hidden: 512, layers: 2, batch: 64, steps: 100, cell: .gru),
+    ]
+
+    /// What one configuration measured.
+    public struct Result: Sendable {
+        public var configuration: Configuration
+        /// Parameters other than the embedding table (the reference's FLOP count basis).
+        public var parametersWithoutEmbedding: Int
+        public var trainingSteps: Int
+        public var trainTokensPerSecond: Double
+        public var sampleCharactersPerSecond: Double
+        /// 6 x parameters without the embedding x tokens/s, in GFLOP/s.
+        public var trainGFLOPS: Double { 6 * Double(parametersWithoutEmbedding) * trainTokensPerSecond / 1e9 }
+    }
+
+    /// A vocabulary of `vocabularySize` distinct printable symbols.
+    public static var vocabulary: Vocabulary {
+        Vocabulary(symbols: (0..<vocabularySize).map { Unicode.Scalar(UInt8(33 + $0)) })
+    }
+
+    /// Trains for `seconds`, then samples for `seconds / 2`.
+    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0) -> Result {
+        precondition(seconds > 0, "CharRNNBenchmark: expected a positive time, got \(seconds)")
+        var generator = RandomGenerator(seed: seed)
+        let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
+                                                 embeddingSize: c.embedding, vocabulary: vocabulary)
+        let model = configuration.makeModel(using: &generator)
+        // Enough random text for a few distinct batches; the streams wrap around at the epoch's end.
+        let tokens = (0..<(4 * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
+        let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: 2e-3),
+                                    streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps), clipNorm: 5)
+        for _ in 0..<2 { trainer.trainStep() }
+        var trainingSteps = 0
+        let trainStart = monotonicSeconds()
+        while monotonicSeconds() - trainStart < seconds {
+            trainer.trainStep()
+            trainingSteps += 1
+        }
+        let trainTime = monotonicSeconds() - trainStart
+
+        let sampler = Sampler(model: model, configuration: configuration, temperature: 0.8)
+        sampler.reset()
+        var next = 0
+        var characters = 0
+        let sampleStart = monotonicSeconds()
+        while monotonicSeconds() - sampleStart < seconds / 2 {
+            sampler.feed(next)
+            next = sampler.draw(using: &generator)
+            characters += 1
+        }
+        let sampleTime = monotonicSeconds() - sampleStart
+
+        return Result(
+            configuration: c,
+            parametersWithoutEmbedding: model.parameterCount - model.embedding.weight.value.count,
+            trainingSteps: trainingSteps,
+            trainTokensPerSecond: Double(trainingSteps * c.batch * c.steps) / trainTime,
+            sampleCharactersPerSecond: Double(characters) / sampleTime)
+    }
+
+    /// The best fp32 GEMM rate of the fast engine, in GFLOP/s, over two shapes: one LSTM step's product
+    /// (`64 x 2048 x 512`, B^T) and a large square product (`1024^3`), each run for `seconds`.
+    public static func measureGEMMPeak(seconds: Double = 0.5) -> (stepShape: Double, large: Double) {
+        func rate(m: Int, n: Int, k: Int, transB: Bool) -> Double {
+            let a = ScratchBuffer<Float>(count: m * k), b = ScratchBuffer<Float>(count: k * n)
+            let c = ScratchBuffer<Float>(count: m * n)
+            a.fill(0.01)
+            b.fill(0.02)
+            c.fill(0)
+            func once() {
+                gemm(transB: transB, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: transB ? k : n,
+                     c: c.pointer, ldc: n)
+            }
+            once()
+            var count = 0
+            let start = monotonicSeconds()
+            while monotonicSeconds() - start < seconds {
+                once()
+                count += 1
+            }
+            return 2 * Double(m * n * k) * Double(count) / (monotonicSeconds() - start) / 1e9
+        }
+        return (rate(m: 64, n: 2048, k: 512, transB: true), rate(m: 1024, n: 1024, k: 1024, transB: false))
+    }
+}
+
+/// Seconds on a monotonic clock.
+public func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}

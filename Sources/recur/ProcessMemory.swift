@@ -1,0 +1,42 @@
+import Foundation
+
+/// The process's peak resident memory (high-water mark).
+///
+/// On Linux the mark can be reset (writing 5 to /proc/self/clear_refs) and read from VmHWM in
+/// /proc/self/status, which gives a peak per benchmark configuration within one process. Elsewhere
+/// `getrusage`'s `ru_maxrss` is the peak since the process started.
+enum ProcessMemory {
+    /// Resets the high-water mark where the system allows it; false where it does not.
+    @discardableResult
+    static func resetPeak() -> Bool {
+        #if os(Linux)
+        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? handle.close() }
+        return (try? handle.write(contentsOf: Data("5".utf8))) != nil
+        #else
+        return false
+        #endif
+    }
+
+    /// The peak resident set size in bytes.
+    static var peakBytes: Int {
+        #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
+            return kib * 1024
+        }
+        #endif
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if canImport(Darwin)
+        return Int(usage.ru_maxrss)  // bytes on macOS
+        #else
+        return Int(usage.ru_maxrss) * 1024  // KiB on Linux
+        #endif
+    }
+}
