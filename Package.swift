@@ -18,9 +18,11 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libdnnl-dev"])]
         ),
+        // Eight-lane exp and tanh in C vector extensions, inlined into RecurCore's gate kernels.
+        .target(name: "_RecurVectorMath"),
         .target(
             name: "RecurCore",
-            dependencies: [.target(name: "_RecurShims", condition: .when(platforms: [.linux]))]
+            dependencies: ["_RecurVectorMath", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "Recur", dependencies: ["RecurCore"]),
         .executableTarget(

@@ -1,7 +1,9 @@
+import _RecurVectorMath
+
 /// Eight-lane exp and tanh for the gate kernels, and the loads and stores that feed them.
 ///
-/// Float uses its own polynomial kernels, so that a gate kernel is straight-line SIMD code rather
-/// than one libm call per element (libm's expm1f and tanhf were 9-18% of a training step's profile;
+/// Float uses the polynomial kernels of `_RecurVectorMath` (C vector extensions, inlined here), so that
+/// a gate kernel is straight-line SIMD code rather than one libm call per element (libm's expm1f and tanhf were 9-18% of a training step's profile;
 /// docs/performance.md). Double keeps libm lane by lane: it exists for gradient checks, where the last
 /// bit matters more than the speed.
 ///
@@ -9,52 +11,13 @@
 /// within 3e-7 absolute and 2e-6 relative. NaN propagates; exp is 0 below -87.33 (the subnormal range
 /// is flushed) and +inf above 88.72, so sigmoid reaches exact 0 and 1 and tanh exact ±1.
 extension Float {
-    /// e^x, eight lanes: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-6 polynomial, then scaled by
-    /// 2^n through the exponent bits.
+    /// e^x over eight lanes (`recur_exp8`).
     @inlinable @inline(__always)
-    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.33), upperBound: SIMD8(repeating: 88.72))
-        // n = round(x / ln2), by adding and subtracting 1.5 * 2^23 (exact for |n| < 2^22).
-        let shifter = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = clamped * 1.442_695_04 + shifter
-        let n = shifted - shifter
-        let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4  // ln2 split in two for exactness
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        let er = p * (r * r) + r + 1
-        // 2^n as 2^(n/2) * 2^(n - n/2): each factor a normal number for every n in [-126, 128].
-        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(shifter, to: SIMD8<Int32>.self)
-        let half = integer &>> 1
-        let first = unsafeBitCast((half &+ 127) &<< 23, to: SIMD8<Float>.self)
-        let second = unsafeBitCast((integer &- half &+ 127) &<< 23, to: SIMD8<Float>.self)
-        var result = er * first * second
-        result.replace(with: 0, where: x .< -87.33)
-        result.replace(with: .infinity, where: x .> 88.72)
-        return result.replacing(with: x, where: x .!= x)  // NaN in, NaN out
-    }
+    public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> { recur_exp8(x) }
 
-    /// tanh(x), eight lanes: for |x| below 0.625 an odd polynomial, above it 1 - 2 / (e^{2|x|} + 1);
-    /// computed on |x|, then the sign of x is put back (so tanh(-0) = -0).
+    /// tanh(x) over eight lanes (`recur_tanh8`).
     @inlinable @inline(__always)
-    public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
-        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        let a = unsafeBitCast(bits & ~signMask, to: SIMD8<Float>.self)
-        let large = 1 - 2 / (Float.exp(a + a) + 1)
-        let z = a * a
-        var p = SIMD8<Float>(repeating: -5.704_988_72e-3)
-        p = p * z + 2.063_908_88e-2
-        p = p * z - 5.373_971_56e-2
-        p = p * z + 1.333_144_22e-1
-        p = p * z - 3.333_328_19e-1
-        let small = p * z * a + a
-        let magnitude = small.replacing(with: large, where: a .>= 0.625)
-        return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | (bits & signMask), to: SIMD8<Float>.self)
-    }
+    public static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> { recur_tanh8(x) }
 }
 
 extension Double {
