@@ -1,17 +1,28 @@
 #if canImport(Darwin)
 import Darwin
+import Dispatch
 #elseif canImport(Glibc)
 import Glibc
 #endif
 
-/// The number of threads the GEMM engine uses.
+/// The threads the GEMM engine uses, and a way to run Recur's own work on the same threads.
 ///
-/// On Linux oneDNN runs on OpenMP (libgomp, loaded with libdnnl); its `omp_set_num_threads` and
-/// `omp_get_max_threads` are looked up at run time, so nothing links against libgomp directly.
-/// Elsewhere the setting is ignored and the count reported is the number of processors.
+/// On Linux oneDNN runs on OpenMP (libgomp, loaded with libdnnl); its `omp_set_num_threads`,
+/// `omp_get_max_threads` and the `GOMP_parallel` entry point are looked up at run time, so nothing
+/// links against libgomp directly. `parallel` hands work to the same team of threads that runs the
+/// GEMMs: no second pool competes with OpenMP's spinning workers for the cores, and a GEMM called
+/// inside it runs on the calling thread alone (oneDNN does not nest parallel regions).
+/// Elsewhere the setting is ignored, the count reported is the number of processors, and `parallel`
+/// uses Dispatch.
 public enum ComputeThreads {
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
+    fileprivate typealias ParallelRegion = @convention(c) (
+        @convention(c) (UnsafeMutableRawPointer?) -> Void, UnsafeMutableRawPointer?, UInt32, UInt32) -> Void
+
+    private static let startRegion = symbol("GOMP_parallel").map { unsafeBitCast($0, to: ParallelRegion.self) }
+    fileprivate static let threadNumber = symbol("omp_get_thread_num").map { unsafeBitCast($0, to: GetThreads.self) }
+    fileprivate static let teamSize = symbol("omp_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
 
     private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
         #if os(Linux)
@@ -37,4 +48,43 @@ public enum ComputeThreads {
         }
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
+
+    /// Runs `body(thread, threads)` once on each thread of the team (thread in 0..<threads) and
+    /// returns when all are done. With one thread, `body(0, 1)` runs on the caller.
+    public static func parallel(_ body: (_ thread: Int, _ threads: Int) -> Void) {
+        #if os(Linux)
+        guard let startRegion, threadNumber != nil, teamSize != nil, current > 1 else {
+            body(0, 1)
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            var context = body
+            withUnsafeMutablePointer(to: &context) { pointer in
+                startRegion(runRegion, UnsafeMutableRawPointer(pointer), 0, 0)
+            }
+        }
+        #else
+        let threads = current
+        guard threads > 1 else {
+            body(0, 1)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: threads) { body($0, threads) }
+        #endif
+    }
+
+    /// The part of `0..<count` that thread `thread` of `threads` takes: contiguous, sizes differing
+    /// by at most one.
+    @inlinable
+    public static func share(of count: Int, thread: Int, threads: Int) -> Range<Int> {
+        let base = count / threads, extra = count % threads
+        let start = thread * base + min(thread, extra)
+        return start..<(start + base + (thread < extra ? 1 : 0))
+    }
+}
+
+/// The function each OpenMP thread runs: calls the Swift closure behind `context`.
+private func runRegion(_ context: UnsafeMutableRawPointer?) {
+    let body = context!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee
+    body(Int(ComputeThreads.threadNumber!()), Int(ComputeThreads.teamSize!()))
 }

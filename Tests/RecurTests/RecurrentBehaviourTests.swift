@@ -131,3 +131,27 @@ struct RecurrentBehaviourTests {
         #expect(relu.forward(Self.random([3, 2, 5], seed: 8)).output.scalars.allSatisfy { $0 >= 0 })
     }
 }
+
+extension RecurrentBehaviourTests {
+    @Test("splitting the batch rows across threads changes no bit (reference engine, lengths, 2 layers, both directions)",
+          arguments: CellKind.allCases)
+    func batchSplitExact(cell: CellKind) {
+        let (T, B) = (7, 9)  // 9 rows: shares of 5 and 4 on two threads
+        let x = Self.random([T, B, 6], seed: 5)
+        let dy = Self.random([T, B, 2 * 8], seed: 6)
+        let lengths = (0..<B).map { 1 + ($0 * 3) % T }
+        var results: [[Tensor<Float>]] = []
+        for split in [true, false] {
+            let net = Self.network(cell, bidirectional: true)
+            net.engine = .reference
+            net.splitsBatchAcrossThreads = split
+            let (y, final) = net.forward(x, lengths: lengths)
+            let (dx, dState) = net.backward(outputGradient: dy, finalStateGradient: final)
+            results.append([y, final.h, dx, dState.h] + (cell.hasCellState ? [final.c!, dState.c!] : [])
+                           + net.parameters.map(\.gradient))
+        }
+        for (split, whole) in zip(results[0], results[1]) {
+            #expect(split == whole, "\(cell): the split run differs")
+        }
+    }
+}

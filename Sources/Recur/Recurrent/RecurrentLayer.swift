@@ -28,6 +28,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     let biasIH: Parameter<Scalar>    // [G*H]
     let biasHH: Parameter<Scalar>    // [G*H]
     var engine: GEMMEngine = .fast
+    /// Whether the time loops run each share of the batch rows on its own compute thread.
+    var splitsBatch = true
 
     private var steps = 0
     private var batch = 0
@@ -123,37 +125,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         active.withUnsafeBufferPointer { activeBuffer in
             weightHH.value.withUnsafeBufferPointer { whh in
                 biasHH.value.withUnsafeBufferPointer { bhh in
-                    for k in 0..<T {
-                        let t = reverse ? T - 1 - k : k
-                        let (previous, current) = slots(step: t)
-                        let hPrev = states.pointer + previous * B * H
-                        let hNew = states.pointer + current * B * H
-                        let stepGates = gates.pointer + t * B * GH
-                        let stepActive = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress! + t * B
-                        switch cell {
-                        case .lstm:
-                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
-                                 b: whh.baseAddress!, ldb: H, beta: 1, c: stepGates, ldc: GH)
-                            LSTMGates.forward(
-                                gates: stepGates, cPrev: cells.pointer + previous * B * H, hPrev: hPrev,
-                                c: cells.pointer + current * B * H, h: hNew, tanhC: extra.pointer + t * B * H,
-                                batch: B, hidden: H, active: stepActive)
-                        case .gru:
-                            let hg = hiddenGates.pointer
-                            for b in 0..<B { (hg + b * GH).update(from: bhh.baseAddress!, count: GH) }
-                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
-                                 b: whh.baseAddress!, ldb: H, beta: 1, c: hg, ldc: GH)
-                            GRUGates.forward(
-                                xGates: stepGates, hGates: hg, hPrev: hPrev, h: hNew,
-                                cache: extra.pointer + t * B * GRUGates.cacheWidth * H,
-                                batch: B, hidden: H, active: stepActive)
-                        case .rnnTanh, .rnnReLU:
-                            gemm(engine: engine, transB: true, m: B, n: GH, k: H, a: hPrev, lda: H,
-                                 b: whh.baseAddress!, ldb: H, beta: 1, c: stepGates, ldc: GH)
-                            RNNGates.forward(
-                                preactivation: stepGates, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
-                                batch: B, hidden: H, active: stepActive)
-                        }
+                    let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
+                    forEachRowShare(batch: B, split: splitsBatch) { rows in
+                        forwardSteps(rows: rows, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
                     }
                 }
             }
@@ -173,6 +147,46 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let last = reverse ? 0 : T
         hn.update(from: states.pointer + last * B * H, count: B * H)
         if let cn, cell == .lstm { cn.update(from: cells.pointer + last * B * H, count: B * H) }
+    }
+
+    /// The time loop of the forward pass for batch rows `rows` (rows are independent of each other
+    /// through time, so each share of rows runs its whole loop on one thread without waiting).
+    @_specialize(where Scalar == Float)
+    private func forwardSteps(rows: Range<Int>, active: UnsafePointer<Bool>?,
+                              whh: UnsafePointer<Scalar>, bhh: UnsafePointer<Scalar>) {
+        let T = steps, B = batch, H = hiddenSize, GH = gateWidth, b0 = rows.lowerBound, n = rows.count
+        for k in 0..<T {
+            let t = reverse ? T - 1 - k : k
+            let (previous, current) = slots(step: t)
+            let hPrev = states.pointer + (previous * B + b0) * H
+            let hNew = states.pointer + (current * B + b0) * H
+            let stepGates = gates.pointer + (t * B + b0) * GH
+            let stepActive = active.map { $0 + t * B + b0 }
+            switch cell {
+            case .lstm:
+                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
+                     b: whh, ldb: H, beta: 1, c: stepGates, ldc: GH)
+                LSTMGates.forward(
+                    gates: stepGates, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
+                    c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
+                    batch: n, hidden: H, active: stepActive)
+            case .gru:
+                let hg = hiddenGates.pointer + b0 * GH
+                for b in 0..<n { (hg + b * GH).update(from: bhh, count: GH) }
+                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
+                     b: whh, ldb: H, beta: 1, c: hg, ldc: GH)
+                GRUGates.forward(
+                    xGates: stepGates, hGates: hg, hPrev: hPrev, h: hNew,
+                    cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
+                    batch: n, hidden: H, active: stepActive)
+            case .rnnTanh, .rnnReLU:
+                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
+                     b: whh, ldb: H, beta: 1, c: stepGates, ldc: GH)
+                RNNGates.forward(
+                    preactivation: stepGates, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
+                    batch: n, hidden: H, active: stepActive)
+            }
+        }
     }
 
     // MARK: Backward
@@ -199,39 +213,10 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
         active.withUnsafeBufferPointer { activeBuffer in
             weightHH.value.withUnsafeBufferPointer { whh in
-                for k in stride(from: T - 1, through: 0, by: -1) {
-                    let t = reverse ? T - 1 - k : k
-                    let (previous, current) = slots(step: t)
-                    let stepActive = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress! + t * B
-                    // dL/dh' = from the next step (in dh) + from this step's output.
-                    let dOut = dOutput + t * B * H
-                    for b in 0..<B where stepActive?[b] ?? true {
-                        let s = b * H
-                        for j in 0..<H { dh.pointer[s + j] += dOut[s + j] }
-                    }
-                    let stepDGates = dGates.pointer + t * B * GH
-                    switch cell {
-                    case .lstm:
-                        LSTMGates.backward(
-                            gates: gates.pointer + t * B * GH, cPrev: cells.pointer + previous * B * H,
-                            tanhC: extra.pointer + t * B * H, dh: dh.pointer, dc: dc.pointer,
-                            dGates: stepDGates, dhPrevDirect: dhPrev.pointer, batch: B, hidden: H, active: stepActive)
-                    case .gru:
-                        GRUGates.backward(
-                            cache: extra.pointer + t * B * GRUGates.cacheWidth * H,
-                            hPrev: states.pointer + previous * B * H, dh: dh.pointer,
-                            dxGates: stepDGates, dhGates: dHiddenGates.pointer + t * B * GH,
-                            dhPrevDirect: dhPrev.pointer, batch: B, hidden: H, active: stepActive)
-                    case .rnnTanh, .rnnReLU:
-                        RNNGates.backward(
-                            h: states.pointer + current * B * H, dh: dh.pointer, dPreactivation: stepDGates,
-                            dhPrevDirect: dhPrev.pointer, activation: cell.rnnActivation!,
-                            batch: B, hidden: H, active: stepActive)
-                    }
-                    // dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H]
-                    gemm(engine: engine, m: B, n: H, k: GH, a: dRecurrent + t * B * GH, lda: GH,
-                         b: whh.baseAddress!, ldb: H, beta: 1, c: dhPrev.pointer, ldc: H)
-                    dh.pointer.update(from: dhPrev.pointer, count: B * H)
+                let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
+                forEachRowShare(batch: B, split: splitsBatch) { rows in
+                    backwardSteps(rows: rows, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
+                                  whh: whh.baseAddress!)
                 }
             }
         }
@@ -263,5 +248,63 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             gemm(engine: engine, m: rows, n: inputSize, k: GH, a: dGates.pointer, lda: GH,
                  b: wih.baseAddress!, ldb: inputSize, c: dInput, ldc: inputSize)
         }
+    }
+
+    /// The time loop of the backward pass for batch rows `rows` (see `forwardSteps`).
+    @_specialize(where Scalar == Float)
+    private func backwardSteps(rows: Range<Int>, active: UnsafePointer<Bool>?, dOutput: UnsafePointer<Scalar>,
+                               dRecurrent: UnsafeMutablePointer<Scalar>, whh: UnsafePointer<Scalar>) {
+        let T = steps, B = batch, H = hiddenSize, GH = gateWidth, b0 = rows.lowerBound, n = rows.count
+        let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
+        for k in stride(from: T - 1, through: 0, by: -1) {
+            let t = reverse ? T - 1 - k : k
+            let (previous, current) = slots(step: t)
+            let stepActive = active.map { $0 + t * B + b0 }
+            // dL/dh' = from the next step (in dh) + from this step's output.
+            let dOut = dOutput + (t * B + b0) * H
+            for b in 0..<n where stepActive?[b] ?? true {
+                let s = b * H
+                for j in 0..<H { dh[s + j] += dOut[s + j] }
+            }
+            let stepDGates = dGates.pointer + (t * B + b0) * GH
+            switch cell {
+            case .lstm:
+                LSTMGates.backward(
+                    gates: gates.pointer + (t * B + b0) * GH, cPrev: cells.pointer + (previous * B + b0) * H,
+                    tanhC: extra.pointer + (t * B + b0) * H, dh: dh, dc: dc,
+                    dGates: stepDGates, dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
+            case .gru:
+                GRUGates.backward(
+                    cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
+                    hPrev: states.pointer + (previous * B + b0) * H, dh: dh,
+                    dxGates: stepDGates, dhGates: dHiddenGates.pointer + (t * B + b0) * GH,
+                    dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
+            case .rnnTanh, .rnnReLU:
+                RNNGates.backward(
+                    h: states.pointer + (current * B + b0) * H, dh: dh, dPreactivation: stepDGates,
+                    dhPrevDirect: dhPrev, activation: cell.rnnActivation!,
+                    batch: n, hidden: H, active: stepActive)
+            }
+            // dL/dh = direct part + dRecurrent[n, G*H] W_hh[G*H, H]
+            gemm(engine: engine, m: n, n: H, k: GH, a: dRecurrent + (t * B + b0) * GH, lda: GH,
+                 b: whh, ldb: H, beta: 1, c: dhPrev, ldc: H)
+            dh.update(from: dhPrev, count: n * H)
+        }
+    }
+}
+
+/// Batch rows each thread needs before a time loop is split across threads.
+let minimumRowsPerThread = 4
+
+/// Runs `body` on shares of the batch rows `0..<batch`, one share per compute thread when `split` and
+/// every thread gets at least `minimumRowsPerThread` rows, else on all rows on the calling thread.
+func forEachRowShare(batch: Int, split: Bool, _ body: (Range<Int>) -> Void) {
+    guard split, batch >= 2 * minimumRowsPerThread, ComputeThreads.current > 1 else {
+        body(0..<batch)
+        return
+    }
+    ComputeThreads.parallel { thread, threads in
+        let rows = ComputeThreads.share(of: batch, thread: thread, threads: min(threads, batch / minimumRowsPerThread))
+        if thread < batch / minimumRowsPerThread && !rows.isEmpty { body(rows) }
     }
 }

@@ -33,6 +33,13 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         didSet { for layer in layers.joined() { layer.engine = engine } }
     }
 
+    /// Whether each layer's time loop runs each share of the batch rows on its own compute thread (the
+    /// rows of a batch are independent through time, so the shares never wait for each other; from 8
+    /// rows up). Off, the loop runs on the calling thread and only the GEMMs inside it use the threads.
+    public var splitsBatchAcrossThreads = true {
+        didSet { for layer in layers.joined() { layer.splitsBatch = splitsBatchAcrossThreads } }
+    }
+
     let layers: [[RecurrentLayer<Scalar>]]  // [layer][direction]
     private let dropouts: [Dropout<Scalar>]  // one after each layer but the last
     private var layerInputs: [Tensor<Scalar>] = []
