@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `recur bench`: its JSON lines carry the reference script's keys with sane values, and bad options
+/// are refused. (Speed itself is measured by the bench, never asserted here.)
+struct BenchCommandTests {
+    @Test("--json prints one line per chosen configuration with the reference's keys and parameter counts")
+    func jsonLines() throws {
+        let run = try CommandLineTests.recur(["bench", "--only", "small-lstm,charrnn-default", "--seconds", "0.2", "--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        // Parameters without the embedding, as the PyTorch reference counts them for these shapes.
+        let expected: [(name: String, parameters: Int)] = [("small-lstm", 91_329), ("charrnn-default", 239_809)]
+        for (line, (name, parameters)) in zip(lines, expected) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["name"] as? String == name)
+            #expect(object["params_without_embedding"] as? Int == parameters)
+            for key in ["train_tokens_per_s", "sample_chars_per_s", "train_gflops", "peak_rss_mib", "peak_fraction",
+                        "sgemm_peak_gflops"] {
+                let value = try #require(object[key] as? Double, "\(key) missing in \(line)")
+                #expect(value > 0 && value.isFinite, "\(key) = \(value)")
+            }
+            let tokens = try #require(object["train_tokens_per_s"] as? Double)
+            let gflops = try #require(object["train_gflops"] as? Double)
+            #expect(abs(gflops - 6 * Double(parameters) * tokens / 1e9) <= 0.051 + 1e-3 * gflops)
+        }
+    }
+
+    @Test("the table names the sgemm peak and every configuration")
+    func table() throws {
+        let run = try CommandLineTests.recur(["bench", "--only", "small-lstm", "--seconds", "0.1"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("sgemm peak") && run.stdout.contains("small-lstm"))
+    }
+
+    @Test("bad options get one error line and exit code 2", arguments: [
+        (["bench", "--only", "huge-lstm"], "error: --only: unknown configuration 'huge-lstm'"),
+        (["bench", "--only", ","], "error: --only: expected at least one configuration name"),
+        (["bench", "--seconds", "0"], "error: --seconds: must be a number in (0, 3600]"),
+        (["bench", "--seconds", "nan"], "error: --seconds: must be a number in (0, 3600]"),
+        (["bench", "--threads", "0"], "error: --threads: must be in 1...1024"),
+    ])
+    func badOptions(arguments: [String], expected: String) throws {
+        let run = try CommandLineTests.recur(arguments)
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix(expected), "stderr: \(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+}
