@@ -73,6 +73,23 @@ public enum ComputeThreads {
         #endif
     }
 
+    /// The sum of `body(range)` over shares of `0..<count`, one share per thread when each gets at least
+    /// `minimumShare` items, else one call on the caller. Partial sums are added in share order, so the
+    /// result depends only on the thread count.
+    public static func sum(count: Int, minimumShare: Int, _ body: (Range<Int>) -> Double) -> Double {
+        let threads = min(current, count / max(minimumShare, 1))
+        guard threads > 1 else { return body(0..<count) }
+        let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
+        defer { partials.deallocate() }
+        partials.initialize(repeating: 0)
+        parallel { thread, team in
+            let shares = min(team, threads)
+            guard thread < shares else { return }
+            partials[thread] = body(share(of: count, thread: thread, threads: shares))
+        }
+        return partials.reduce(0, +)
+    }
+
     /// The part of `0..<count` that thread `thread` of `threads` takes: contiguous, sizes differing
     /// by at most one.
     @inlinable

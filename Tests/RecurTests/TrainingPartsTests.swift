@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Recur
 import _RecurTestSupport
@@ -106,5 +107,33 @@ struct ClippingTests {
         #expect(layer.weight.value[0, 1] == before[0, 1] + 0.5)
         layer.zeroGradients()
         #expect(layer.weight.gradient.scalars == [0, 0])
+    }
+}
+
+struct LossTests {
+    @Test("cross-entropy over many rows (split across threads) matches a Double libm reference, with a mask")
+    func crossEntropyManyRows() {
+        let rows = 1_001, classes = 65
+        var g = RandomGenerator(seed: 21)
+        let logits = Initializer.uniform(shape: [rows, classes], bound: Float(8), using: &g)
+        let targets = (0..<rows).map { _ in Int(g.next() % UInt64(classes)) }
+        let mask = (0..<rows).map { $0 % 7 != 3 }
+        let (loss, gradient) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets, mask: mask)
+        let counted = Double(mask.filter { $0 }.count)
+        var expectedLoss = 0.0
+        var worst = 0.0
+        for r in 0..<rows {
+            let z = (0..<classes).map { Double(logits[flat: r * classes + $0]) }
+            let m = z.max()!
+            let sum = z.reduce(0) { $0 + Foundation.exp($1 - m) }
+            if mask[r] { expectedLoss += (Foundation.log(sum) - (z[targets[r]] - m)) / counted }
+            for j in 0..<classes {
+                let p = Foundation.exp(z[j] - m) / sum
+                let expected = mask[r] ? (p - (j == targets[r] ? 1 : 0)) / counted : 0
+                worst = max(worst, abs(Double(gradient[flat: r * classes + j]) - expected))
+            }
+        }
+        #expect(abs(loss - expectedLoss) <= 1e-6 * expectedLoss, "loss \(loss), expected \(expectedLoss)")
+        #expect(worst <= 1e-9, "gradient: worst difference \(worst)")
     }
 }

@@ -23,25 +23,35 @@ public enum SoftmaxCrossEntropy {
         var total = 0.0
         logits.withUnsafeBufferPointer { lb in
             gradient.withUnsafeMutableBufferPointer { gb in
-                for r in 0..<rows where mask?[r] ?? true {
-                    let target = targets[r]
-                    precondition(target >= 0 && target < classes,
-                                 "SoftmaxCrossEntropy: expected targets in 0..<\(classes), got \(target) at row \(r)")
-                    let row = lb.baseAddress! + r * classes
-                    let g = gb.baseAddress! + r * classes
-                    var maximum = row[0]
-                    for j in 1..<classes where row[j] > maximum { maximum = row[j] }
-                    var sum = 0.0
-                    for j in 0..<classes {
-                        let e = Double.exp(Double(row[j] - maximum))
-                        g[j] = Scalar(e)
-                        sum += e
+                let logits = lb.baseAddress!, gradient = gb.baseAddress!
+                // Rows are independent: shares of them run on the compute threads.
+                total = ComputeThreads.sum(count: rows, minimumShare: 256) { share in
+                    var partial = 0.0
+                    for r in share where mask?[r] ?? true {
+                        let target = targets[r]
+                        precondition(target >= 0 && target < classes,
+                                     "SoftmaxCrossEntropy: expected targets in 0..<\(classes), got \(target) at row \(r)")
+                        let row = logits + r * classes
+                        let g = gradient + r * classes
+                        var maximum = row[0]
+                        for j in 1..<classes where row[j] > maximum { maximum = row[j] }
+                        // e^(z - max), eight lanes at a time; the sum in Double.
+                        var sum = 0.0
+                        var j = 0
+                        while j < classes {
+                            let n = min(8, classes - j)
+                            let e = Scalar.exp(load8(row + j, count: n) - maximum)
+                            store8(e, g + j, count: n)
+                            for l in 0..<n { sum += Double(e[l]) }
+                            j += 8
+                        }
+                        partial += Double.log(sum) - Double(row[target] - maximum)
+                        // dL/dz = (softmax - onehot) / count
+                        let normaliser = Scalar(scale / sum)
+                        for j in 0..<classes { g[j] *= normaliser }
+                        g[target] -= Scalar(scale)
                     }
-                    let logSum = Double.log(sum)
-                    total += logSum - Double(row[target] - maximum)
-                    let normaliser = scale / sum
-                    for j in 0..<classes { g[j] = Scalar(Double(g[j]) * normaliser) }
-                    g[target] -= Scalar(scale)
+                    return partial
                 }
             }
         }
