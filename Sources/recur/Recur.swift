@@ -18,6 +18,9 @@ struct RecurCommand: ParsableCommand {
         } catch let error as UserError {
             printError("error: \(error.description)")
             Foundation.exit(2)
+        } catch let error as TrainingStopped {
+            printError("error: \(error.description)")
+            Foundation.exit(TrainingStopped.exitCode)
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }  // --help, --version

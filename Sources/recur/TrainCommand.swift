@@ -11,7 +11,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Writes into --out: model.safetensors (latest weights, loads in PyTorch), best.safetensors (best \
         validation loss), training.safetensors (what --resume needs), metrics.jsonl and loss.svg.
-        Ctrl-C saves and exits (code 130); a second Ctrl-C exits at once.
+        Ctrl-C saves and exits (code 130); a second Ctrl-C exits at once. A NaN or infinite loss or \
+        gradient norm, or a loss above 3x the run's first, stops training (code 3) without touching the \
+        last good checkpoint, unless --on-nonfinite skip. --lr and --clip may be changed on --resume.
 
         The seed articles' Keras setup:
           recur train --data shakespeare.txt --out runs/keras --layers 1 --hidden 1024 --embedding 256 --init keras
@@ -38,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps.") var checkpointEvery: Int = 250
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
     @Option(help: "GEMM threads. [default: all cores]") var threads: Int?
+    @Option(name: .customLong("on-nonfinite"),
+            help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
+    var onNonfinite: String = "stop"
 
     func run() throws {
         try validateOptions()
@@ -129,6 +134,7 @@ struct TrainCommand: ParsableCommand {
               + (resume ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
 
         var lastValidation: Double? = nil
+        var firstLoss = saved?.metadata["training.first_loss"].flatMap(Double.init)
         let extraMetadata = { (trainLoss: Double?) -> [String: String] in
             var extra = ["step": String(trainer.step), "created_by": "recur", "data_chars": String(tokens.count),
                          "seq_length": String(settings.seqLength), "batch": String(settings.batch),
@@ -143,6 +149,7 @@ struct TrainCommand: ParsableCommand {
             training["training.settings"] = settings.json
             training["training.total_steps"] = String(total)
             training["training.data_checksum"] = checksum
+            if let firstLoss { training["training.first_loss"] = String(firstLoss) }
             if bestValidation.isFinite { training["training.best_val_loss"] = String(bestValidation) }
             do {
                 try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: files.training)
@@ -173,11 +180,51 @@ struct TrainCommand: ParsableCommand {
         let startStep = trainer.step
         var window: [Double] = []
         var lastLoss = Double.nan
+        var lastSavedStep = saved == nil ? nil : trainer.step
+        var skipped = 0
+        var pendingSave = false
         while trainer.step < total {
-            let (loss, _) = trainer.trainStep()
+            var problem: String? = nil
+            var saveError: Error? = nil
+            let result = trainer.trainStep { loss, norm in
+                problem = TrainingGuard.problem(loss: loss, gradientNorm: norm, firstLoss: firstLoss)
+                // A due checkpoint is written once the next batch shows the weights still give a
+                // finite, non-exploding loss, so that the checkpoint left behind is a good one.
+                if problem == nil && pendingSave {
+                    do {
+                        try saveCheckpoints(trainLoss: lastLoss)
+                        lastSavedStep = trainer.step
+                        pendingSave = false
+                    } catch {
+                        saveError = error
+                    }
+                }
+                return problem == nil
+            }
+            if let saveError { throw saveError }
+            let step = trainer.step
+            if let problem {
+                guard onNonfinite == "skip" else {
+                    progress.finish()
+                    let kept = lastSavedStep.map { "\(files.model.path) (step \($0)) is the last good checkpoint and was not touched" }
+                        ?? "no checkpoint had been saved yet"
+                    throw TrainingStopped(
+                        "--data \(data): training diverged: \(problem) (step \(step)); \(kept); "
+                        + "try a lower --lr than \(settings.lr)\(settings.clip > 0 ? " or a --clip below \(settings.clip)" : " or --clip 5") "
+                        + "(both may change with --resume), or --on-nonfinite skip")
+                }
+                skipped += 1
+                progress.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
+                if step == total && lastSavedStep != nil {
+                    try saveCheckpoints(trainLoss: nil)
+                    lastSavedStep = step
+                }
+                continue
+            }
+            let loss = result.loss
+            if firstLoss == nil { firstLoss = loss }
             window.append(loss)
             lastLoss = loss
-            let step = trainer.step
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
             let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
@@ -197,7 +244,12 @@ struct TrainCommand: ParsableCommand {
                 try metrics.append(record)
                 if isEval { try metrics.drawPlot(to: files.plot) }
             }
-            if step % checkpointEvery == 0 || step == total { try saveCheckpoints(trainLoss: lastLoss) }
+            if step == total {
+                try saveCheckpoints(trainLoss: lastLoss)
+                lastSavedStep = step
+            } else if step % checkpointEvery == 0 {
+                pendingSave = true
+            }
             if Interrupt.requested {
                 try saveCheckpoints(trainLoss: lastLoss)
                 progress.finish()
@@ -226,6 +278,9 @@ struct TrainCommand: ParsableCommand {
         try positive("eval-every", evalEvery, limit: 1 << 40)
         try positive("checkpoint-every", checkpointEvery, limit: 1 << 40)
         try positive("threads", threads, limit: 1024)
+        if onNonfinite != "stop" && onNonfinite != "skip" {
+            throw UserError("--on-nonfinite: must be stop or skip, got '\(onNonfinite)'")
+        }
         if epochs != nil && steps != nil { throw UserError("--epochs and --steps: give one of them, not both") }
         if let lr, !(lr.isFinite && lr > 0 && lr <= 10) { throw UserError("--lr: must be a number in (0, 10], got \(lr)") }
         if let clip, !(clip.isFinite && clip >= 0) { throw UserError("--clip: must be a non-negative number (0 turns clipping off), got \(clip)") }
@@ -244,11 +299,12 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// On resume, a model or training option given again must agree with the saved run.
+    /// On resume, a model or training option given again must agree with the saved run (except the
+    /// learning rate and the clipping threshold).
     private func checkUnchanged(_ saved: TrainSettings) throws {
         var given = saved
         applyOptions(to: &given)
-        for (name, old, new) in saved.differences(from: given) {
+        for (name, old, new) in saved.differences(from: given) where !TrainSettings.changeableOnResume.contains(name) {
             throw UserError("--\(name): the run was trained with \(old), not \(new); drop the option to resume, or train into another --out")
         }
     }
@@ -287,6 +343,9 @@ struct TrainSettings: Codable, Equatable {
     var seed: UInt64 = 1
 
     static let defaults = TrainSettings()
+
+    /// Options that may differ on --resume (the remedies for a diverging run); the rest define the run.
+    static let changeableOnResume: Set<String> = ["lr", "clip"]
 
     static func cellKind(_ name: String) -> CellKind? {
         name == "rnn" ? .rnnTanh : CellKind(rawValue: name)
@@ -360,5 +419,23 @@ struct RunFiles {
             throw UserError("--out \(folderOption): is not writable; choose a folder you can write to")
         }
         AtomicFile.removeStaleTemporaries(in: folder)
+    }
+}
+
+/// Decides whether a training step's update may happen.
+enum TrainingGuard {
+    /// The loss is "exploding" above this multiple of the run's first loss.
+    static let explosionFactor = 3.0
+
+    /// What is wrong with a step, or nil when its update may go ahead.
+    static func problem(loss: Double, gradientNorm: Double, firstLoss: Double?) -> String? {
+        if !loss.isFinite || !gradientNorm.isFinite {
+            return "loss \(loss), gradient norm \(gradientNorm)"
+        }
+        if let firstLoss, loss > explosionFactor * firstLoss {
+            return String(format: "loss %.4f exceeds %.0fx the first loss %.4f (gradient norm %.4g)",
+                          loss, explosionFactor, firstLoss, gradientNorm)
+        }
+        return nil
     }
 }

@@ -6,6 +6,13 @@ struct UserError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Training stopped because it diverged (NaN, infinity, explosion): one `error:` line, exit code 3.
+struct TrainingStopped: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+    static let exitCode: Int32 = 3
+}
+
 /// Reads a UTF-8 text file, or throws a UserError naming the file and the problem.
 func readText(_ path: String) throws -> String {
     var isDirectory: ObjCBool = false

@@ -168,3 +168,34 @@ enum CheckpointFixture {
         return path
     }
 }
+
+extension TrainingCommandTests {
+    @Test("an exploding loss stops training with exit code 3, keeps the last checkpoint, and resumes with a lower --lr")
+    func divergence() throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let options = ["--data", data.path, "--out", out.path, "--hidden", "16", "--layers", "1", "--embedding", "8",
+                       "--batch", "4", "--seq-length", "16", "--checkpoint-every", "2", "--cell", "rnn_relu"]
+        let run = try CLI.recur(["train", "--steps", "40", "--optimizer", "sgd", "--lr", "10", "--clip", "0"] + options)
+        #expect(run.status == 3)
+        #expect(run.stderr.hasPrefix("error: --data \(data.path): training diverged: loss "), "\(run.stderr)")
+        #expect(run.stderr.contains("exceeds 3x the first loss") && run.stderr.contains("(step 5)"))
+        // The step-4 checkpoint was due, but step 5's loss showed its weights bad: step 2's stays.
+        #expect(run.stderr.contains("model.safetensors (step 2) is the last good checkpoint"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        let inspect = try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path])
+        #expect(inspect.stdout.contains("step: 2"))
+        // The remedy the message names: resume with a lower learning rate.
+        let resumed = try CLI.recur(["train", "--steps", "12", "--optimizer", "sgd", "--lr", "0.1", "--clip", "0", "--resume"] + options)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+
+        let skipping = work.appendingPathComponent("skip")
+        let skip = try CLI.recur(["train", "--steps", "12", "--optimizer", "sgd", "--lr", "10", "--clip", "0",
+                                  "--on-nonfinite", "skip"] + options.map { $0 == out.path ? skipping.path : $0 })
+        #expect(skip.status == 0, "\(skip.stderr)")
+        #expect(skip.stdout.contains("batch skipped"))
+        let bad = try CLI.recur(["train", "--on-nonfinite", "ignore"] + options)
+        #expect(bad.status == 2 && bad.stderr.hasPrefix("error: --on-nonfinite: must be stop or skip, got 'ignore'"))
+    }
+}

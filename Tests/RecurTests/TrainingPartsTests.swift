@@ -137,3 +137,38 @@ struct LossTests {
         #expect(worst <= 1e-9, "gradient: worst difference \(worst)")
     }
 }
+
+struct TrainingGuardTests {
+    @Test("a refused step leaves parameters and optimiser state untouched and drops a non-finite carried state")
+    func refusedStep() {
+        let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 20)
+        let vocabulary = Vocabulary(text: text)
+        let tokens = try! vocabulary.encode(text)
+        var g = RandomGenerator(seed: 4)
+        let model = CharRNNConfiguration(cell: .gru, layers: 1, hiddenSize: 8, embeddingSize: 4, vocabulary: vocabulary)
+            .makeModel(using: &g)
+        let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: 0.01),
+                                    streams: TextStreams(tokens: tokens, batch: 4, steps: 10), clipNorm: 5)
+        trainer.trainStep()
+        // Poison one recurrent weight: the next loss and gradient norm are NaN.
+        model.rnn.parameters[1].value[flat: 0] = .nan
+        let values = model.parameters.map(\.value), slots = trainer.optimizer.slots
+        var seen: (Double, Double)? = nil
+        let result = trainer.trainStep { loss, norm in
+            seen = (loss, norm)
+            return loss.isFinite && norm.isFinite
+        }
+        #expect(seen.map { $0.0.isNaN && $0.1.isNaN } == true)
+        #expect(!result.applied && result.loss.isNaN)
+        #expect(trainer.step == 2)
+        #expect(trainer.state == nil)  // the carried state was NaN
+        #expect(trainer.optimizer.slots == slots)
+        for (before, after) in zip(values, model.parameters.map(\.value)) {
+            #expect(before.scalars.map(\.bitPattern) == after.scalars.map(\.bitPattern))
+        }
+        // An accepted step after repair moves the parameters again.
+        model.rnn.parameters[1].value[flat: 0] = 0
+        #expect(trainer.trainStep { _, _ in true }.applied)
+        #expect(model.parameters.map(\.value) != values)
+    }
+}

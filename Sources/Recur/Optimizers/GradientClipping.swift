@@ -15,12 +15,15 @@ public enum GradientClipping {
     }
 
     /// Scales all gradients by `maxNorm / (norm + 1e-6)` when that is below 1 (torch's
-    /// `clip_grad_norm_`), and returns the norm before clipping.
+    /// `clip_grad_norm_`), and returns the norm before clipping. `norm`, when given, is the global
+    /// norm already computed for these gradients.
     @discardableResult
     @_specialize(where Scalar == Float)
-    public static func clipByGlobalNorm<Scalar: RecurScalar>(_ parameters: [Parameter<Scalar>], maxNorm: Double) -> Double {
+    public static func clipByGlobalNorm<Scalar: RecurScalar>(
+        _ parameters: [Parameter<Scalar>], maxNorm: Double, norm knownNorm: Double? = nil
+    ) -> Double {
         precondition(maxNorm > 0, "clipByGlobalNorm: expected a positive maximum norm, got \(maxNorm)")
-        let norm = globalNorm(of: parameters)
+        let norm = knownNorm ?? globalNorm(of: parameters)
         let coefficient = maxNorm / (norm + 1e-6)
         if coefficient < 1 {
             let c = Scalar(coefficient)

@@ -20,4 +20,9 @@ public struct RecurrentState<Scalar: RecurScalar>: Equatable, Sendable {
         let shape = [stateCount, batch, hidden]
         return RecurrentState(h: Tensor(shape: shape), c: withCell ? Tensor(shape: shape) : nil)
     }
+
+    /// Whether every value of h (and c) is finite.
+    public var isFinite: Bool {
+        h.scalars.allSatisfy(\.isFinite) && (c?.scalars.allSatisfy(\.isFinite) ?? true)
+    }
 }

@@ -36,10 +36,32 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
         (step / streams.batchesPerEpoch, step % streams.batchesPerEpoch)
     }
 
+    /// What one training step saw and did.
+    public struct StepResult: Sendable {
+        /// The batch's mean loss, nats per symbol.
+        public var loss: Double
+        /// The global gradient norm before clipping.
+        public var gradientNorm: Double
+        /// False when the guard refused the update: the parameters and the optimiser are untouched.
+        public var applied: Bool
+    }
+
     /// One training step; returns the batch's mean loss (nats per symbol) and the gradient norm
     /// before clipping.
     @discardableResult
     public func trainStep() -> (loss: Double, gradientNorm: Double) {
+        let result = trainStep(accepting: { _, _ in true })
+        return (result.loss, result.gradientNorm)
+    }
+
+    /// One training step whose update happens only if `accept(loss, gradientNorm)` says so, asked after
+    /// the backward pass and before clipping and the update. While `accept` runs, the trainer (step,
+    /// parameters, optimiser, carried state) is still as the previous step left it, so a checkpoint
+    /// saved there is one whose next loss is known. A refused batch still counts as a step
+    /// (the next step reads the next batch); its parameters, optimiser state and gradients-to-be stay
+    /// as they were, and the carried state is kept only if it is finite (else the next batch starts
+    /// from zero).
+    public func trainStep(accepting accept: (_ loss: Double, _ gradientNorm: Double) -> Bool) -> StepResult {
         let k = position.batch
         if k == 0 { state = nil }
         let (inputs, targets) = streams.batch(k)
@@ -48,15 +70,16 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
         let (logits, final) = model.forward(inputs, steps: streams.steps, batch: streams.batch, state: state)
         let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets)
         model.backward(logitsGradient: dLogits)
-        let norm: Double
-        if let clipNorm {
-            norm = GradientClipping.clipByGlobalNorm(model.parameters, maxNorm: clipNorm)
-        } else {
-            norm = GradientClipping.globalNorm(of: model.parameters)
+        let norm = GradientClipping.globalNorm(of: model.parameters)
+        guard accept(loss, norm) else {
+            step += 1
+            state = final.isFinite ? final : nil
+            return StepResult(loss: loss, gradientNorm: norm, applied: false)
         }
+        if let clipNorm { GradientClipping.clipByGlobalNorm(model.parameters, maxNorm: clipNorm, norm: norm) }
         optimizer.step()
-        state = final
         step += 1
-        return (loss, norm)
+        state = final
+        return StepResult(loss: loss, gradientNorm: norm, applied: true)
     }
 }
