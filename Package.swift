@@ -31,7 +31,7 @@ let package = Package(
         ),
         .target(name: "_RecurTestSupport", dependencies: ["Recur", "RecurCore"]),
         .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["recur"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["recur"], exclude: ["Fixtures"]),
         .testTarget(
             name: "RecurTests",
             dependencies: ["Recur", "_RecurTestSupport"],
