@@ -12,6 +12,9 @@ struct RecurCommand: ParsableCommand {
     /// Parses and runs. A bad value or file (UserError) becomes one `error:` line on stderr and exit
     /// code 2; a command line that does not parse, one `error:` line and exit code 64 (EX_USAGE).
     static func main() {
+        // Past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the process,
+        // so a checkpoint that cannot be written is reported like a full disk.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -155,7 +155,7 @@ struct TrainCommand: ParsableCommand {
                 try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: files.training)
                 try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.model)
             } catch {
-                throw UserError("\(error); the previous checkpoint is intact")
+                throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume")
             }
         }
         func validate(trainLoss: Double) throws -> Double? {
@@ -168,7 +168,7 @@ struct TrainCommand: ParsableCommand {
                 do {
                     try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.best)
                 } catch {
-                    throw UserError("\(error)")
+                    throw UserError("\(error) (step \(trainer.step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume")
                 }
             }
             return loss

@@ -199,3 +199,38 @@ extension TrainingCommandTests {
         #expect(bad.status == 2 && bad.stderr.hasPrefix("error: --on-nonfinite: must be stop or skip, got 'ignore'"))
     }
 }
+
+extension TrainingCommandTests {
+    @Test("a checkpoint that cannot be written (file-size limit, as on a full disk) leaves the previous one intact")
+    func writeFailure() throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let options = ["--data", data.path, "--out", out.path] + Self.small
+        #expect(try CLI.recur(["train", "--steps", "4"] + options).status == 0)
+        let names = ["model.safetensors", "training.safetensors", "best.safetensors"]
+        let before = try names.map { try Data(contentsOf: out.appendingPathComponent($0)) }
+        // 8 KiB: less than one checkpoint (about 20 KB), more than the metrics written so far.
+        let quoted = (["train", "--steps", "8", "--resume"] + options).map { "'\($0)'" }.joined(separator: " ")
+        let executable = try #require(CLI.executable).path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 16 && exec '\(executable)' \(quoted)"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(stderr)")
+        #expect(stderr.hasPrefix("error: ") && stderr.contains("File too large"), "\(stderr)")
+        #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
+        for (name, old) in zip(names, before) {
+            #expect(try Data(contentsOf: out.appendingPathComponent(name)) == old, "\(name) changed")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".recur-tmp-") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+        // The run still resumes once the limit is gone.
+        #expect(try CLI.recur(["train", "--steps", "8", "--resume"] + options).status == 0)
+    }
+}
