@@ -94,6 +94,17 @@ struct TrainCommand: ParsableCommand {
         applyOptions(to: &settings)
         let cellKind = settings.cellKind!
 
+        // Refuse a run whose buffers cannot fit, before allocating any of them.
+        let plannedConfiguration = CharRNNConfiguration(
+            cell: cellKind, layers: settings.layers, hiddenSize: settings.hidden, embeddingSize: settings.embedding,
+            vocabulary: vocabulary, dropout: settings.dropout, initialization: settings.initializationKind!)
+        let needed = plannedConfiguration.trainingBytes(batch: settings.batch, steps: settings.seqLength)
+        if let available = SystemMemory.availableBytes, needed > Double(available) {
+            throw UserError("--batch \(settings.batch): training would need about \(SystemMemory.format(needed)) of buffers "
+                            + "(batch \(settings.batch) x seq-length \(settings.seqLength), \(settings.layers) x \(settings.hidden) \(cellKind.rawValue)), "
+                            + "more than the \(SystemMemory.format(Double(available))) of memory available; lower --batch, --seq-length or --hidden")
+        }
+
         // Data: the end of the file validates, the rest trains.
         let validationCount = settings.valFraction > 0 ? max(2, Int(Double(tokens.count) * settings.valFraction)) : 0
         let trainTokens = Array(tokens[0..<(tokens.count - validationCount)])
@@ -107,9 +118,7 @@ struct TrainCommand: ParsableCommand {
         else if let epochs { total = epochs * streams.batchesPerEpoch }
         else { total = savedTotal ?? 10 * streams.batchesPerEpoch }
 
-        let configuration = CharRNNConfiguration(
-            cell: cellKind, layers: settings.layers, hiddenSize: settings.hidden, embeddingSize: settings.embedding,
-            vocabulary: vocabulary, dropout: settings.dropout, initialization: settings.initializationKind!)
+        let configuration = plannedConfiguration
         var generator = RandomGenerator(seed: settings.seed)
         let model = configuration.makeModel(using: &generator)
         let kind = settings.optimizerKind!

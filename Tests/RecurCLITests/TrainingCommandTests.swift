@@ -129,6 +129,9 @@ struct TrainingCommandTests {
         (["--batch", "100000"], "error: --batch: must be an integer in 1...65536, got 100000"),
         (["--seq-length", "5000"], "cannot fill one batch of 64 x 5000"),
         (["--resume"], "holds no run to resume"),
+        (["--batch", "65536", "--seq-length", "2000", "--hidden", "4096"],
+         "error: --batch 65536: training would need about 60.7 TiB of buffers (batch 65536 x seq-length 2000, 2 x 4096 lstm), more than the"),
+        (["--on-nonfinite", "ignore"], "error: --on-nonfinite: must be stop or skip, got 'ignore'"),
     ])
     func badTrainingInput(options: [String], expected: String) throws {
         let (work, data) = try Self.workspace()

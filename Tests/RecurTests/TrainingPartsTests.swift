@@ -172,3 +172,18 @@ struct TrainingGuardTests {
         #expect(model.parameters.map(\.value) != values)
     }
 }
+
+struct MemoryEstimateTests {
+    @Test("the training memory estimate counts parameters six times and grows linearly with batch and steps")
+    func estimate() {
+        let vocabulary = Vocabulary(symbols: (0..<65).map { Unicode.Scalar(UInt8(33 + $0)) })
+        let c = CharRNNConfiguration(cell: .lstm, layers: 2, hiddenSize: 512, embeddingSize: 64, vocabulary: vocabulary)
+        let bytes = c.trainingBytes(batch: 64, steps: 100)
+        // medium-lstm: recur bench measured a peak resident size of 453-478 MiB for this shape.
+        #expect(bytes > 400 * 1_048_576 && bytes < 560 * 1_048_576, "\(bytes / 1_048_576) MiB")
+        let parameters = Double(c.tensorShapes.reduce(0) { $0 + $1.shape.reduce(1, *) })
+        #expect(c.trainingBytes(batch: 1, steps: 1) > 24 * parameters)
+        let d1 = c.trainingBytes(batch: 128, steps: 100) - bytes, d2 = c.trainingBytes(batch: 192, steps: 100) - c.trainingBytes(batch: 128, steps: 100)
+        #expect(abs(d1 - d2) < 1e-6 * d1)
+    }
+}
