@@ -237,3 +237,41 @@ extension TrainingCommandTests {
         #expect(try CLI.recur(["train", "--steps", "8", "--resume"] + options).status == 0)
     }
 }
+
+extension TrainingCommandTests {
+    @Test("a second Ctrl-C exits at once with 130 and leaves the last good checkpoint as it was")
+    func secondInterrupt() throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        // A model whose steps take tens of milliseconds, so that both signals land inside one step.
+        let options = ["--data", data.path, "--out", out.path, "--checkpoint-every", "1000000", "--eval-every", "1000000",
+                       "--hidden", "256", "--layers", "2", "--batch", "4", "--seq-length", "16"]
+        #expect(try CLI.recur(["train", "--steps", "3"] + options).status == 0)
+        let before = try Data(contentsOf: out.appendingPathComponent("model.safetensors"))
+        let process = Process()
+        process.executableURL = try #require(CLI.executable)
+        process.arguments = ["train", "--steps", "1000000", "--resume"] + options
+        let output = Pipe(), err = Pipe()
+        process.standardOutput = output
+        process.standardError = err
+        try process.run()
+        // Wait until training runs (the checkpoint is loaded and Ctrl-C is handled), then a little more.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("resuming at step") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        process.interrupt()
+        Thread.sleep(forTimeInterval: 0.005)  // two signals sent at once would merge into one
+        process.interrupt()  // before the first is acted on: nothing is saved
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(!stderr.contains("saved"), "\(stderr)")
+        #expect(try Data(contentsOf: out.appendingPathComponent("model.safetensors")) == before)
+        #expect(try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path]).status == 0)
+    }
+}
