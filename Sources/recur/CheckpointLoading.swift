@@ -5,7 +5,7 @@ import Recur
 func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw UserError("\(path): no such file; give a .safetensors checkpoint written by recur train")
+        throw UserError("\(path): no such file; give a .safetensors checkpoint written by recur train", kind: .missingInput)
     }
     if isDirectory.boolValue {
         let inside = URL(fileURLWithPath: path).appendingPathComponent("model.safetensors")
@@ -17,6 +17,7 @@ func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
     do {
         return try CharRNNCheckpoint.load(URL(fileURLWithPath: path))
     } catch {
+        if case .file(.unreadable) = error { throw UserError("\(path): \(error)", kind: .ioError) }
         throw UserError("\(path): \(error)")
     }
 }

@@ -93,7 +93,7 @@ struct DataCommand: ParsableCommand {
         do {
             try AtomicFile.write(corpus, to: target)
         } catch {
-            throw UserError("\(error)")
+            throw UserError("\(error)", kind: .ioError)
         }
         printError("wrote \(names.count) texts, \(corpus.count) bytes, to \(target.path)")
     }

@@ -24,7 +24,7 @@ struct EvalCommand: ParsableCommand {
         do {
             text = try TextFile.read(data)
         } catch {
-            throw UserError("\(data): \(error)")
+            throw textFileError(data, error)
         }
         let ids = try encode(text, with: loaded.configuration.vocabulary, what: data)
         guard ids.count >= 2 else { throw UserError("\(data): has \(ids.count) character; at least two are needed to predict one") }

@@ -75,7 +75,7 @@ struct MetricsLog {
         records.append(record)
         let line = Data((Self.line(record) + "\n").utf8)
         guard let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw UserError("\(url.path): cannot be opened for writing")
+            throw UserError("\(url.path): cannot be opened for writing; check the folder's permissions and free space", kind: .ioError)
         }
         defer { try? handle.close() }
         handle.seekToEndOfFile()
@@ -88,7 +88,7 @@ struct MetricsLog {
         do {
             try AtomicFile.write(Array(svg.utf8), to: plot)
         } catch {
-            throw UserError("\(error)")
+            throw UserError("\(error)", kind: .ioError)
         }
     }
 
@@ -97,7 +97,7 @@ struct MetricsLog {
         do {
             try AtomicFile.write(Array(text.utf8), to: url)
         } catch {
-            throw UserError("\(error)")
+            throw UserError("\(error)", kind: .ioError)
         }
     }
 

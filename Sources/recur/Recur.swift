@@ -9,8 +9,9 @@ struct RecurCommand: ParsableCommand {
         subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, InspectCommand.self, DataCommand.self, DemoCommand.self, BenchCommand.self]
     )
 
-    /// Parses and runs. A bad value or file (UserError) becomes one `error:` line on stderr and exit
-    /// code 2; a command line that does not parse, one `error:` line and exit code 64 (EX_USAGE).
+    /// Parses and runs. Every failure is one `error:` line on stderr and an exit code by class: 2 a bad
+    /// value or file, 3 training diverged, 64 a command line that does not parse (EX_USAGE), 66 a
+    /// missing input (EX_NOINPUT), 74 a file that cannot be read or written (EX_IOERR), 130 Ctrl-C.
     static func main() {
         // Past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the process,
         // so a checkpoint that cannot be written is reported like a full disk.
@@ -20,7 +21,7 @@ struct RecurCommand: ParsableCommand {
             try command.run()
         } catch let error as UserError {
             printError("error: \(error.description)")
-            Foundation.exit(2)
+            Foundation.exit(error.kind.rawValue)
         } catch let error as TrainingStopped {
             printError("error: \(error.description)")
             Foundation.exit(TrainingStopped.exitCode)

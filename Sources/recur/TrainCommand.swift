@@ -47,16 +47,15 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try validateOptions()
         if let threads { ComputeThreads.set(threads) }
-        let folder = URL(fileURLWithPath: out)
-        let files = RunFiles(folder: folder)
-        try files.prepare(resuming: resume, folderOption: out)
-
         let text: String
         do {
             text = try TextFile.read(data)
         } catch {
-            throw UserError("\(data): \(error)")
+            throw textFileError(data, error)
         }
+        let folder = URL(fileURLWithPath: out)
+        let files = RunFiles(folder: folder)
+        try files.prepare(resuming: resume, folderOption: out)
         let vocabulary = Vocabulary(text: text)
         guard vocabulary.count >= 2 else {
             throw UserError("\(data): has only one distinct character; a model needs at least two symbols to learn")
@@ -164,7 +163,7 @@ struct TrainCommand: ParsableCommand {
                 try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: files.training)
                 try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.model)
             } catch {
-                throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume")
+                throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
             }
         }
         func validate(trainLoss: Double) throws -> Double? {
@@ -177,7 +176,7 @@ struct TrainCommand: ParsableCommand {
                 do {
                     try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.best)
                 } catch {
-                    throw UserError("\(error) (step \(trainer.step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume")
+                    throw UserError("\(error) (step \(trainer.step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
                 }
             }
             return loss
@@ -414,7 +413,7 @@ struct RunFiles {
         }
         let hasRun = FileManager.default.fileExists(atPath: training.path)
         if resuming && !hasRun {
-            throw UserError("--out \(folderOption): holds no run to resume (no training.safetensors); drop --resume to start one")
+            throw UserError("--out \(folderOption): holds no run to resume (no training.safetensors); drop --resume to start one", kind: .missingInput)
         }
         if !resuming && hasRun {
             throw UserError("--out \(folderOption): already holds a run; add --resume to continue it, or choose another --out")
@@ -422,10 +421,10 @@ struct RunFiles {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw UserError("--out \(folderOption): cannot be created (\((error as NSError).localizedDescription))")
+            throw UserError("--out \(folderOption): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
         }
         guard FileManager.default.isWritableFile(atPath: folder.path) else {
-            throw UserError("--out \(folderOption): is not writable; choose a folder you can write to")
+            throw UserError("--out \(folderOption): is not writable; choose a folder you can write to", kind: .ioError)
         }
         AtomicFile.removeStaleTemporaries(in: folder)
     }

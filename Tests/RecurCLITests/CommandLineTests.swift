@@ -70,17 +70,17 @@ struct CommandLineTests {
         #expect(run.stdout.contains("\(cell) 1x16"))
     }
 
-    @Test("bad input gets one error line and exit code 2", arguments: [
-        (["demo", "--hidden", "0"], "error: --hidden: must be a positive integer, got 0"),
-        (["demo", "--lr", "nan"], "error: --lr: must be a positive number, got nan"),
-        (["demo", "--temperature=-1"], "error: --temperature: must be a positive number"),
-        (["demo", "--cell", "transformer"], "error: --cell: unknown cell 'transformer'"),
-        (["demo", "--text", "/nonexistent/recur.txt"], "error: /nonexistent/recur.txt: no such file"),
-        (["demo", "--text", "/"], "error: /: is a directory"),
+    @Test("bad input gets one error line and the exit code of its class", arguments: [
+        (["demo", "--hidden", "0"], "error: --hidden: must be a positive integer, got 0", Int32(2)),
+        (["demo", "--lr", "nan"], "error: --lr: must be a positive number, got nan", 2),
+        (["demo", "--temperature=-1"], "error: --temperature: must be a positive number", 2),
+        (["demo", "--cell", "transformer"], "error: --cell: unknown cell 'transformer'", 2),
+        (["demo", "--text", "/nonexistent/recur.txt"], "error: /nonexistent/recur.txt: no such file", 66),
+        (["demo", "--text", "/"], "error: /: is a directory", 2),
     ])
-    func badInput(arguments: [String], expected: String) throws {
+    func badInput(arguments: [String], expected: String, status: Int32) throws {
         let run = try Self.recur(arguments)
-        #expect(run.status == 2)
+        #expect(run.status == status)
         #expect(run.stderr.hasPrefix(expected), "stderr: \(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
