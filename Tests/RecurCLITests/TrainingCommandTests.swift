@@ -275,3 +275,24 @@ extension TrainingCommandTests {
         #expect(try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path]).status == 0)
     }
 }
+
+extension TrainingCommandTests {
+    @Test("an --out that is a file, or a folder that cannot be created, is refused and nothing is written")
+    func badOutput() throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let file = work.appendingPathComponent("a-file")
+        try Data("keep me".utf8).write(to: file)
+        let onFile = try CLI.recur(["train", "--data", data.path, "--out", file.path] + Self.small)
+        #expect(onFile.status == 2)
+        #expect(onFile.stderr.hasPrefix("error: --out \(file.path): is a file, not a folder"), "\(onFile.stderr)")
+        #expect(try Data(contentsOf: file) == Data("keep me".utf8))
+        // /proc refuses new folders even to root: an unwritable place on every Linux machine.
+        #if os(Linux)
+        let unwritable = try CLI.recur(["train", "--data", data.path, "--out", "/proc/recur-run"] + Self.small)
+        #expect(unwritable.status == 74)
+        #expect(unwritable.stderr.hasPrefix("error: --out /proc/recur-run: cannot be created"), "\(unwritable.stderr)")
+        #expect(unwritable.stderr.split(separator: "\n").count == 1)
+        #endif
+    }
+}
