@@ -29,9 +29,11 @@ let package = Package(
             name: "recur",
             dependencies: ["Recur", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets for the readers: replays files normally; libFuzzer under scripts/fuzz.
+        .executableTarget(name: "recur-fuzz", dependencies: ["Recur"]),
         .target(name: "_RecurTestSupport", dependencies: ["Recur", "RecurCore"]),
         .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["recur"], exclude: ["Fixtures"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["recur", "recur-fuzz"], exclude: ["Fixtures"]),
         .testTarget(
             name: "RecurTests",
             dependencies: ["Recur", "_RecurTestSupport"],

@@ -55,14 +55,19 @@ public enum TextFile {
         } catch {
             throw .unreadable((error as NSError).localizedFailureReason ?? error.localizedDescription)
         }
-        var bytes = [UInt8](data)
+        return try text(from: [UInt8](data))
+    }
+
+    /// The text of a file's bytes: UTF-8, a UTF-8 byte-order mark dropped; empty input, a UTF-16
+    /// byte-order mark or invalid UTF-8 (with its byte offset in `bytes`) are refused.
+    public static func text(from bytes: [UInt8]) throws(Problem) -> String {
         if bytes.isEmpty { throw .empty }
         if bytes.starts(with: [0xFF, 0xFE]) { throw .utf16(bigEndian: false) }
         if bytes.starts(with: [0xFE, 0xFF]) { throw .utf16(bigEndian: true) }
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        switch decode(bytes) {
+        let skipped = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        switch decode(Array(bytes.dropFirst(skipped))) {
         case let .success(text): return text
-        case let .failure(invalid): throw .invalidUTF8(offset: invalid.offset + (data.count - bytes.count))
+        case let .failure(invalid): throw .invalidUTF8(offset: invalid.offset + skipped)
         }
     }
 

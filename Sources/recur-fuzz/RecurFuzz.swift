@@ -1,0 +1,75 @@
+import Foundation
+import Recur
+
+/// Fuzz targets for Recur's readers, one binary for all of them.
+///
+/// Built normally, `recur-fuzz TARGET FILE...` replays files through a target (the tests replay the
+/// committed corpus this way). Built by scripts/fuzz with `--sanitize=fuzzer -Xswiftc -DFUZZING`,
+/// libFuzzer drives `LLVMFuzzerTestOneInput`, and the environment variable RECUR_FUZZ_TARGET picks the
+/// target. A thrown error is a refusal, which is the right answer to bad bytes; a trap, a sanitizer
+/// report or a failed invariant (`precondition`) is a bug.
+enum FuzzTarget: String, CaseIterable {
+    /// Parse as safetensors, read every tensor as Float, then load as a character-model checkpoint.
+    case safetensors
+    /// Decode as a text file, build its vocabulary, encode and decode (must round-trip), cut streams.
+    case text
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .safetensors:
+            guard let file = try? SafeTensors(bytes: bytes) else { return }
+            for name in file.names {
+                if let tensor = try? file.tensor(name, as: Float.self) {
+                    precondition(tensor.count == file.entries[name]!.shape.reduce(1, *), "tensor \(name): wrong element count")
+                }
+            }
+            _ = try? CharRNNCheckpoint.load(file)
+        case .text:
+            guard let text = try? TextFile.text(from: bytes) else { return }
+            let vocabulary = Vocabulary(text: text)
+            let ids = try! vocabulary.encode(text)
+            precondition(vocabulary.decode(ids) == text, "encode/decode does not round-trip")
+            if ids.count >= 2 * 3 + 1 {
+                let streams = TextStreams(tokens: ids, batch: 2, steps: 3)
+                for k in 0..<min(streams.batchesPerEpoch, 4) { _ = streams.batch(k) }
+            }
+        }
+    }
+}
+
+#if FUZZING
+private let selected: FuzzTarget = {
+    let name = ProcessInfo.processInfo.environment["RECUR_FUZZ_TARGET"] ?? ""
+    guard let target = FuzzTarget(rawValue: name) else {
+        fatalError("set RECUR_FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return target
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    selected.run(size == 0 ? [] : [UInt8](UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+@main
+struct RecurFuzz {
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+            FileHandle.standardError.write(Data("usage: recur-fuzz \(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")) FILE...\n".utf8))
+            exit(64)
+        }
+        var count = 0
+        for path in arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                FileHandle.standardError.write(Data("error: \(path): cannot be read\n".utf8))
+                exit(66)
+            }
+            target.run([UInt8](data))
+            count += 1
+        }
+        print("recur-fuzz \(name): \(count) inputs, no crash")
+    }
+}
+#endif
