@@ -73,12 +73,13 @@ struct TrainingCommandTests {
         }
     }
 
-    @Test("N steps + --resume + N steps equals 2N steps bit for bit")
-    func exactResume() throws {
+    @Test("N steps + --resume + N steps equals 2N steps bit for bit, for every optimiser and cell",
+          arguments: ["adam", "adamw", "rmsprop", "sgd", "adagrad"], ["lstm", "gru", "rnn", "rnn_relu"])
+    func exactResume(optimizer: String, cell: String) throws {
         let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let straight = work.appendingPathComponent("straight"), resumed = work.appendingPathComponent("resumed")
-        let common = ["--data", data.path, "--threads", "2"] + Self.small
+        let common = ["--data", data.path, "--threads", "2", "--optimizer", optimizer, "--cell", cell] + Self.small
         #expect(try CLI.recur(["train", "--out", straight.path, "--steps", "14"] + common).status == 0)
         #expect(try CLI.recur(["train", "--out", resumed.path, "--steps", "7"] + common).status == 0)
         let continued = try CLI.recur(["train", "--data", data.path, "--out", resumed.path, "--steps", "14", "--resume",
