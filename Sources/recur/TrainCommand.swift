@@ -191,6 +191,32 @@ struct TrainCommand: ParsableCommand {
         var lastSavedStep = saved == nil ? nil : trainer.step
         var skipped = 0
         var pendingSave = false
+
+        /// Progress, metrics and validation after an applied step.
+        func record(_ loss: Double, step: Int) throws {
+            if firstLoss == nil { firstLoss = loss }
+            window.append(loss)
+            lastLoss = loss
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
+            let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
+            progress.update(step: step, loss: loss, tokensPerSecond: rate, secondsLeft: secondsLeft)
+            let isEval = step % evalEvery == 0 || step == total
+            if step % 10 == 0 || isEval {
+                let trainLoss = window.reduce(0, +) / Double(window.count)
+                window = []
+                var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
+                                               tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
+                if isEval, let validation = try validate(trainLoss: trainLoss) {
+                    record.validationLoss = validation
+                    progress.message(String(format: "step %d/%d  train %.4f  validation %.4f nats/char (%.4f bits/char)%@",
+                                            step, total, trainLoss, validation, validation / Foundation.log(2),
+                                            validation == bestValidation ? "  best" : ""))
+                }
+                try metrics.append(record)
+                if isEval { try metrics.drawPlot(to: files.plot) }
+            }
+        }
         while trainer.step < total {
             var problem: String? = nil
             var saveError: Error? = nil
@@ -223,48 +249,24 @@ struct TrainCommand: ParsableCommand {
                 }
                 skipped += 1
                 progress.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
-                if step == total && lastSavedStep != nil {
-                    try saveCheckpoints(trainLoss: nil)
-                    lastSavedStep = step
-                }
-                continue
             }
-            let loss = result.loss
-            if firstLoss == nil { firstLoss = loss }
-            window.append(loss)
-            lastLoss = loss
-            let elapsed = Date().timeIntervalSince(start)
-            let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
-            let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
-            progress.update(step: step, loss: loss, tokensPerSecond: rate, secondsLeft: secondsLeft)
-            let isEval = step % evalEvery == 0 || step == total
-            if step % 10 == 0 || isEval {
-                let trainLoss = window.reduce(0, +) / Double(window.count)
-                window = []
-                var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
-                                               tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
-                if isEval, let validation = try validate(trainLoss: trainLoss) {
-                    record.validationLoss = validation
-                    progress.message(String(format: "step %d/%d  train %.4f  validation %.4f nats/char (%.4f bits/char)%@",
-                                            step, total, trainLoss, validation, validation / Foundation.log(2),
-                                            validation == bestValidation ? "  best" : ""))
-                }
-                try metrics.append(record)
-                if isEval { try metrics.drawPlot(to: files.plot) }
+            if problem == nil {
+                try record(result.loss, step: step)
             }
             if step == total {
-                try saveCheckpoints(trainLoss: lastLoss)
+                try saveCheckpoints(trainLoss: lastLoss.isNaN ? nil : lastLoss)
                 lastSavedStep = step
             } else if step % checkpointEvery == 0 {
                 pendingSave = true
             }
             if Interrupt.requested {
-                try saveCheckpoints(trainLoss: lastLoss)
+                try saveCheckpoints(trainLoss: lastLoss.isNaN ? nil : lastLoss)
                 progress.finish()
                 printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
                 Foundation.exit(Interrupt.exitCode)
             }
         }
+
         progress.finish()
         let bits = bestValidation.isFinite ? String(format: ", best validation %.4f nats/char (%.4f bits/char)", bestValidation, bestValidation / Foundation.log(2)) : ""
         print("done: \(total) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
