@@ -32,6 +32,10 @@ struct DemoCommand: ParsableCommand {
                               ("--batch", batch), ("--seq-length", seqLength), ("--print-every", printEvery)] where value <= 0 {
             throw UserError("\(name): must be a positive integer, got \(value)")
         }
+        for (name, value, limit) in [("--hidden", hidden, 16384), ("--layers", layers, 64), ("--embedding", embedding, 16384),
+                                     ("--batch", batch, 65536), ("--seq-length", seqLength, 1 << 16)] where value > limit {
+            throw UserError("\(name): must be an integer in 1...\(limit), got \(value)")
+        }
         guard lr.isFinite && lr > 0 else { throw UserError("--lr: must be a positive number, got \(lr)") }
         guard temperature.isFinite && temperature > 0 else {
             throw UserError("--temperature: must be a positive number, got \(temperature)")
@@ -51,6 +55,7 @@ struct DemoCommand: ParsableCommand {
         var generator = RandomGenerator(seed: seed)
         let configuration = CharRNNConfiguration(cell: cellKind, layers: layers, hiddenSize: hidden,
                                                  embeddingSize: embedding, vocabulary: vocabulary)
+        try SystemMemory.checkFits(configuration, batch: batch, steps: seqLength)
         let model = configuration.makeModel(using: &generator)
         let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: lr),
                                     streams: TextStreams(tokens: tokens, batch: batch, steps: seqLength), clipNorm: 5)

@@ -1,4 +1,5 @@
 import Foundation
+import Recur
 
 /// How much memory the system can give this process.
 enum SystemMemory {
@@ -14,6 +15,20 @@ enum SystemMemory {
         #endif
         let physical = ProcessInfo.processInfo.physicalMemory
         return physical > 0 ? Int(clamping: physical) : nil
+    }
+
+    /// Throws a UserError, before anything is allocated, when training `configuration` on
+    /// `[steps, batch]` chunks would need more memory than is available.
+    static func checkFits(_ configuration: CharRNNConfiguration, batch: Int, steps: Int) throws {
+        let needed = configuration.trainingBytes(batch: batch, steps: steps)
+        guard let available = availableBytes, needed > Double(available) else { return }
+        let c = configuration
+        // Name what makes it large: the weights (--hidden) or the per-step buffers (--batch).
+        let weights = configuration.trainingBytes(batch: 1, steps: 1)
+        let option = weights > needed / 2 ? "--hidden \(c.hiddenSize)" : "--batch \(batch)"
+        throw UserError("\(option): training would need about \(format(needed)) of buffers "
+                        + "(batch \(batch) x seq-length \(steps), \(c.layers) x \(c.hiddenSize) \(c.cell.rawValue)), "
+                        + "more than the \(format(Double(available))) of memory available; lower --batch, --seq-length or --hidden")
     }
 
     /// Bytes in the largest binary unit that keeps the number at least 1: "3.2 GiB".

@@ -97,12 +97,7 @@ struct TrainCommand: ParsableCommand {
         let plannedConfiguration = CharRNNConfiguration(
             cell: cellKind, layers: settings.layers, hiddenSize: settings.hidden, embeddingSize: settings.embedding,
             vocabulary: vocabulary, dropout: settings.dropout, initialization: settings.initializationKind!)
-        let needed = plannedConfiguration.trainingBytes(batch: settings.batch, steps: settings.seqLength)
-        if let available = SystemMemory.availableBytes, needed > Double(available) {
-            throw UserError("--batch \(settings.batch): training would need about \(SystemMemory.format(needed)) of buffers "
-                            + "(batch \(settings.batch) x seq-length \(settings.seqLength), \(settings.layers) x \(settings.hidden) \(cellKind.rawValue)), "
-                            + "more than the \(SystemMemory.format(Double(available))) of memory available; lower --batch, --seq-length or --hidden")
-        }
+        try SystemMemory.checkFits(plannedConfiguration, batch: settings.batch, steps: settings.seqLength)
 
         // Data: the end of the file validates, the rest trains.
         let validationCount = settings.valFraction > 0 ? max(2, Int(Double(tokens.count) * settings.valFraction)) : 0

@@ -114,3 +114,15 @@ struct CommandLineTests {
         #expect(run.stdout.contains("demo") && run.stdout.contains("USAGE: recur"))
     }
 }
+
+extension CommandLineTests {
+    @Test("a demo too large for memory, or beyond the limits, is refused before allocating")
+    func demoTooLarge() throws {
+        let huge = try Self.recur(["demo", "--hidden", "100000"])
+        #expect(huge.status == 2 && huge.stderr.hasPrefix("error: --hidden: must be an integer in 1...16384, got 100000"), "\(huge.stderr)")
+        let wide = try Self.recur(["demo", "--hidden", "16384", "--layers", "8"])
+        #expect(wide.status == 2, "\(wide.stderr)")
+        #expect(wide.stderr.hasPrefix("error: --hidden 16384: training would need about "), "\(wide.stderr)")
+        #expect(wide.stderr.split(separator: "\n").count == 1)
+    }
+}
