@@ -75,10 +75,10 @@ public enum CharRNNBenchmark {
         for _ in 0..<2 { trainer.trainStep() }
         var trainingSteps = 0
         let trainStart = monotonicSeconds()
-        while monotonicSeconds() - trainStart < seconds {
+        repeat {  // at least one step, however short the time
             trainer.trainStep()
             trainingSteps += 1
-        }
+        } while monotonicSeconds() - trainStart < seconds
         let trainTime = monotonicSeconds() - trainStart
 
         let sampler = Sampler(model: model, configuration: configuration, temperature: 0.8)
@@ -86,11 +86,11 @@ public enum CharRNNBenchmark {
         var next = 0
         var characters = 0
         let sampleStart = monotonicSeconds()
-        while monotonicSeconds() - sampleStart < seconds / 2 {
+        repeat {
             sampler.feed(next)
             next = sampler.draw(using: &generator)
             characters += 1
-        }
+        } while monotonicSeconds() - sampleStart < seconds / 2
         let sampleTime = monotonicSeconds() - sampleStart
 
         return Result(
@@ -117,10 +117,10 @@ public enum CharRNNBenchmark {
             once()
             var count = 0
             let start = monotonicSeconds()
-            while monotonicSeconds() - start < seconds {
+            repeat {
                 once()
                 count += 1
-            }
+            } while monotonicSeconds() - start < seconds
             return 2 * Double(m * n * k) * Double(count) / (monotonicSeconds() - start) / 1e9
         }
         return (rate(m: 64, n: 2048, k: 512, transB: true), rate(m: 1024, n: 1024, k: 1024, transB: false))
