@@ -20,13 +20,7 @@ enum ProcessMemory {
 
     /// The peak resident set size in bytes.
     static var peakBytes: Int {
-        #if os(Linux)
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
-            return kib * 1024
-        }
-        #endif
+        if let kib = kibibytes(in: "/proc/self/status", key: "VmHWM") { return kib * 1024 }
         var usage = rusage()
         #if os(Linux)
         getrusage(RUSAGE_SELF.rawValue, &usage)

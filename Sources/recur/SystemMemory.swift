@@ -6,13 +6,7 @@ enum SystemMemory {
     /// MemAvailable from /proc/meminfo on Linux (what can be allocated without swapping); the physical
     /// memory elsewhere; nil when unknown.
     static var availableBytes: Int? {
-        #if os(Linux)
-        if let info = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-           let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
-            return kib * 1024
-        }
-        #endif
+        if let kib = kibibytes(in: "/proc/meminfo", key: "MemAvailable") { return kib * 1024 }
         let physical = ProcessInfo.processInfo.physicalMemory
         return physical > 0 ? Int(clamping: physical) : nil
     }
@@ -40,4 +34,16 @@ enum SystemMemory {
         }
         return "\(bytes) bytes"
     }
+}
+
+/// The value of a `Key:   N kB` line of a Linux /proc file (meminfo, self/status), in KiB; nil
+/// elsewhere or when the key is absent.
+func kibibytes(in path: String, key: String) -> Int? {
+    #if os(Linux)
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+    return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    #else
+    return nil
+    #endif
 }
