@@ -73,21 +73,33 @@ public enum ComputeThreads {
         #endif
     }
 
-    /// The sum of `body(range)` over shares of `0..<count`, one share per thread when each gets at least
-    /// `minimumShare` items, else one call on the caller. Partial sums are added in share order, so the
-    /// result depends only on the thread count.
+    /// Runs `body(share, range)` on contiguous shares of `0..<count`, one share per thread when each
+    /// gets at least `minimumShare` items, else `body(0, 0..<count)` on the caller. Returns the number
+    /// of shares.
+    @discardableResult
+    public static func forEachShare(count: Int, minimumShare: Int, _ body: (_ share: Int, _ range: Range<Int>) -> Void) -> Int {
+        let wanted = min(current, count / max(minimumShare, 1))
+        guard wanted > 1 else {
+            body(0, 0..<count)
+            return 1
+        }
+        parallel { thread, team in
+            let shares = min(team, wanted)
+            if thread < shares { body(thread, share(of: count, thread: thread, threads: shares)) }
+        }
+        return wanted
+    }
+
+    /// The sum of `body(range)` over the shares of `forEachShare`. Partial sums are added in share
+    /// order, so the result depends only on the thread count.
     public static func sum(count: Int, minimumShare: Int, _ body: (Range<Int>) -> Double) -> Double {
-        let threads = min(current, count / max(minimumShare, 1))
-        guard threads > 1 else { return body(0..<count) }
-        let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
+        let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(current, 1))
         defer { partials.deallocate() }
         partials.initialize(repeating: 0)
-        parallel { thread, team in
-            let shares = min(team, threads)
-            guard thread < shares else { return }
-            partials[thread] = body(share(of: count, thread: thread, threads: shares))
+        let shares = forEachShare(count: count, minimumShare: minimumShare) { share, range in
+            partials[share] = body(range)
         }
-        return partials.reduce(0, +)
+        return partials[0..<shares].reduce(0, +)
     }
 
     /// The part of `0..<count` that thread `thread` of `threads` takes: contiguous, sizes differing

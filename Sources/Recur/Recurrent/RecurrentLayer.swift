@@ -310,14 +310,11 @@ let minimumRowsPerThread = 4
 /// Runs `body` on shares of the batch rows `0..<batch`, one share per compute thread when `split` and
 /// every thread gets at least `minimumRowsPerThread` rows, else on all rows on the calling thread.
 func forEachRowShare(batch: Int, split: Bool, _ body: (Range<Int>) -> Void) {
-    guard split, batch >= 2 * minimumRowsPerThread, ComputeThreads.current > 1 else {
+    guard split else {
         body(0..<batch)
         return
     }
-    ComputeThreads.parallel { thread, threads in
-        let rows = ComputeThreads.share(of: batch, thread: thread, threads: min(threads, batch / minimumRowsPerThread))
-        if thread < batch / minimumRowsPerThread && !rows.isEmpty { body(rows) }
-    }
+    ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { _, rows in body(rows) }
 }
 
 /// `target[c, r] += source[r, c]` for a row-major `[rows, columns]` source, in cache-sized tiles.
