@@ -129,6 +129,7 @@ struct TrainCommand: ParsableCommand {
             throw UserError("--steps: the run in \(out) has already taken \(trainer.step) of \(total) steps; give a larger --steps or --epochs to continue")
         }
 
+        try files.create(folderOption: out)
         var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resume)
         print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
@@ -401,7 +402,8 @@ struct RunFiles {
     var metrics: URL { folder.appendingPathComponent("metrics.jsonl") }
     var plot: URL { folder.appendingPathComponent("loss.svg") }
 
-    /// Creates the folder (or checks the one to resume) and removes temporary files a killed run left.
+    /// Checks the folder (a new run must not overwrite one, a resumed run must exist) and removes
+    /// temporary files a killed run left; the folder is created later, by `create`.
     func prepare(resuming: Bool, folderOption: String) throws {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
@@ -415,6 +417,16 @@ struct RunFiles {
         if !resuming && hasRun {
             throw UserError("--out \(folderOption): already holds a run; add --resume to continue it, or choose another --out")
         }
+        if exists {
+            guard FileManager.default.isWritableFile(atPath: folder.path) else {
+                throw UserError("--out \(folderOption): is not writable; choose a folder you can write to", kind: .ioError)
+            }
+            AtomicFile.removeStaleTemporaries(in: folder)
+        }
+    }
+
+    /// Creates the folder, once every check has passed (so a refused run leaves nothing behind).
+    func create(folderOption: String) throws {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
@@ -423,7 +435,6 @@ struct RunFiles {
         guard FileManager.default.isWritableFile(atPath: folder.path) else {
             throw UserError("--out \(folderOption): is not writable; choose a folder you can write to", kind: .ioError)
         }
-        AtomicFile.removeStaleTemporaries(in: folder)
     }
 }
 

@@ -137,8 +137,10 @@ struct TrainingCommandTests {
     func badTrainingInput(options: [String], expected: String) throws {
         let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        let run = try CLI.recur(["train", "--data", data.path, "--out", work.appendingPathComponent("run").path] + options)
+        let out = work.appendingPathComponent("run")
+        let run = try CLI.recur(["train", "--data", data.path, "--out", out.path] + options)
         #expect(run.status == (options == ["--resume"] ? 66 : 2))  // a missing run is a missing input
+        #expect(!FileManager.default.fileExists(atPath: out.path), "a refused run left \(out.path) behind")
         #expect(run.stderr.contains(expected), "\(run.stderr)")
         #expect(run.stderr.hasPrefix("error: ") && run.stderr.split(separator: "\n").count == 1)
     }
