@@ -23,19 +23,37 @@ struct CommandLineTests {
         return nil
     }()
 
-    static func recur(_ arguments: [String]) throws -> Run {
+    /// A process started with both outputs on pipes.
+    struct Started {
+        let process: Process
+        let stdout: Pipe
+        let stderr: Pipe
+
+        /// Reads what is left of both outputs and waits for the exit.
+        func finish() -> Run {
+            let out = stdout.fileHandleForReading.readDataToEndOfFile()
+            let err = stderr.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Run(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                       stderr: String(decoding: err, as: UTF8.self))
+        }
+    }
+
+    /// Starts `executable` (the built `recur` when nil) with `arguments`.
+    static func start(_ arguments: [String], executable: URL? = nil) throws -> Started {
         let process = Process()
-        process.executableURL = try #require(executable, "the recur executable was not built")
+        process.executableURL = try executable ?? #require(Self.executable, "the recur executable was not built")
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        let started = Started(process: process, stdout: Pipe(), stderr: Pipe())
+        process.standardOutput = started.stdout
+        process.standardError = started.stderr
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        return started
+    }
+
+    /// Runs `recur` with `arguments` to the end.
+    static func recur(_ arguments: [String]) throws -> Run {
+        try start(arguments).finish()
     }
 
     static func temporaryFile(_ contents: Data) throws -> URL {

@@ -13,16 +13,9 @@ struct FuzzCorpusTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(files.count >= 5, "fuzz/corpus/\(target) holds \(files.count) inputs")
         let fuzz = try #require(CommandLineTests.executable).deletingLastPathComponent().appendingPathComponent("recur-fuzz")
-        let process = Process()
-        process.executableURL = fuzz
-        process.arguments = [target] + files.map { folder.appendingPathComponent($0).path }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("recur-fuzz \(target): \(files.count) inputs, no crash"), "\(text)")
+        let run = try CommandLineTests.start([target] + files.map { folder.appendingPathComponent($0).path },
+                                             executable: fuzz).finish()
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("recur-fuzz \(target): \(files.count) inputs, no crash"), "\(run.stdout)\(run.stderr)")
     }
 }

@@ -99,19 +99,13 @@ struct TrainingCommandTests {
         let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run")
-        let process = Process()
-        process.executableURL = try #require(CLI.executable)
-        process.arguments = ["train", "--data", data.path, "--out", out.path, "--steps", "1000000", "--checkpoint-every", "1000000"] + Self.small.dropLast(4)
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
+        let training = try CLI.start(["train", "--data", data.path, "--out", out.path, "--steps", "1000000",
+                                      "--checkpoint-every", "1000000"] + Self.small.dropLast(4))
         Thread.sleep(forTimeInterval: 2)
-        process.interrupt()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(stderr)")
-        #expect(stderr.contains("interrupted at step") && stderr.contains("--resume"))
+        training.process.interrupt()
+        let run = training.finish()
+        #expect(run.status == 130, "\(run.stderr)")
+        #expect(run.stderr.contains("interrupted at step") && run.stderr.contains("--resume"))
         let inspect = try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path])
         #expect(inspect.status == 0)
         let resumed = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "1000000", "--resume"]
@@ -219,16 +213,10 @@ extension TrainingCommandTests {
         // 8 KiB: less than one checkpoint (about 20 KB), more than the metrics written so far.
         let quoted = (["train", "--steps", "8", "--resume"] + options).map { "'\($0)'" }.joined(separator: " ")
         let executable = try #require(CLI.executable).path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -f 16 && exec '\(executable)' \(quoted)"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 74, "\(stderr)")  // an I/O error
+        let run = try CLI.start(["-c", "ulimit -f 16 && exec '\(executable)' \(quoted)"],
+                                executable: URL(fileURLWithPath: "/bin/sh")).finish()
+        let stderr = run.stderr
+        #expect(run.status == 74, "\(stderr)")  // an I/O error
         #expect(stderr.hasPrefix("error: ") && stderr.contains("File too large"), "\(stderr)")
         #expect(stderr.split(separator: "\n").count == 1, "\(stderr)")
         for (name, old) in zip(names, before) {
@@ -252,17 +240,12 @@ extension TrainingCommandTests {
                        "--hidden", "256", "--layers", "2", "--batch", "4", "--seq-length", "16"]
         #expect(try CLI.recur(["train", "--steps", "3"] + options).status == 0)
         let before = try Data(contentsOf: out.appendingPathComponent("model.safetensors"))
-        let process = Process()
-        process.executableURL = try #require(CLI.executable)
-        process.arguments = ["train", "--steps", "1000000", "--resume"] + options
-        let output = Pipe(), err = Pipe()
-        process.standardOutput = output
-        process.standardError = err
-        try process.run()
+        let training = try CLI.start(["train", "--steps", "1000000", "--resume"] + options)
+        let process = training.process
         // Wait until training runs (the checkpoint is loaded and Ctrl-C is handled), then a little more.
         var seen = Data()
         while !String(decoding: seen, as: UTF8.self).contains("resuming at step") {
-            let chunk = output.fileHandleForReading.availableData
+            let chunk = training.stdout.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen += chunk
         }
@@ -270,10 +253,9 @@ extension TrainingCommandTests {
         process.interrupt()
         Thread.sleep(forTimeInterval: 0.005)  // two signals sent at once would merge into one
         process.interrupt()  // before the first is acted on: nothing is saved
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(stderr)")
-        #expect(!stderr.contains("saved"), "\(stderr)")
+        let run = training.finish()
+        #expect(run.status == 130, "\(run.stderr)")
+        #expect(!run.stderr.contains("saved"), "\(run.stderr)")
         #expect(try Data(contentsOf: out.appendingPathComponent("model.safetensors")) == before)
         #expect(try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path]).status == 0)
     }
