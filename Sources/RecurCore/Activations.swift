@@ -37,13 +37,14 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
-    /// `y = act(x)` in place over `count` elements.
+    /// `y = act(x)` in place over `count` elements, eight lanes at a time (the gate kernels' path).
     @inlinable
     public func apply<Scalar: RecurScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
-        switch self {
-        case .tanh: for i in 0..<count { x[i] = Scalar.tanh(x[i]) }
-        case .relu: for i in 0..<count { x[i] = RecurCore.relu(x[i]) }
-        case .sigmoid: for i in 0..<count { x[i] = RecurCore.sigmoid(x[i]) }
+        var i = 0
+        while i < count {
+            let n = min(8, count - i)
+            store8(apply(load8(x + i, count: n)), x + i, count: n)
+            i += 8
         }
     }
 

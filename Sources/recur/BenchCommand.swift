@@ -52,20 +52,10 @@ struct BenchCommand: ParsableCommand {
             let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
             let fraction = result.trainGFLOPS / peakGFLOPS
             if json {
-                let c = result.configuration
-                let fields: [(String, String)] = [
-                    ("name", "\"\(c.name)\""), ("cell", "\"\(c.cell.rawValue)\""), ("embedding", "\(c.embedding)"),
-                    ("hidden", "\(c.hidden)"), ("layers", "\(c.layers)"), ("batch", "\(c.batch)"), ("seq", "\(c.steps)"),
-                    ("params_without_embedding", "\(result.parametersWithoutEmbedding)"),
-                    ("train_tokens_per_s", "\(Int(result.trainTokensPerSecond.rounded()))"),
-                    ("sample_chars_per_s", "\(Int(result.sampleCharactersPerSecond.rounded()))"),
-                    ("train_gflops", String(format: "%.1f", result.trainGFLOPS)),
-                    ("peak_rss_mib", "\(Int(peakMiB.rounded()))"),
-                    ("peak_fraction", String(format: "%.3f", fraction)),
-                    ("sgemm_peak_gflops", String(format: "%.1f", peakGFLOPS)),
-                    ("threads", "\(ComputeThreads.current)"),
-                ]
-                print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+                let line = BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                print(String(decoding: try encoder.encode(line), as: UTF8.self))
             } else {
                 print(String(format: "%@ %11.0f %9.1f %7.0f%% %15.0f %9.0f",
                              configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
@@ -74,5 +64,36 @@ struct BenchCommand: ParsableCommand {
             }
             fflush(stdout)
         }
+    }
+}
+
+/// One `--json` line: the PyTorch reference's keys, plus the share of the sgemm peak.
+struct BenchLine: Encodable {
+    var name: String
+    var cell: String
+    var embedding, hidden, layers, batch, seq: Int
+    var params_without_embedding: Int
+    var train_tokens_per_s: Int
+    var sample_chars_per_s: Int
+    var train_gflops: Double
+    var peak_rss_mib: Int
+    var peak_fraction: Double
+    var sgemm_peak_gflops: Double
+    var threads: Int
+
+    init(_ result: CharRNNBenchmark.Result, peakMiB: Double, sgemmPeak: Double, threads: Int) {
+        let c = result.configuration
+        func rounded(_ x: Double, _ digits: Double) -> Double { (x * digits).rounded() / digits }
+        name = c.name
+        cell = c.cell.rawValue
+        (embedding, hidden, layers, batch, seq) = (c.embedding, c.hidden, c.layers, c.batch, c.steps)
+        params_without_embedding = result.parametersWithoutEmbedding
+        train_tokens_per_s = Int(result.trainTokensPerSecond.rounded())
+        sample_chars_per_s = Int(result.sampleCharactersPerSecond.rounded())
+        train_gflops = rounded(result.trainGFLOPS, 10)
+        peak_rss_mib = Int(peakMiB.rounded())
+        peak_fraction = rounded(result.trainGFLOPS / sgemmPeak, 1000)
+        sgemm_peak_gflops = rounded(sgemmPeak, 10)
+        self.threads = threads
     }
 }

@@ -94,10 +94,10 @@ struct TrainCommand: ParsableCommand {
         let cellKind = settings.cellKind!
 
         // Refuse a run whose buffers cannot fit, before allocating any of them.
-        let plannedConfiguration = CharRNNConfiguration(
+        let configuration = CharRNNConfiguration(
             cell: cellKind, layers: settings.layers, hiddenSize: settings.hidden, embeddingSize: settings.embedding,
             vocabulary: vocabulary, dropout: settings.dropout, initialization: settings.initializationKind!)
-        try SystemMemory.checkFits(plannedConfiguration, batch: settings.batch, steps: settings.seqLength)
+        try SystemMemory.checkFits(configuration, batch: settings.batch, steps: settings.seqLength)
 
         // Data: the end of the file validates, the rest trains.
         let validationCount = settings.valFraction > 0 ? max(2, Int(Double(tokens.count) * settings.valFraction)) : 0
@@ -112,7 +112,6 @@ struct TrainCommand: ParsableCommand {
         else if let epochs { total = epochs * streams.batchesPerEpoch }
         else { total = savedTotal ?? 10 * streams.batchesPerEpoch }
 
-        let configuration = plannedConfiguration
         var generator = RandomGenerator(seed: settings.seed)
         let model = configuration.makeModel(using: &generator)
         let kind = settings.optimizerKind!
@@ -183,7 +182,7 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         let startStep = trainer.step
         var window: [Double] = []
-        var lastLoss = Double.nan
+        var lastLoss: Double? = nil
         var lastSavedStep = saved == nil ? nil : trainer.step
         var skipped = 0
         var pendingSave = false
@@ -250,13 +249,13 @@ struct TrainCommand: ParsableCommand {
                 try record(result.loss, step: step)
             }
             if step == total {
-                try saveCheckpoints(trainLoss: lastLoss.isNaN ? nil : lastLoss)
+                try saveCheckpoints(trainLoss: lastLoss)
                 lastSavedStep = step
             } else if step % checkpointEvery == 0 {
                 pendingSave = true
             }
             if Interrupt.requested {
-                try saveCheckpoints(trainLoss: lastLoss.isNaN ? nil : lastLoss)
+                try saveCheckpoints(trainLoss: lastLoss)
                 progress.finish()
                 printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
                 Foundation.exit(Interrupt.exitCode)
