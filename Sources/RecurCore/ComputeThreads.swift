@@ -23,6 +23,8 @@ public enum ComputeThreads {
     private static let startRegion = symbol("GOMP_parallel").map { unsafeBitCast($0, to: ParallelRegion.self) }
     fileprivate static let threadNumber = symbol("omp_get_thread_num").map { unsafeBitCast($0, to: GetThreads.self) }
     fileprivate static let teamSize = symbol("omp_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private typealias Barrier = @convention(c) () -> Void
+    private static let waitForTeam = symbol("GOMP_barrier").map { unsafeBitCast($0, to: Barrier.self) }
 
     private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
         #if os(Linux)
@@ -71,6 +73,22 @@ public enum ComputeThreads {
         }
         DispatchQueue.concurrentPerform(iterations: threads) { body($0, threads) }
         #endif
+    }
+
+    /// Whether the threads of `parallel` can wait for each other with `barrier()`: true on OpenMP's
+    /// team; false where `parallel` uses Dispatch, whose iterations need not run at the same time.
+    public static var canSynchronize: Bool {
+        #if os(Linux)
+        return startRegion != nil && threadNumber != nil && teamSize != nil && waitForTeam != nil
+        #else
+        return false
+        #endif
+    }
+
+    /// Inside `parallel` (where `canSynchronize`): returns once every thread of the team has called it.
+    /// Every thread must call it the same number of times. Outside a parallel region it returns at once.
+    public static func barrier() {
+        waitForTeam?()
     }
 
     /// Runs `body(share, range)` on contiguous shares of `0..<count`, one share per thread when each

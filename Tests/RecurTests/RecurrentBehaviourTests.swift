@@ -133,25 +133,29 @@ struct RecurrentBehaviourTests {
 }
 
 extension RecurrentBehaviourTests {
-    @Test("splitting the batch rows across threads changes no bit (reference engine, lengths, 2 layers, both directions)",
+    @Test("sharing a time loop among threads by rows or by columns changes no bit (reference engine, lengths, 2 layers, both directions)",
           arguments: CellKind.allCases)
-    func batchSplitExact(cell: CellKind) {
-        let (T, B) = (7, 9)  // 9 rows: shares of 5 and 4 on two threads
+    func timeLoopSplitExact(cell: CellKind) {
+        // 9 rows: shares of 5 and 4 on two threads. 24 hidden units: the forward product's columns
+        // (G*24) and the backward's (24) split into blocks of 8, unevenly for the backward.
+        let (T, B, H) = (7, 9, 24)
         let x = Self.random([T, B, 6], seed: 5)
-        let dy = Self.random([T, B, 2 * 8], seed: 6)
+        let dy = Self.random([T, B, 2 * H], seed: 6)
         let lengths = (0..<B).map { 1 + ($0 * 3) % T }
-        var results: [[Tensor<Float>]] = []
-        for split in [true, false] {
-            let net = Self.network(cell, bidirectional: true)
+        var results: [TimeLoopSplit: [Tensor<Float>]] = [:]
+        for split in TimeLoopSplit.allCases {
+            let net = Self.network(cell, bidirectional: true, hidden: H)
             net.engine = .reference
-            net.splitsBatchAcrossThreads = split
+            net.timeLoopSplit = split
             let (y, final) = net.forward(x, lengths: lengths)
             let (dx, dState) = net.backward(outputGradient: dy, finalStateGradient: final)
-            results.append([y, final.h, dx, dState.h] + (cell.hasCellState ? [final.c!, dState.c!] : [])
-                           + net.parameters.map(\.gradient))
+            results[split] = [y, final.h, dx, dState.h] + (cell.hasCellState ? [final.c!, dState.c!] : [])
+                + net.parameters.map(\.gradient)
         }
-        for (split, whole) in zip(results[0], results[1]) {
-            #expect(split == whole, "\(cell): the split run differs")
+        for split in TimeLoopSplit.allCases where split != .none {
+            for (shared, whole) in zip(results[split]!, results[.none]!) {
+                #expect(shared == whole, "\(cell): the \(split) run differs")
+            }
         }
     }
 }

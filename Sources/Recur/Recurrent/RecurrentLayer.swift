@@ -28,8 +28,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     let biasIH: Parameter<Scalar>    // [G*H]
     let biasHH: Parameter<Scalar>    // [G*H]
     var engine: GEMMEngine = .fast
-    /// Whether the time loops run each share of the batch rows on its own compute thread.
-    var splitsBatch = true
+    /// How the time loops share their work among the compute threads.
+    var split: TimeLoopSplit = .automatic
 
     private var steps = 0
     private var batch = 0
@@ -127,8 +127,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 biasHH.value.withUnsafeBufferPointer { bhh in
                     let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                    forEachRowShare(batch: B, split: splitsBatch) { rows in
-                        forwardSteps(rows: rows, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
+                    StepShare.run(split.resolved(hidden: H, batch: B, backward: false), batch: B, columns: GH) { share in
+                        forwardSteps(share, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
                     }
                 }
             }
@@ -150,43 +150,48 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         if let cn, cell == .lstm { cn.update(from: cells.pointer + last * B * H, count: B * H) }
     }
 
-    /// The time loop of the forward pass for batch rows `rows` (rows are independent of each other
-    /// through time, so each share of rows runs its whole loop on one thread without waiting).
+    /// The time loop of the forward pass: this thread's share of each step's recurrent product and of
+    /// its gate kernel (see `TimeLoopSplit`).
     @_specialize(where Scalar == Float)
-    private func forwardSteps(rows: Range<Int>, active: UnsafePointer<Bool>?,
+    private func forwardSteps(_ share: StepShare, active: UnsafePointer<Bool>?,
                               whh: UnsafePointer<Scalar>, bhh: UnsafePointer<Scalar>) {
-        let T = steps, B = batch, H = hiddenSize, GH = gateWidth, b0 = rows.lowerBound, n = rows.count
+        let T = steps, B = batch, H = hiddenSize, GH = gateWidth
+        let r0 = share.productRows.lowerBound, m = share.productRows.count
+        let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
+        let b0 = share.gateRows.lowerBound, n = share.gateRows.count
         for k in 0..<T {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
+            // This thread's block of the recurrent product, into the step's gates (GRU: its own rows).
+            let hg = hiddenGates.pointer
+            if cell == .gru {
+                for r in share.productRows { (hg + r * GH + c0).update(from: bhh + c0, count: columns) }
+            }
+            gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: states.pointer + (previous * B + r0) * H, lda: H,
+                 b: whh + c0 * H, ldb: H, beta: 1,
+                 c: (cell == .gru ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0, ldc: GH)
+            share.meet()
             let hPrev = states.pointer + (previous * B + b0) * H
             let hNew = states.pointer + (current * B + b0) * H
             let stepGates = gates.pointer + (t * B + b0) * GH
             let stepActive = active.map { $0 + t * B + b0 }
             switch cell {
             case .lstm:
-                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
-                     b: whh, ldb: H, beta: 1, c: stepGates, ldc: GH)
                 LSTMGates.forward(
                     gates: stepGates, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
                     c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
                     batch: n, hidden: H, active: stepActive)
             case .gru:
-                let hg = hiddenGates.pointer + b0 * GH
-                for b in 0..<n { (hg + b * GH).update(from: bhh, count: GH) }
-                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
-                     b: whh, ldb: H, beta: 1, c: hg, ldc: GH)
                 GRUGates.forward(
-                    xGates: stepGates, hGates: hg, hPrev: hPrev, h: hNew,
+                    xGates: stepGates, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
                     cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
                     batch: n, hidden: H, active: stepActive)
             case .rnnTanh, .rnnReLU:
-                gemm(engine: engine, transB: true, m: n, n: GH, k: H, a: hPrev, lda: H,
-                     b: whh, ldb: H, beta: 1, c: stepGates, ldc: GH)
                 RNNGates.forward(
                     preactivation: stepGates, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
                     batch: n, hidden: H, active: stepActive)
             }
+            share.meet()
         }
     }
 
@@ -215,8 +220,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         active.withUnsafeBufferPointer { activeBuffer in
             weightHH.value.withUnsafeBufferPointer { whh in
                 let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                forEachRowShare(batch: B, split: splitsBatch) { rows in
-                    backwardSteps(rows: rows, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
+                StepShare.run(split.resolved(hidden: H, batch: B, backward: true), batch: B, columns: H) { share in
+                    backwardSteps(share, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
                                   whh: whh.baseAddress!)
                 }
             }
@@ -261,16 +266,20 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         }
     }
 
-    /// The time loop of the backward pass for batch rows `rows` (see `forwardSteps`).
+    /// The time loop of the backward pass: this thread's share of each step's gate kernel and of its
+    /// recurrent product (see `forwardSteps`).
     @_specialize(where Scalar == Float)
-    private func backwardSteps(rows: Range<Int>, active: UnsafePointer<Bool>?, dOutput: UnsafePointer<Scalar>,
+    private func backwardSteps(_ share: StepShare, active: UnsafePointer<Bool>?, dOutput: UnsafePointer<Scalar>,
                                dRecurrent: UnsafeMutablePointer<Scalar>, whh: UnsafePointer<Scalar>) {
-        let T = steps, B = batch, H = hiddenSize, GH = gateWidth, b0 = rows.lowerBound, n = rows.count
-        let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
+        let T = steps, B = batch, H = hiddenSize, GH = gateWidth
+        let r0 = share.productRows.lowerBound, m = share.productRows.count
+        let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
+        let b0 = share.gateRows.lowerBound, n = share.gateRows.count
         for k in stride(from: T - 1, through: 0, by: -1) {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
             let stepActive = active.map { $0 + t * B + b0 }
+            let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
             // dL/dh' = from the next step (in dh) + from this step's output.
             let dOut = dOutput + (t * B + b0) * H
             for b in 0..<n where stepActive?[b] ?? true {
@@ -296,25 +305,20 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                     dhPrevDirect: dhPrev, activation: cell.rnnActivation!,
                     batch: n, hidden: H, active: stepActive)
             }
-            // dL/dh = direct part + dRecurrent[n, G*H] W_hh[G*H, H]
-            gemm(engine: engine, m: n, n: H, k: GH, a: dRecurrent + (t * B + b0) * GH, lda: GH,
-                 b: whh, ldb: H, beta: 1, c: dhPrev, ldc: H)
-            dh.update(from: dhPrev, count: n * H)
+            share.meet()
+            // This thread's block of dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H].
+            gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
+                 b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
+            if columns == H {
+                (self.dh.pointer + r0 * H).update(from: self.dhPrev.pointer + r0 * H, count: m * H)
+            } else {
+                for r in share.productRows {
+                    (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns)
+                }
+            }
+            share.meet()
         }
     }
-}
-
-/// Batch rows each thread needs before a time loop is split across threads.
-let minimumRowsPerThread = 4
-
-/// Runs `body` on shares of the batch rows `0..<batch`, one share per compute thread when `split` and
-/// every thread gets at least `minimumRowsPerThread` rows, else on all rows on the calling thread.
-func forEachRowShare(batch: Int, split: Bool, _ body: (Range<Int>) -> Void) {
-    guard split else {
-        body(0..<batch)
-        return
-    }
-    ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { _, rows in body(rows) }
 }
 
 /// `target[c, r] += source[r, c]` for a row-major `[rows, columns]` source, in cache-sized tiles.

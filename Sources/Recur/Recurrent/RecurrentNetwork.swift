@@ -33,11 +33,9 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         didSet { for layer in layers.joined() { layer.engine = engine } }
     }
 
-    /// Whether each layer's time loop runs each share of the batch rows on its own compute thread (the
-    /// rows of a batch are independent through time, so the shares never wait for each other; from 8
-    /// rows up). Off, the loop runs on the calling thread and only the GEMMs inside it use the threads.
-    public var splitsBatchAcrossThreads = true {
-        didSet { for layer in layers.joined() { layer.splitsBatch = splitsBatchAcrossThreads } }
+    /// How every layer's time loop shares its work among the compute threads (`TimeLoopSplit`).
+    public var timeLoopSplit: TimeLoopSplit = .automatic {
+        didSet { for layer in layers.joined() { layer.split = timeLoopSplit } }
     }
 
     let layers: [[RecurrentLayer<Scalar>]]  // [layer][direction]
