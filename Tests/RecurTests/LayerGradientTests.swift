@@ -97,31 +97,39 @@ struct LayerGradientTests {
         #expect(value == 2.5)
     }
 
-    @Test("a whole model: embedding -> 2-layer LSTM -> linear -> cross-entropy")
-    func model() {
+    @Test("a whole model: embedding -> 2-layer recurrent network -> linear -> cross-entropy, the embedding dense or read by id",
+          arguments: [CellKind.lstm, .gru], [false, true])
+    func model(cell: CellKind, byID: Bool) {
         var g = RandomGenerator(seed: 35)
         let embedding = Embedding<Double>(vocabularySize: 5, embeddingSize: 3, using: &g)
-        let lstm = LSTM<Double>(inputSize: 3, hiddenSize: 4, layers: 2, using: &g)
-        let head = Linear<Double>(inputSize: 4, outputSize: 5, using: &g)
-        lstm.engine = .reference
+        let rnn = RecurrentNetwork<Double>(cell: cell, inputSize: 3, hiddenSize: 4, layers: 2, bidirectional: byID, using: &g)
+        let head = Linear<Double>(inputSize: rnn.directionCount * 4, outputSize: 5, using: &g)
+        rnn.engine = .reference
         head.engine = .reference
         let (T, B) = (5, 2)
         let ids = (0..<(T * B)).map { _ in g.integer(below: 5) }
         let targets = (0..<(T * B)).map { _ in g.integer(below: 5) }
-        func loss() -> Double {
-            let (y, _) = lstm.forward(embedding.forward(ids, shape: [T, B]))
-            return SoftmaxCrossEntropy.compute(logits: head.forward(y), targets: targets).loss
+        func hidden() -> Tensor<Double> {
+            byID ? rnn.forward(tokens: ids, steps: T, batch: B, embedding: embedding).output
+                 : rnn.forward(embedding.forward(ids, shape: [T, B])).output
         }
-        for m in [embedding.parameters, lstm.parameters, head.parameters] { m.forEach { $0.zeroGradient() } }
-        let (y, _) = lstm.forward(embedding.forward(ids, shape: [T, B]))
-        let (_, dLogits) = SoftmaxCrossEntropy.compute(logits: head.forward(y), targets: targets)
-        let (dEmbedded, _) = lstm.backward(outputGradient: head.backward(dLogits))
-        embedding.backward(dEmbedded)
+        func loss() -> Double {
+            SoftmaxCrossEntropy.compute(logits: head.forward(hidden()), targets: targets).loss
+        }
+        for m in [embedding.parameters, rnn.parameters, head.parameters] { m.forEach { $0.zeroGradient() } }
+        let (_, dLogits) = SoftmaxCrossEntropy.compute(logits: head.forward(hidden()), targets: targets)
+        let (dInput, _) = rnn.backward(outputGradient: head.backward(dLogits))
+        if byID {
+            #expect(dInput.shape == [5, 3])
+            embedding.accumulate(weightGradient: dInput)
+        } else {
+            embedding.backward(dInput)
+        }
         let named = embedding.namedParameters.map { ("embedding." + $0.name, $0.parameter) }
-            + lstm.namedParameters.map { ("rnn." + $0.name, $0.parameter) }
+            + rnn.namedParameters.map { ("rnn." + $0.name, $0.parameter) }
             + head.namedParameters.map { ("head." + $0.name, $0.parameter) }
         let reports = gradientCheck(targets: named.map { GradientCheckTarget(name: $0.0, parameter: $0.1) }, loss: loss)
-        #expect(reports.count == 11)
-        Self.expectPasses(reports, "model")
+        #expect(reports.count == 3 + 4 * 2 * rnn.directionCount)
+        Self.expectPasses(reports, "\(cell) model, by id: \(byID)")
     }
 }

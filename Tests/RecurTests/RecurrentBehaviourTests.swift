@@ -158,4 +158,33 @@ extension RecurrentBehaviourTests {
             }
         }
     }
+
+    @Test("reading the embedding by id equals embedding then network: the forward bit for bit (reference engine), the gradients to rounding",
+          arguments: CellKind.allCases)
+    func tokensEqualDense(cell: CellKind) {
+        let (T, B, V, E) = (6, 5, 7, 6)
+        var g = RandomGenerator(seed: 9)
+        let embedding = Embedding<Float>(vocabularySize: V, embeddingSize: E, using: &g)
+        let ids = (0..<(T * B)).map { _ in g.integer(below: V - 1) }  // the last id never occurs
+        let lengths = [6, 3, 1, 6, 4]
+        let dy = Self.random([T, B, 2 * 8], seed: 10)
+        var results: [[Tensor<Float>]] = []
+        for byID in [false, true] {
+            let net = Self.network(cell, bidirectional: true)
+            net.engine = .reference
+            let (y, final) = byID
+                ? net.forward(tokens: ids, steps: T, batch: B, embedding: embedding, lengths: lengths)
+                : net.forward(embedding.forward(ids, shape: [T, B]), lengths: lengths)
+            let (dInput, dState) = net.backward(outputGradient: dy, finalStateGradient: final)
+            embedding.weight.zeroGradient()
+            if byID { embedding.accumulate(weightGradient: dInput) } else { embedding.backward(dInput) }
+            results.append([y, final.h, dState.h, embedding.weight.gradient] + net.parameters.map(\.gradient))
+        }
+        #expect(results[0][0] == results[1][0] && results[0][1] == results[1][1], "\(cell): the forward differs")
+        #expect(results[1][3][flat: (V - 1) * E] == 0, "\(cell): an unused id got a gradient")
+        for (index, (dense, byID)) in zip(results[0], results[1]).enumerated().dropFirst(2) {
+            let close = closeness(byID, dense, absolute: 1e-6, relative: 1e-5)
+            #expect(close.passes, "\(cell) tensor \(index): \(close)")
+        }
+    }
 }

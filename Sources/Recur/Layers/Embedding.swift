@@ -33,12 +33,7 @@ public final class Embedding<Scalar: RecurScalar>: Module {
     /// Looks up `ids` (row-major, of the given shape) and returns `[shape..., E]`.
     @_specialize(where Scalar == Float)
     public func forward(_ ids: [Int], shape: [Int]) -> Tensor<Scalar> {
-        precondition(Tensor<Scalar>.elementCount(of: shape) == ids.count,
-                     "Embedding: expected \(Tensor<Scalar>.elementCount(of: shape)) ids for shape \(shape), got \(ids.count)")
-        for (position, id) in ids.enumerated() {
-            precondition(id >= 0 && id < vocabularySize,
-                         "Embedding: expected ids in 0..<\(vocabularySize), got \(id) at position \(position)")
-        }
+        checkIDs(ids, count: Tensor<Scalar>.elementCount(of: shape))
         self.ids = ids
         let e = embeddingSize
         var y = Tensor<Scalar>(shape: shape + [e])
@@ -50,6 +45,15 @@ public final class Embedding<Scalar: RecurScalar>: Module {
             }
         }
         return y
+    }
+
+    /// Traps unless there are `count` ids, each in `0..<V`.
+    func checkIDs(_ ids: [Int], count: Int) {
+        precondition(ids.count == count, "Embedding: expected \(count) ids, got \(ids.count)")
+        for (position, id) in ids.enumerated() {
+            precondition(id >= 0 && id < vocabularySize,
+                         "Embedding: expected ids in 0..<\(vocabularySize), got \(id) at position \(position)")
+        }
     }
 
     /// Accumulates dL/dW from `dy [..., E]`. Token ids have no gradient.
@@ -65,6 +69,17 @@ public final class Embedding<Scalar: RecurScalar>: Module {
                     let dst = dwb.baseAddress! + id * e
                     for j in 0..<e { dst[j] += src[j] }
                 }
+            }
+        }
+    }
+
+    /// Accumulates dL/dW given whole, `[V, E]`: the input gradient of a network that read this table by
+    /// id (`RecurrentNetwork.forward(tokens:steps:batch:embedding:)`).
+    public func accumulate(weightGradient dw: Tensor<Scalar>) {
+        precondition(dw.shape == weight.shape, "Embedding: expected a gradient of shape \(weight.shape), got \(dw.shape)")
+        dw.withUnsafeBufferPointer { source in
+            weight.gradient.withUnsafeMutableBufferPointer { target in
+                for i in 0..<target.count { target[i] += source[i] }
             }
         }
     }

@@ -44,7 +44,7 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
     public func forward(
         _ ids: [Int], steps: Int, batch: Int, state: RecurrentState<Scalar>? = nil
     ) -> (logits: Tensor<Scalar>, state: RecurrentState<Scalar>) {
-        let (hidden, final) = rnn.forward(embedding.forward(ids, shape: [steps, batch]), initialState: state)
+        let (hidden, final) = rnn.forward(tokens: ids, steps: steps, batch: batch, embedding: embedding, initialState: state)
         return (head.forward(hidden), final)
     }
 
@@ -52,7 +52,7 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
     /// gradient stops at the initial state: what came before this chunk is not trained through
     /// (truncated BPTT).
     public func backward(logitsGradient: Tensor<Scalar>) {
-        let (dEmbedded, _) = rnn.backward(outputGradient: head.backward(logitsGradient))
-        embedding.backward(dEmbedded)
+        let (dTable, _) = rnn.backward(outputGradient: head.backward(logitsGradient))
+        embedding.accumulate(weightGradient: dTable)
     }
 }

@@ -33,7 +33,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
     private var steps = 0
     private var batch = 0
-    private var input = Tensor<Scalar>(shape: [0])
+    private var input = LayerInput<Scalar>.dense(Tensor(shape: [0, 0, 0]))
     private var active: [Bool] = []  // [T, B] or empty when every row runs every step
     private let states = ScratchBuffer<Scalar>()
     private let cells = ScratchBuffer<Scalar>()
@@ -46,6 +46,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let dc = ScratchBuffer<Scalar>()
     private let dhPrev = ScratchBuffer<Scalar>()
     private let dWeightTransposed = ScratchBuffer<Scalar>()  // [I, G*H], for narrow inputs
+    private let tokenRows = ScratchBuffer<Scalar>()  // [V, G*H]: table W_ih^T + b forward, S^T dGates backward
 
     init(cell: CellKind, inputSize: Int, hiddenSize: Int, reverse: Bool,
          weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>, biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>) {
@@ -73,16 +74,16 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     // MARK: Forward
 
     /// Runs the sequence.
-    /// - x: `[T, B, I]`. h0, c0: `B H` scalars (c0 ignored unless LSTM).
+    /// - x: `[T, B, I]` or token ids (`LayerInput`). h0, c0: `B H` scalars (c0 ignored unless LSTM).
     /// - active: `T B` flags (`t < length[b]`), or empty.
     /// - output: `T B H` scalars written (zero where inactive); hn, cn: `B H` final states.
     @_specialize(where Scalar == Float)
     func forward(
-        _ x: Tensor<Scalar>, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?, active: [Bool],
+        _ x: LayerInput<Scalar>, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?, active: [Bool],
         output: UnsafeMutablePointer<Scalar>, hn: UnsafeMutablePointer<Scalar>, cn: UnsafeMutablePointer<Scalar>?
     ) {
-        let T = x.shape[0], B = x.shape[1], H = hiddenSize, GH = gateWidth
-        precondition(x.shape == [T, B, inputSize], "RecurrentLayer: expected input [T, B, \(inputSize)], got \(x.shape)")
+        let T = x.steps, B = x.batch, H = hiddenSize, GH = gateWidth
+        precondition(x.features == inputSize, "RecurrentLayer: expected \(inputSize) input features, got \(x.features)")
         steps = T
         batch = B
         input = x
@@ -100,24 +101,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         case .rnnTanh, .rnnReLU:
             break
         }
-
-        // XG = X W_ih^T + b_ih (+ b_hh too, for the cells that add the two projections).
-        let foldHiddenBias = cell != .gru
-        biasIH.value.withUnsafeBufferPointer { bih in
-            biasHH.value.withUnsafeBufferPointer { bhh in
-                for r in 0..<rows {
-                    let row = gates.pointer + r * GH
-                    for j in 0..<GH { row[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
-                }
-            }
-        }
-        x.withUnsafeBufferPointer { xb in
-            weightIH.value.withUnsafeBufferPointer { wb in
-                gemm(engine: engine, transB: true, m: rows, n: GH, k: inputSize,
-                     a: xb.baseAddress!, lda: inputSize, b: wb.baseAddress!, ldb: inputSize,
-                     beta: 1, c: gates.pointer, ldc: GH)
-            }
-        }
+        projectInput(x)
 
         let first = reverse ? T : 0
         (states.pointer + first * B * H).update(from: h0, count: B * H)
@@ -148,6 +132,52 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let last = reverse ? 0 : T
         hn.update(from: states.pointer + last * B * H, count: B * H)
         if let cn, cell == .lstm { cn.update(from: cells.pointer + last * B * H, count: B * H) }
+    }
+
+    /// Fills `gates` with every step's input projection: `XG[T*B, G*H] = X W_ih^T + b_ih` (+ b_hh too,
+    /// for the cells that add the two projections); one GEMM over all steps, or for token ids one GEMM
+    /// over the table's V rows and a gather.
+    @_specialize(where Scalar == Float)
+    private func projectInput(_ x: LayerInput<Scalar>) {
+        let GH = gateWidth, I = inputSize
+        let foldHiddenBias = cell != .gru
+        func fillBias(_ target: UnsafeMutablePointer<Scalar>, rows: Int) {
+            biasIH.value.withUnsafeBufferPointer { bih in
+                biasHH.value.withUnsafeBufferPointer { bhh in
+                    for r in 0..<rows {
+                        let row = target + r * GH
+                        for j in 0..<GH { row[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+                    }
+                }
+            }
+        }
+        switch x {
+        case .dense(let xs):
+            let rows = xs.shape[0] * xs.shape[1]
+            fillBias(gates.pointer, rows: rows)
+            xs.withUnsafeBufferPointer { xb in
+                weightIH.value.withUnsafeBufferPointer { wb in
+                    gemm(engine: engine, transB: true, m: rows, n: GH, k: I, a: xb.baseAddress!, lda: I,
+                         b: wb.baseAddress!, ldb: I, beta: 1, c: gates.pointer, ldc: GH)
+                }
+            }
+        case .tokens(let ids, _, _, let table):
+            let V = table.shape[0]
+            tokenRows.reserve(V * GH)
+            fillBias(tokenRows.pointer, rows: V)
+            table.withUnsafeBufferPointer { tb in
+                weightIH.value.withUnsafeBufferPointer { wb in
+                    gemm(engine: engine, transB: true, m: V, n: GH, k: I, a: tb.baseAddress!, lda: I,
+                         b: wb.baseAddress!, ldb: I, beta: 1, c: tokenRows.pointer, ldc: GH)
+                }
+            }
+            let projected = tokenRows.pointer, target = gates.pointer
+            ids.withUnsafeBufferPointer { idb in
+                ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
+                    for r in rows { (target + r * GH).update(from: projected + idb[r] * GH, count: GH) }
+                }
+            }
+        }
     }
 
     /// The time loop of the forward pass: this thread's share of each step's recurrent product and of
@@ -231,23 +261,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
         // Whole-sequence products, one GEMM each.
         let previousStates = states.pointer + (reverse ? B * H : 0)  // slots of steps 0..<T, in step order
-        input.withUnsafeBufferPointer { xb in
-            weightIH.gradient.withUnsafeMutableBufferPointer { dw in
-                if inputSize * 4 <= GH {
-                    // A narrow input (an embedding): the product is faster with the long side as its
-                    // columns (oneDNN, measured: 4096x256x6400 63 GFLOP/s, 256x4096x6400 107), so form
-                    // dW_ih^T[I, G*H] = X^T[I, T*B] dGates[T*B, G*H] and add its transpose.
-                    dWeightTransposed.reserve(inputSize * GH)
-                    gemm(engine: engine, transA: true, m: inputSize, n: GH, k: rows, a: xb.baseAddress!, lda: inputSize,
-                         b: dGates.pointer, ldb: GH, c: dWeightTransposed.pointer, ldc: GH)
-                    addTransposed(dWeightTransposed.pointer, rows: inputSize, columns: GH, into: dw.baseAddress!)
-                } else {
-                    // dW_ih[G*H, I] += dGates^T[G*H, T*B] X[T*B, I]
-                    gemm(engine: engine, transA: true, m: GH, n: inputSize, k: rows, a: dGates.pointer, lda: GH,
-                         b: xb.baseAddress!, ldb: inputSize, beta: 1, c: dw.baseAddress!, ldc: inputSize)
-                }
-            }
-        }
+        backpropagateInput(input, dInput: dInput)
         weightHH.gradient.withUnsafeMutableBufferPointer { dw in
             // dW_hh[G*H, H] += dRecurrent^T[G*H, T*B] Hprev[T*B, H]
             gemm(engine: engine, transA: true, m: GH, n: H, k: rows, a: dRecurrent, lda: GH,
@@ -259,10 +273,65 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         biasHH.gradient.withUnsafeMutableBufferPointer { db in
             addColumnSums(of: dRecurrent, rows: rows, columns: GH, into: db.baseAddress!)
         }
-        weightIH.value.withUnsafeBufferPointer { wih in
-            // dX[T*B, I] = dGates[T*B, G*H] W_ih[G*H, I]
-            gemm(engine: engine, m: rows, n: inputSize, k: GH, a: dGates.pointer, lda: GH,
-                 b: wih.baseAddress!, ldb: inputSize, c: dInput, ldc: inputSize)
+    }
+
+    /// dL/dW_ih (accumulated) and dL/d(input) (written: `T B I`, or `V I` for token ids) from `dGates`.
+    @_specialize(where Scalar == Float)
+    private func backpropagateInput(_ x: LayerInput<Scalar>, dInput: UnsafeMutablePointer<Scalar>) {
+        let GH = gateWidth, I = inputSize
+        switch x {
+        case .dense(let xs):
+            let rows = xs.shape[0] * xs.shape[1]
+            xs.withUnsafeBufferPointer { xb in
+                weightIH.gradient.withUnsafeMutableBufferPointer { dw in
+                    if I * 4 <= GH {
+                        // A narrow input (an embedding): the product is faster with the long side as its
+                        // columns (oneDNN, measured: 4096x256x6400 63 GFLOP/s, 256x4096x6400 107), so form
+                        // dW_ih^T[I, G*H] = X^T[I, T*B] dGates[T*B, G*H] and add its transpose.
+                        dWeightTransposed.reserve(I * GH)
+                        gemm(engine: engine, transA: true, m: I, n: GH, k: rows, a: xb.baseAddress!, lda: I,
+                             b: dGates.pointer, ldb: GH, c: dWeightTransposed.pointer, ldc: GH)
+                        addTransposed(dWeightTransposed.pointer, rows: I, columns: GH, into: dw.baseAddress!)
+                    } else {
+                        // dW_ih[G*H, I] += dGates^T[G*H, T*B] X[T*B, I]
+                        gemm(engine: engine, transA: true, m: GH, n: I, k: rows, a: dGates.pointer, lda: GH,
+                             b: xb.baseAddress!, ldb: I, beta: 1, c: dw.baseAddress!, ldc: I)
+                    }
+                }
+            }
+            weightIH.value.withUnsafeBufferPointer { wih in
+                // dX[T*B, I] = dGates[T*B, G*H] W_ih[G*H, I]
+                gemm(engine: engine, m: rows, n: I, k: GH, a: dGates.pointer, lda: GH,
+                     b: wih.baseAddress!, ldb: I, c: dInput, ldc: I)
+            }
+        case .tokens(let ids, _, _, let table):
+            // perToken[V, G*H] = S^T dGates: each thread sums its share of the columns over all rows, in
+            // row order, so the sums do not depend on the thread count.
+            let V = table.shape[0]
+            tokenRows.reserve(V * GH)
+            let perToken = tokenRows.pointer, dg = dGates.pointer
+            perToken.update(repeating: 0, count: V * GH)
+            ids.withUnsafeBufferPointer { idb in
+                ComputeThreads.forEachShare(count: (GH + 7) / 8, minimumShare: 8) { _, blocks in
+                    let start = blocks.lowerBound * 8, end = min(blocks.upperBound * 8, GH)
+                    for r in 0..<idb.count {
+                        let source = dg + r * GH, target = perToken + idb[r] * GH
+                        for j in start..<end { target[j] += source[j] }
+                    }
+                }
+            }
+            table.withUnsafeBufferPointer { tb in
+                weightIH.gradient.withUnsafeMutableBufferPointer { dw in
+                    // dW_ih[G*H, I] += perToken^T[G*H, V] table[V, I]
+                    gemm(engine: engine, transA: true, m: GH, n: I, k: V, a: perToken, lda: GH,
+                         b: tb.baseAddress!, ldb: I, beta: 1, c: dw.baseAddress!, ldc: I)
+                }
+            }
+            weightIH.value.withUnsafeBufferPointer { wih in
+                // dL/dtable[V, I] = perToken[V, G*H] W_ih[G*H, I]
+                gemm(engine: engine, m: V, n: I, k: GH, a: perToken, lda: GH,
+                     b: wih.baseAddress!, ldb: I, c: dInput, ldc: I)
+            }
         }
     }
 

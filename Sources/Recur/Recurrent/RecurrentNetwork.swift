@@ -40,7 +40,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
 
     let layers: [[RecurrentLayer<Scalar>]]  // [layer][direction]
     private let dropouts: [Dropout<Scalar>]  // one after each layer but the last
-    private var layerInputs: [Tensor<Scalar>] = []
+    private var layerInputs: [LayerInput<Scalar>] = []
     private var lastShape: (steps: Int, batch: Int)?
     private var scratch = [ScratchBuffer<Scalar>]()  // per-direction output, gradient rows
 
@@ -107,14 +107,33 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     ///   - initialState: `h0` (and `c0`) `[L*D, B, H]`; zeros when nil.
     ///   - lengths: B sequence lengths in 0...T; nil means all T.
     /// - Returns: the output `[T, B, D*H]` and the final state `[L*D, B, H]`.
-    @_specialize(where Scalar == Float)
     public func forward(
         _ x: Tensor<Scalar>, initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil
     ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
         precondition(x.rank == 3 && x.shape[2] == inputSize,
                      "\(cell): expected input [T, B, \(inputSize)], got \(x.shape)")
-        let T = x.shape[0], B = x.shape[1], H = hiddenSize, D = directionCount
-        precondition(T > 0 && B > 0, "\(cell): expected at least one step and one row, got \(x.shape)")
+        return forward(.dense(x), initialState: initialState, lengths: lengths)
+    }
+
+    /// Runs every layer over the embedded sequence `embedding.forward(ids, shape: [steps, batch])`
+    /// without forming it: the first layer gathers its input projection by id (`LayerInput`). Equal to
+    /// that call followed by `forward(_:)`; `backward` then returns dL/d(embedding table) `[V, E]` as
+    /// the input gradient (nothing is added to the embedding's gradient).
+    public func forward(
+        tokens ids: [Int], steps: Int, batch: Int, embedding: Embedding<Scalar>,
+        initialState: RecurrentState<Scalar>? = nil, lengths: [Int]? = nil
+    ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
+        precondition(embedding.embeddingSize == inputSize,
+                     "\(cell): expected an embedding of \(inputSize) features, got \(embedding.embeddingSize)")
+        return forward(embedding.tokens(ids, steps: steps, batch: batch), initialState: initialState, lengths: lengths)
+    }
+
+    @_specialize(where Scalar == Float)
+    func forward(
+        _ x: LayerInput<Scalar>, initialState: RecurrentState<Scalar>?, lengths: [Int]?
+    ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
+        let T = x.steps, B = x.batch, H = hiddenSize, D = directionCount
+        precondition(T > 0 && B > 0, "\(cell): expected at least one step and one row, got \(T) steps of \(B) rows")
         let state = initialState ?? zeroState(batch: B)
         precondition(state.h.shape == [stateCount, B, H],
                      "\(cell): expected h0 of shape \([stateCount, B, H]), got \(state.h.shape)")
@@ -135,9 +154,10 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         var finalC: Tensor<Scalar>? = cell.hasCellState ? Tensor(shape: [stateCount, B, H]) : nil
         let directionOutput = ScratchBuffer<Scalar>(count: T * B * H)
         var current = x
+        var output = Tensor<Scalar>(shape: [0])
         for (l, directions) in layers.enumerated() {
             layerInputs.append(current)
-            var output = Tensor<Scalar>(shape: [T, B, D * H])
+            output = Tensor<Scalar>(shape: [T, B, D * H])
             for (d, layer) in directions.enumerated() {
                 let s = l * D + d
                 state.h.withUnsafeBufferPointer { h0 in
@@ -157,9 +177,9 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
             if l < layerCount - 1 {
                 dropouts[l].forward(&output, training: isTraining, using: &generator)
             }
-            current = output
+            current = .dense(output)
         }
-        return (current, RecurrentState(h: finalH, c: finalC))
+        return (output, RecurrentState(h: finalH, c: finalC))
     }
 
     // MARK: Backward
@@ -168,7 +188,8 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     /// - Parameters:
     ///   - outputGradient: dL/d(output) `[T, B, D*H]`.
     ///   - finalStateGradient: dL/d(final state) `[L*D, B, H]`; zero when nil.
-    /// - Returns: dL/dx `[T, B, I]` and dL/d(initial state) `[L*D, B, H]`.
+    /// - Returns: dL/dx `[T, B, I]` (after `forward(tokens:...)`, dL/d(embedding table) `[V, E]`) and
+    ///   dL/d(initial state) `[L*D, B, H]`.
     @_specialize(where Scalar == Float)
     public func backward(
         outputGradient: Tensor<Scalar>, finalStateGradient: RecurrentState<Scalar>? = nil
@@ -187,8 +208,8 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             if l < layerCount - 1 { dropouts[l].backward(&dCurrent) }
             let layerInput = layerInputs[l]
-            var dInput = Tensor<Scalar>(shape: layerInput.shape)
-            let dInputDirection = ScratchBuffer<Scalar>(count: layerInput.count)
+            var dInput = Tensor<Scalar>(shape: layerInput.gradientShape)
+            let dInputDirection = ScratchBuffer<Scalar>(count: dInput.count)
             for (d, layer) in layers[l].enumerated() {
                 let s = l * D + d
                 dCurrent.withUnsafeBufferPointer { dOut in
