@@ -24,11 +24,12 @@ public final class Adagrad<Scalar: RecurScalar>: Optimizer<Scalar> {
     }
 
     @_specialize(where Scalar == Float)
-    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+    override func update(index: Int, elements: Range<Int>, value p: UnsafeMutableBufferPointer<Scalar>,
+                         gradient: UnsafeBufferPointer<Scalar>) {
         let clr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
         let wd = Scalar(weightDecay), eps = Scalar(epsilon)
         let s = slot("sum", index)
-        for i in 0..<p.count {
+        for i in elements {
             let g = gradient[i] + wd * p[i]
             s[i] += g * g
             p[i] -= clr * g / (s[i].squareRoot() + eps)

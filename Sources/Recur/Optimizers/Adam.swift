@@ -34,7 +34,8 @@ public class Adam<Scalar: RecurScalar>: Optimizer<Scalar> {
     }
 
     @_specialize(where Scalar == Float)
-    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+    override func update(index: Int, elements: Range<Int>, value p: UnsafeMutableBufferPointer<Scalar>,
+                         gradient: UnsafeBufferPointer<Scalar>) {
         let t = Double(stepCount)
         let b1 = Scalar(beta1), b2 = Scalar(beta2), eps = Scalar(epsilon)
         let stepSize = Scalar(learningRate / (1 - pow(beta1, t)))
@@ -42,7 +43,7 @@ public class Adam<Scalar: RecurScalar>: Optimizer<Scalar> {
         let decay = Scalar(1 - learningRate * weightDecay)
         let l2 = decoupledWeightDecay ? 0 : Scalar(weightDecay)
         let m = slot("exp_avg", index), v = slot("exp_avg_sq", index)
-        for i in 0..<p.count {
+        for i in elements {
             if decoupledWeightDecay { p[i] *= decay }
             let g = gradient[i] + l2 * p[i]
             m[i] += (1 - b1) * (g - m[i])

@@ -25,14 +25,18 @@ public class Optimizer<Scalar: RecurScalar> {
         }
     }
 
-    /// Applies one update to every parameter.
+    /// Applies one update to every parameter. Every rule is element by element, so a large parameter's
+    /// elements are shared among the compute threads; the result does not depend on their number.
     public func step() {
         stepCount += 1
         for index in parameters.indices {
             let parameter = parameters[index]
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { p in
-                    update(index: index, value: p, gradient: g)
+                    let value = p
+                    ComputeThreads.forEachShare(count: p.count, minimumShare: 1 << 15) { _, elements in
+                        update(index: index, elements: elements, value: value, gradient: g)
+                    }
                 }
             }
         }
@@ -55,8 +59,9 @@ public class Optimizer<Scalar: RecurScalar> {
         self.stepCount = stepCount
     }
 
-    /// The update of one parameter; subclasses implement it.
-    func update(index: Int, value: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+    /// The update of `elements` of parameter `index`; subclasses implement it.
+    func update(index: Int, elements: Range<Int>, value: UnsafeMutableBufferPointer<Scalar>,
+                gradient: UnsafeBufferPointer<Scalar>) {
         preconditionFailure("Optimizer.update must be overridden")
     }
 

@@ -27,13 +27,14 @@ public final class RMSprop<Scalar: RecurScalar>: Optimizer<Scalar> {
     }
 
     @_specialize(where Scalar == Float)
-    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+    override func update(index: Int, elements: Range<Int>, value p: UnsafeMutableBufferPointer<Scalar>,
+                         gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), a = Scalar(alpha), eps = Scalar(epsilon), wd = Scalar(weightDecay)
         let mu = Scalar(momentum)
         let v = slot("square_avg", index)
         let mean = centered ? slot("grad_avg", index) : nil
         let buffer = momentum > 0 ? slot("momentum_buffer", index) : nil
-        for i in 0..<p.count {
+        for i in elements {
             let g = gradient[i] + wd * p[i]
             v[i] = a * v[i] + (1 - a) * g * g
             var variance = v[i]

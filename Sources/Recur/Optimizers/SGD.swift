@@ -26,15 +26,16 @@ public final class SGD<Scalar: RecurScalar>: Optimizer<Scalar> {
     }
 
     @_specialize(where Scalar == Float)
-    override func update(index: Int, value p: UnsafeMutableBufferPointer<Scalar>, gradient: UnsafeBufferPointer<Scalar>) {
+    override func update(index: Int, elements: Range<Int>, value p: UnsafeMutableBufferPointer<Scalar>,
+                         gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum), damp = Scalar(dampening)
         guard momentum > 0 else {
-            for i in 0..<p.count { p[i] -= lr * (gradient[i] + wd * p[i]) }
+            for i in elements { p[i] -= lr * (gradient[i] + wd * p[i]) }
             return
         }
         let first = stepCount == 1
         let b = slot("momentum_buffer", index)
-        for i in 0..<p.count {
+        for i in elements {
             let g = gradient[i] + wd * p[i]
             b[i] = first ? g : mu * b[i] + (1 - damp) * g
             p[i] -= lr * (nesterov ? g + mu * b[i] : b[i])
