@@ -4,9 +4,11 @@ import RecurCore
 ///
 /// This is its own batch-1 path: the weights are copied once into flat buffers, and every step works
 /// on buffers allocated at construction (per layer h, c and the gate rows; logits, probabilities and
-/// an index heap of V entries), so producing a character allocates nothing. Each step is one
-/// matrix-vector product per weight matrix (`[1, in] x [in, G*H]`), the fused gate kernel, and the
-/// output layer.
+/// an index heap of V entries), so producing a character allocates nothing. The first layer's input
+/// projection of every symbol (`embedding W_ih^T + b`, `[V, G*H]`) is computed once, so a step reads
+/// one row of it; the rest is one matrix-vector product per weight matrix (`[1, in] x [in, G*H]`), the
+/// fused gate kernel, and the output layer. A step streams every weight once: its speed is that of
+/// memory.
 ///
 /// The choice of the next symbol: logits divided by `temperature`, softmax, then optionally only the
 /// `topK` likeliest symbols, and/or the smallest set of likeliest symbols whose probabilities reach
@@ -20,7 +22,7 @@ public final class Sampler {
     public var topP: Double?
     public var argmax: Bool
 
-    private let embedding: ScratchBuffer<Float>   // [V, E]
+    private let inputTable: ScratchBuffer<Float>  // [V, G*H]: embedding W_ih^T + b of the first layer
     private let layers: [LayerBuffers]
     private let headWeight: ScratchBuffer<Float>  // [V, H]
     private let headBias: ScratchBuffer<Float>    // [V]
@@ -31,7 +33,7 @@ public final class Sampler {
 
     private struct LayerBuffers {
         var inputSize: Int
-        var weightIH: ScratchBuffer<Float>  // [G*H, in]
+        var weightIH: ScratchBuffer<Float>  // [G*H, in] (empty for the first layer: see inputTable)
         var weightHH: ScratchBuffer<Float>  // [G*H, H]
         var biasIH: ScratchBuffer<Float>    // [G*H]
         var biasHH: ScratchBuffer<Float>    // [G*H]
@@ -58,19 +60,35 @@ public final class Sampler {
             tensor.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: tensor.count) }
             return buffer
         }
-        embedding = copy(model.embedding.weight.value)
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H
-        layers = model.rnn.layers.map { directions in
+        let first = model.rnn.layers[0][0], V = configuration.vocabulary.count, E = configuration.embeddingSize
+        let inputTable = ScratchBuffer<Float>(count: V * GH)
+        let foldHiddenBias = configuration.cell != .gru  // the GRU keeps b_hh inside r * (W_hn h + b_hn)
+        first.biasIH.value.withUnsafeBufferPointer { bih in
+            first.biasHH.value.withUnsafeBufferPointer { bhh in
+                for v in 0..<V {
+                    for j in 0..<GH { inputTable.pointer[v * GH + j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+                }
+            }
+        }
+        model.embedding.weight.value.withUnsafeBufferPointer { table in
+            first.weightIH.value.withUnsafeBufferPointer { wih in
+                gemm(transB: true, m: V, n: GH, k: E, a: table.baseAddress!, lda: E, b: wih.baseAddress!, ldb: E,
+                     beta: 1, c: inputTable.pointer, ldc: GH)
+            }
+        }
+        self.inputTable = inputTable
+        layers = model.rnn.layers.enumerated().map { l, directions in
             let layer = directions[0]
             return LayerBuffers(
-                inputSize: layer.inputSize, weightIH: copy(layer.weightIH.value), weightHH: copy(layer.weightHH.value),
+                inputSize: layer.inputSize,
+                weightIH: l == 0 ? ScratchBuffer(count: 0) : copy(layer.weightIH.value), weightHH: copy(layer.weightHH.value),
                 biasIH: copy(layer.biasIH.value), biasHH: copy(layer.biasHH.value),
                 h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
                 hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H))
         }
         headWeight = copy(model.head.weight.value)
         headBias = copy(model.head.bias!.value)
-        let V = configuration.vocabulary.count
         logits = ScratchBuffer(count: V)
         probabilities = ScratchBuffer(count: V)
         order = .allocate(capacity: V)
@@ -89,39 +107,38 @@ public final class Sampler {
     /// Feeds one symbol and leaves the logits of the next in place.
     public func feed(_ id: Int) {
         precondition(id >= 0 && id < vocabularySize, "Sampler: id \(id) outside the vocabulary")
-        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, E = configuration.embeddingSize
-        var input = UnsafePointer(embedding.pointer + id * E)
-        for layer in layers {
-            let gates = layer.gates.pointer
+        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = vocabularySize
+        var input = UnsafePointer(layers[0].h.pointer)  // set at the end of each layer; the first reads inputTable
+        for (l, layer) in layers.enumerated() {
+            let gates = layer.gates.pointer, hiddenGates = layer.hiddenGates.pointer
+            let bih = layer.biasIH.pointer, bhh = layer.biasHH.pointer
+            let isGRU = configuration.cell == .gru
+            // x W_ih^T + b_ih (+ b_hh), then h W_hh^T (+ b_hh for the GRU, whose r gates that part).
+            if l == 0 {
+                gates.update(from: inputTable.pointer + id * GH, count: GH)
+            } else {
+                for j in 0..<GH { gates[j] = isGRU ? bih[j] : bih[j] + bhh[j] }
+                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
+                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
+            }
+            let recurrent = isGRU ? hiddenGates : gates
+            if isGRU { hiddenGates.update(from: bhh, count: GH) }
+            gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
+                 b: layer.weightHH.pointer, ldb: H, beta: 1, c: recurrent, ldc: GH)
             switch configuration.cell {
-            case .lstm, .rnnTanh, .rnnReLU:
-                for j in 0..<GH { gates[j] = layer.biasIH.pointer[j] + layer.biasHH.pointer[j] }
-                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
-                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
-                gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
-                     b: layer.weightHH.pointer, ldb: H, beta: 1, c: gates, ldc: GH)
-                if configuration.cell == .lstm {
-                    // In place: each element of c and h is read before it is written.
-                    LSTMGates.forward(gates: gates, cPrev: layer.c.pointer, hPrev: layer.h.pointer, c: layer.c.pointer,
-                                      h: layer.h.pointer, tanhC: layer.cache.pointer, batch: 1, hidden: H, active: nil)
-                } else {
-                    RNNGates.forward(preactivation: gates, hPrev: layer.h.pointer, h: layer.h.pointer,
-                                     activation: configuration.cell.rnnActivation!, batch: 1, hidden: H, active: nil)
-                }
+            case .lstm:
+                // In place: each element of c and h is read before it is written.
+                LSTMGates.forward(gates: gates, cPrev: layer.c.pointer, hPrev: layer.h.pointer, c: layer.c.pointer,
+                                  h: layer.h.pointer, tanhC: layer.cache.pointer, batch: 1, hidden: H, active: nil)
             case .gru:
-                let hiddenGates = layer.hiddenGates.pointer
-                gates.update(from: layer.biasIH.pointer, count: GH)
-                hiddenGates.update(from: layer.biasHH.pointer, count: GH)
-                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
-                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
-                gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
-                     b: layer.weightHH.pointer, ldb: H, beta: 1, c: hiddenGates, ldc: GH)
                 GRUGates.forward(xGates: gates, hGates: hiddenGates, hPrev: layer.h.pointer, h: layer.h.pointer,
                                  cache: layer.cache.pointer, batch: 1, hidden: H, active: nil)
+            case .rnnTanh, .rnnReLU:
+                RNNGates.forward(preactivation: gates, hPrev: layer.h.pointer, h: layer.h.pointer,
+                                 activation: configuration.cell.rnnActivation!, batch: 1, hidden: H, active: nil)
             }
             input = UnsafePointer(layer.h.pointer)
         }
-        let V = vocabularySize
         logits.pointer.update(from: headBias.pointer, count: V)
         gemm(transB: true, m: 1, n: V, k: H, a: input, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
              c: logits.pointer, ldc: V)
