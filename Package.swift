@@ -1,5 +1,25 @@
 // swift-tools-version: 6.0
 import PackageDescription
+#if os(Linux) && arch(x86_64)
+import Foundation
+#endif
+
+/// The instruction set of the compute modules. On x86-64 Linux, when the building machine has AVX2 and
+/// FMA (x86-64-v3: Intel since 2013, AMD since 2015), the kernels are compiled for it, as
+/// `-march=native` would: the gate kernels and the eight-lane exp/tanh then run 8 lanes per
+/// instruction instead of 4 (docs/performance.md). The result runs only on such machines; set
+/// RECUR_PORTABLE=1 to build for any x86-64.
+let vectorFlags: (swift: [SwiftSetting], c: [CSetting]) = {
+    #if os(Linux) && arch(x86_64)
+    let environment = ProcessInfo.processInfo.environment
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let flags = Set(cpu.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+    if environment["RECUR_PORTABLE"] == nil, flags.isSuperset(of: ["avx2", "fma", "bmi2", "f16c", "movbe"]) {
+        return ([.unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-march=haswell"])], [.unsafeFlags(["-march=haswell"])])
+    }
+    #endif
+    return ([], [])
+}()
 
 let package = Package(
     name: "Recur",
@@ -19,12 +39,13 @@ let package = Package(
             providers: [.apt(["libdnnl-dev"])]
         ),
         // Eight-lane exp and tanh in C vector extensions, inlined into RecurCore's gate kernels.
-        .target(name: "_RecurVectorMath"),
+        .target(name: "_RecurVectorMath", cSettings: vectorFlags.c),
         .target(
             name: "RecurCore",
-            dependencies: ["_RecurVectorMath", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))]
+            dependencies: ["_RecurVectorMath", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))],
+            swiftSettings: vectorFlags.swift
         ),
-        .target(name: "Recur", dependencies: ["RecurCore"]),
+        .target(name: "Recur", dependencies: ["RecurCore"], swiftSettings: vectorFlags.swift),
         .executableTarget(
             name: "recur",
             dependencies: ["Recur", .product(name: "ArgumentParser", package: "swift-argument-parser")]

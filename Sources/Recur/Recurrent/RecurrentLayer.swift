@@ -173,7 +173,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             }
             let projected = tokenRows.pointer, target = gates.pointer
             ids.withUnsafeBufferPointer { idb in
-                ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
+                _ = ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
                     for r in rows { (target + r * GH).update(from: projected + idb[r] * GH, count: GH) }
                 }
             }
@@ -312,7 +312,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             let perToken = tokenRows.pointer, dg = dGates.pointer
             perToken.update(repeating: 0, count: V * GH)
             ids.withUnsafeBufferPointer { idb in
-                ComputeThreads.forEachShare(count: (GH + 7) / 8, minimumShare: 8) { _, blocks in
+                _ = ComputeThreads.forEachShare(count: (GH + 7) / 8, minimumShare: 8) { _, blocks in
                     let start = blocks.lowerBound * 8, end = min(blocks.upperBound * 8, GH)
                     for r in 0..<idb.count {
                         let source = dg + r * GH, target = perToken + idb[r] * GH
