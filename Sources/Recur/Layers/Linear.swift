@@ -93,8 +93,14 @@ public final class Linear<Scalar: RecurScalar>: Module {
 func addColumnSums<Scalar: RecurScalar>(
     of m: UnsafePointer<Scalar>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Scalar>
 ) {
-    for r in 0..<rows {
-        let row = m + r * columns
-        for j in 0..<columns { sums[j] += row[j] }
+    // Each thread sums its own blocks of columns over all rows, in row order: the result does not
+    // depend on the thread count.
+    let blocks = (columns + 7) / 8
+    ComputeThreads.forEachShare(count: blocks, minimumShare: rows * columns >= 1 << 16 ? 4 : blocks) { _, share in
+        let start = share.lowerBound * 8, end = min(share.upperBound * 8, columns)
+        for r in 0..<rows {
+            let row = m + r * columns
+            for j in start..<end { sums[j] += row[j] }
+        }
     }
 }

@@ -46,6 +46,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let dc = ScratchBuffer<Scalar>()
     private let dhPrev = ScratchBuffer<Scalar>()
     private let dWeightTransposed = ScratchBuffer<Scalar>()  // [I, G*H], for narrow inputs
+    private let biasSums = ScratchBuffer<Scalar>()  // [G*H]
     private let tokenRows = ScratchBuffer<Scalar>()  // [V, G*H]: table W_ih^T + b forward, S^T dGates backward
 
     init(cell: CellKind, inputSize: Int, hiddenSize: Int, reverse: Bool,
@@ -144,11 +145,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         func fillBias(_ target: UnsafeMutablePointer<Scalar>, rows: Int) {
             biasIH.value.withUnsafeBufferPointer { bih in
                 biasHH.value.withUnsafeBufferPointer { bhh in
-                    for r in 0..<rows {
-                        let row = target + r * GH
-                        for j in 0..<GH { row[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
-                    }
+                    for j in 0..<GH { target[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
                 }
+            }
+            ComputeThreads.forEachShare(count: rows - 1, minimumShare: 64) { _, share in
+                for r in share { (target + (r + 1) * GH).update(from: target, count: GH) }
             }
         }
         switch x {
@@ -267,11 +268,23 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             gemm(engine: engine, transA: true, m: GH, n: H, k: rows, a: dRecurrent, lda: GH,
                  b: previousStates, ldb: H, beta: 1, c: dw.baseAddress!, ldc: H)
         }
-        biasIH.gradient.withUnsafeMutableBufferPointer { db in
-            addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: db.baseAddress!)
-        }
-        biasHH.gradient.withUnsafeMutableBufferPointer { db in
-            addColumnSums(of: dRecurrent, rows: rows, columns: GH, into: db.baseAddress!)
+        biasIH.gradient.withUnsafeMutableBufferPointer { dbih in
+            biasHH.gradient.withUnsafeMutableBufferPointer { dbhh in
+                if dRecurrent == dGates.pointer {
+                    // The two biases enter the same sum: their gradients are the same column sums.
+                    biasSums.reserve(GH)
+                    let sums = biasSums.pointer
+                    sums.update(repeating: 0, count: GH)
+                    addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: sums)
+                    for j in 0..<GH {
+                        dbih[j] += sums[j]
+                        dbhh[j] += sums[j]
+                    }
+                } else {
+                    addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: dbih.baseAddress!)
+                    addColumnSums(of: dRecurrent, rows: rows, columns: GH, into: dbhh.baseAddress!)
+                }
+            }
         }
     }
 
