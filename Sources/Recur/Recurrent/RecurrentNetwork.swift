@@ -152,7 +152,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         layerInputs = []
         var finalH = Tensor<Scalar>(shape: [stateCount, B, H])
         var finalC: Tensor<Scalar>? = cell.hasCellState ? Tensor(shape: [stateCount, B, H]) : nil
-        let directionOutput = ScratchBuffer<Scalar>(count: T * B * H)
+        let directionOutput = ScratchBuffer<Scalar>(count: D > 1 ? T * B * H : 0)
         var current = x
         var output = Tensor<Scalar>(shape: [0])
         for (l, directions) in layers.enumerated() {
@@ -160,17 +160,21 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
             output = Tensor<Scalar>(shape: [T, B, D * H])
             for (d, layer) in directions.enumerated() {
                 let s = l * D + d
-                state.h.withUnsafeBufferPointer { h0 in
-                    finalH.withUnsafeMutableBufferPointer { hn in
-                        let c0 = state.c?.withUnsafeBufferPointer { $0.baseAddress! + s * B * H }
-                        let cn = finalC?.withUnsafeMutableBufferPointer { $0.baseAddress! + s * B * H }
-                        layer.forward(current, h0: h0.baseAddress! + s * B * H, c0: c0, active: active,
-                                      output: directionOutput.pointer, hn: hn.baseAddress! + s * B * H, cn: cn)
-                    }
-                }
                 output.withUnsafeMutableBufferPointer { out in
-                    for row in 0..<(T * B) {
-                        (out.baseAddress! + row * D * H + d * H).update(from: directionOutput.pointer + row * H, count: H)
+                    // One direction writes the output in place; two write theirs side by side.
+                    let target = D == 1 ? out.baseAddress! : directionOutput.pointer
+                    state.h.withUnsafeBufferPointer { h0 in
+                        finalH.withUnsafeMutableBufferPointer { hn in
+                            let c0 = state.c?.withUnsafeBufferPointer { $0.baseAddress! + s * B * H }
+                            let cn = finalC?.withUnsafeMutableBufferPointer { $0.baseAddress! + s * B * H }
+                            layer.forward(current, h0: h0.baseAddress! + s * B * H, c0: c0, active: active,
+                                          output: target, hn: hn.baseAddress! + s * B * H, cn: cn)
+                        }
+                    }
+                    if D > 1 {
+                        for row in 0..<(T * B) {
+                            (out.baseAddress! + row * D * H + d * H).update(from: directionOutput.pointer + row * H, count: H)
+                        }
                     }
                 }
             }
@@ -203,30 +207,38 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
                      "\(cell).backward: expected state gradients of shape \([stateCount, B, H])")
         var dh0 = Tensor<Scalar>(shape: [stateCount, B, H])
         var dc0: Tensor<Scalar>? = cell.hasCellState ? Tensor(shape: [stateCount, B, H]) : nil
-        let directionGradient = ScratchBuffer<Scalar>(count: T * B * H)
+        let directionGradient = ScratchBuffer<Scalar>(count: D > 1 ? T * B * H : 0)
         var dCurrent = outputGradient
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             if l < layerCount - 1 { dropouts[l].backward(&dCurrent) }
             let layerInput = layerInputs[l]
             var dInput = Tensor<Scalar>(shape: layerInput.gradientShape)
-            let dInputDirection = ScratchBuffer<Scalar>(count: dInput.count)
+            // One direction reads its output gradient and writes dL/d(input) in place; two take their
+            // halves of the first and add their parts of the second.
+            let dInputDirection = ScratchBuffer<Scalar>(count: D > 1 ? dInput.count : 0)
             for (d, layer) in layers[l].enumerated() {
                 let s = l * D + d
                 dCurrent.withUnsafeBufferPointer { dOut in
-                    for row in 0..<(T * B) {
-                        (directionGradient.pointer + row * H).update(from: dOut.baseAddress! + row * D * H + d * H, count: H)
+                    if D > 1 {
+                        for row in 0..<(T * B) {
+                            (directionGradient.pointer + row * H).update(from: dOut.baseAddress! + row * D * H + d * H, count: H)
+                        }
                     }
-                }
-                dState.h.withUnsafeBufferPointer { dhn in
-                    dh0.withUnsafeMutableBufferPointer { dh0b in
-                        let dcn = dState.c?.withUnsafeBufferPointer { $0.baseAddress! + s * B * H }
-                        let dc0p = dc0?.withUnsafeMutableBufferPointer { $0.baseAddress! + s * B * H }
-                        layer.backward(dOutput: directionGradient.pointer, dhn: dhn.baseAddress! + s * B * H, dcn: dcn,
-                                       dInput: dInputDirection.pointer, dh0: dh0b.baseAddress! + s * B * H, dc0: dc0p)
+                    dInput.withUnsafeMutableBufferPointer { di in
+                        dState.h.withUnsafeBufferPointer { dhn in
+                            dh0.withUnsafeMutableBufferPointer { dh0b in
+                                let dcn = dState.c?.withUnsafeBufferPointer { $0.baseAddress! + s * B * H }
+                                let dc0p = dc0?.withUnsafeMutableBufferPointer { $0.baseAddress! + s * B * H }
+                                layer.backward(dOutput: D > 1 ? UnsafePointer(directionGradient.pointer) : dOut.baseAddress!,
+                                               dhn: dhn.baseAddress! + s * B * H, dcn: dcn,
+                                               dInput: D > 1 ? dInputDirection.pointer : di.baseAddress!,
+                                               dh0: dh0b.baseAddress! + s * B * H, dc0: dc0p)
+                            }
+                        }
+                        if D > 1 {
+                            for i in 0..<di.count { di[i] += dInputDirection.pointer[i] }
+                        }
                     }
-                }
-                dInput.withUnsafeMutableBufferPointer { di in
-                    for i in 0..<di.count { di[i] += dInputDirection.pointer[i] }
                 }
             }
             dCurrent = dInput
