@@ -37,6 +37,16 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
+    /// The derivative over eight lanes at the points whose activations are `y`.
+    @inlinable @inline(__always)
+    public func derivative<Scalar: RecurScalar>(output y: SIMD8<Scalar>) -> SIMD8<Scalar> {
+        switch self {
+        case .tanh: return 1 - y * y
+        case .relu: return SIMD8(repeating: 0).replacing(with: 1, where: y .> 0)
+        case .sigmoid: return y * (1 - y)
+        }
+    }
+
     /// `y = act(x)` in place over `count` elements, eight lanes at a time (the gate kernels' path).
     @inlinable
     public func apply<Scalar: RecurScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int) {

@@ -17,7 +17,7 @@ public enum GRUGates {
     /// - xGates, hGates: `[B, 3H]`, the input and recurrent pre-activations (biases included).
     /// - hPrev: `[B, H]`. h: `[B, H]`, the new state.
     /// - cache: `[B, 4H]`, r | z | n | h_n for the backward pass.
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
         xGates: UnsafePointer<Scalar>, hGates: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
@@ -55,7 +55,7 @@ public enum GRUGates {
     /// - dh: `[B, H]`, dL/dh'.
     /// - dxGates, dhGates: `[B, 3H]`, dL/dx_* and dL/dh_* on exit (they differ only in the n block).
     /// - dhPrevDirect: `[B, H]`, the part of dL/dh not through W_hh: z * dh' (dh' for an ended row).
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func backward<Scalar: RecurScalar>(
         cache: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>, dh: UnsafePointer<Scalar>,
         dxGates: UnsafeMutablePointer<Scalar>, dhGates: UnsafeMutablePointer<Scalar>,
@@ -75,19 +75,23 @@ public enum GRUGates {
                 for j in 0..<hidden { dhPrevDirect[s + j] = dh[s + j] }
                 continue
             }
-            for j in 0..<hidden {
-                let r = cRow[j], z = cRow[hidden + j], n = cRow[2 * hidden + j], hn = cRow[3 * hidden + j]
-                let dhj = dh[s + j]
-                let dnPre = dhj * (1 - z) * (1 - n * n)                  // through tanh, into x_n + r h_n
-                let dzPre = dhj * (hPrev[s + j] - n) * z * (1 - z)       // through sigmoid(x_z + h_z)
-                let drPre = dnPre * hn * r * (1 - r)                     // through r * h_n, sigmoid
-                dxRow[j] = drPre
-                dxRow[hidden + j] = dzPre
-                dxRow[2 * hidden + j] = dnPre
-                dhRow[j] = drPre
-                dhRow[hidden + j] = dzPre
-                dhRow[2 * hidden + j] = dnPre * r                        // h_n enters scaled by r
-                dhPrevDirect[s + j] = dhj * z                            // h' = ... + z * h
+            var j = 0
+            while j < hidden {
+                let m = min(8, hidden - j)
+                let r = load8(cRow + j, count: m), z = load8(cRow + hidden + j, count: m)
+                let n = load8(cRow + 2 * hidden + j, count: m), hn = load8(cRow + 3 * hidden + j, count: m)
+                let dhj = load8(dh + s + j, count: m)
+                let dnPre = dhj * (1 - z) * (1 - n * n)                            // through tanh, into x_n + r h_n
+                let dzPre = dhj * (load8(hPrev + s + j, count: m) - n) * z * (1 - z)  // through sigmoid(x_z + h_z)
+                let drPre = dnPre * hn * r * (1 - r)                               // through r * h_n, sigmoid
+                store8(drPre, dxRow + j, count: m)
+                store8(dzPre, dxRow + hidden + j, count: m)
+                store8(dnPre, dxRow + 2 * hidden + j, count: m)
+                store8(drPre, dhRow + j, count: m)
+                store8(dzPre, dhRow + hidden + j, count: m)
+                store8(dnPre * r, dhRow + 2 * hidden + j, count: m)                // h_n enters scaled by r
+                store8(dhj * z, dhPrevDirect + s + j, count: m)                    // h' = ... + z * h
+                j += 8
             }
         }
     }

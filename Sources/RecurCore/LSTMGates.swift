@@ -15,7 +15,7 @@ public enum LSTMGates {
     /// - gates: `[B, 4H]`, the pre-activation on entry, the activations i, f, g, o on exit.
     /// - cPrev, hPrev: `[B, H]`, the previous state.
     /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
         gates: UnsafeMutablePointer<Scalar>,
         cPrev: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
@@ -62,7 +62,7 @@ public enum LSTMGates {
     /// - dGates: `[B, 4H]`, dL/da on exit.
     /// - dhPrevDirect: `[B, H]`, the part of dL/dh that does not pass through W_hh: dh itself for an
     ///   ended row, zero otherwise.
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func backward<Scalar: RecurScalar>(
         gates: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>, tanhC: UnsafePointer<Scalar>,
         dh: UnsafePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>,
@@ -78,18 +78,22 @@ public enum LSTMGates {
                 for j in 0..<hidden { dhPrevDirect[s + j] = dh[s + j] }
                 continue
             }
-            for j in 0..<hidden {
-                let i = row[j], f = row[hidden + j], g = row[2 * hidden + j], o = row[3 * hidden + j]
-                let tc = tanhC[s + j]
-                let dhj = dh[s + j]
+            var j = 0
+            while j < hidden {
+                let n = min(8, hidden - j)
+                let i = load8(row + j, count: n), f = load8(row + hidden + j, count: n)
+                let g = load8(row + 2 * hidden + j, count: n), o = load8(row + 3 * hidden + j, count: n)
+                let tc = load8(tanhC + s + j, count: n)
+                let dhj = load8(dh + s + j, count: n)
                 // dL/dc' = carried part + the part through h' = o * tanh(c')
-                let dcNew = dc[s + j] + dhj * o * (1 - tc * tc)
-                dRow[j] = dcNew * g * i * (1 - i)                      // through sigmoid(a_i)
-                dRow[hidden + j] = dcNew * cPrev[s + j] * f * (1 - f)  // through sigmoid(a_f)
-                dRow[2 * hidden + j] = dcNew * i * (1 - g * g)         // through tanh(a_g)
-                dRow[3 * hidden + j] = dhj * tc * o * (1 - o)          // through sigmoid(a_o)
-                dc[s + j] = dcNew * f                                  // dL/dc, to the previous step
-                dhPrevDirect[s + j] = 0
+                let dcNew = load8(dc + s + j, count: n) + dhj * o * (1 - tc * tc)
+                store8(dcNew * g * i * (1 - i), dRow + j, count: n)                          // sigmoid(a_i)
+                store8(dcNew * load8(cPrev + s + j, count: n) * f * (1 - f), dRow + hidden + j, count: n)  // sigmoid(a_f)
+                store8(dcNew * i * (1 - g * g), dRow + 2 * hidden + j, count: n)             // tanh(a_g)
+                store8(dhj * tc * o * (1 - o), dRow + 3 * hidden + j, count: n)              // sigmoid(a_o)
+                store8(dcNew * f, dc + s + j, count: n)                                      // dL/dc, to the previous step
+                store8(SIMD8(repeating: 0), dhPrevDirect + s + j, count: n)
+                j += 8
             }
         }
     }

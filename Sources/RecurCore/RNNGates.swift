@@ -5,7 +5,7 @@
 /// Shapes: B batch rows, H hidden units; `active[b] == false` carries the row's state unchanged.
 public enum RNNGates {
     /// One step forward: `h[B, H] = act(preactivation[B, H])`, or hPrev for an ended row.
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
         preactivation: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         h: UnsafeMutablePointer<Scalar>,
@@ -27,7 +27,7 @@ public enum RNNGates {
     }
 
     /// One step backward: `dPre[B, H] = dh * act'(h')`; dhPrevDirect is dh for an ended row, else 0.
-    @inlinable
+    @inlinable @_specialize(where Scalar == Float)
     public static func backward<Scalar: RecurScalar>(
         h: UnsafePointer<Scalar>, dh: UnsafePointer<Scalar>,
         dPreactivation: UnsafeMutablePointer<Scalar>, dhPrevDirect: UnsafeMutablePointer<Scalar>,
@@ -42,9 +42,13 @@ public enum RNNGates {
                 }
                 continue
             }
-            for j in 0..<hidden {
-                dPreactivation[s + j] = dh[s + j] * activation.derivative(output: h[s + j])
-                dhPrevDirect[s + j] = 0
+            var j = 0
+            while j < hidden {
+                let n = min(8, hidden - j)
+                let y = load8(h + s + j, count: n)
+                store8(load8(dh + s + j, count: n) * activation.derivative(output: y), dPreactivation + s + j, count: n)
+                store8(SIMD8(repeating: 0), dhPrevDirect + s + j, count: n)
+                j += 8
             }
         }
     }

@@ -365,8 +365,12 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             // dL/dh' = from the next step (in dh) + from this step's output.
             let dOut = dOutput + (t * B + b0) * H
             for b in 0..<n where stepActive?[b] ?? true {
-                let s = b * H
-                for j in 0..<H { dh[s + j] += dOut[s + j] }
+                var j = b * H
+                while j < (b + 1) * H {
+                    let count = min(8, (b + 1) * H - j)
+                    store8(load8(dh + j, count: count) + load8(dOut + j, count: count), dh + j, count: count)
+                    j += 8
+                }
             }
             let stepDGates = dGates.pointer + (t * B + b0) * GH
             switch cell {
