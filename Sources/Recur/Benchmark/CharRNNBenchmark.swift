@@ -102,7 +102,8 @@ public enum CharRNNBenchmark {
     }
 
     /// The best fp32 GEMM rate of the fast engine, in GFLOP/s, over two shapes: one LSTM step's product
-    /// (`64 x 2048 x 512`, B^T) and a large square product (`1024^3`), each run for `seconds`.
+    /// (`64 x 2048 x 512`, B^T) and a large square product (`1024^3`), each run for `seconds` in five
+    /// windows, the best window counting.
     public static func measureGEMMPeak(seconds: Double = 0.5) -> (stepShape: Double, large: Double) {
         func rate(m: Int, n: Int, k: Int, transB: Bool) -> Double {
             let a = ScratchBuffer<Float>(count: m * k), b = ScratchBuffer<Float>(count: k * n)
@@ -115,13 +116,19 @@ public enum CharRNNBenchmark {
                      c: c.pointer, ldc: n)
             }
             once()
-            var count = 0
-            let start = monotonicSeconds()
-            repeat {
-                once()
-                count += 1
-            } while monotonicSeconds() - start < seconds
-            return 2 * Double(m * n * k) * Double(count) / (monotonicSeconds() - start) / 1e9
+            // The best of five windows: on a shared machine a window that another process disturbed
+            // understates the peak, and "of peak" would then exceed what the machine can do.
+            var best = 0.0
+            for _ in 0..<5 {
+                var count = 0
+                let start = monotonicSeconds()
+                repeat {
+                    once()
+                    count += 1
+                } while monotonicSeconds() - start < seconds / 5
+                best = max(best, 2 * Double(m * n * k) * Double(count) / (monotonicSeconds() - start) / 1e9)
+            }
+            return best
         }
         return (rate(m: 64, n: 2048, k: 512, transB: true), rate(m: 1024, n: 1024, k: 1024, transB: false))
     }
