@@ -135,49 +135,45 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         if let cn, cell == .lstm { cn.update(from: cells.pointer + last * B * H, count: B * H) }
     }
 
-    /// Fills `gates` with every step's input projection: `XG[T*B, G*H] = X W_ih^T + b_ih` (+ b_hh too,
-    /// for the cells that add the two projections); one GEMM over all steps, or for token ids one GEMM
-    /// over the table's V rows and a gather.
+    /// Fills `gates` with every step's input projection `XG[T*B, G*H]`: one `project` over all steps,
+    /// or for token ids one over the table's V rows and a gather.
     @_specialize(where Scalar == Float)
     private func projectInput(_ x: LayerInput<Scalar>) {
-        let GH = gateWidth, I = inputSize
-        let foldHiddenBias = cell != .gru
-        func fillBias(_ target: UnsafeMutablePointer<Scalar>, rows: Int) {
-            biasIH.value.withUnsafeBufferPointer { bih in
-                biasHH.value.withUnsafeBufferPointer { bhh in
-                    for j in 0..<GH { target[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
-                }
-            }
-            ComputeThreads.forEachShare(count: rows - 1, minimumShare: 64) { _, share in
-                for r in share { (target + (r + 1) * GH).update(from: target, count: GH) }
-            }
-        }
+        let GH = gateWidth
         switch x {
         case .dense(let xs):
-            let rows = xs.shape[0] * xs.shape[1]
-            fillBias(gates.pointer, rows: rows)
-            xs.withUnsafeBufferPointer { xb in
-                weightIH.value.withUnsafeBufferPointer { wb in
-                    gemm(engine: engine, transB: true, m: rows, n: GH, k: I, a: xb.baseAddress!, lda: I,
-                         b: wb.baseAddress!, ldb: I, beta: 1, c: gates.pointer, ldc: GH)
-                }
-            }
+            xs.withUnsafeBufferPointer { project($0.baseAddress!, rows: xs.shape[0] * xs.shape[1], into: gates.pointer) }
         case .tokens(let ids, _, _, let table):
             let V = table.shape[0]
             tokenRows.reserve(V * GH)
-            fillBias(tokenRows.pointer, rows: V)
-            table.withUnsafeBufferPointer { tb in
-                weightIH.value.withUnsafeBufferPointer { wb in
-                    gemm(engine: engine, transB: true, m: V, n: GH, k: I, a: tb.baseAddress!, lda: I,
-                         b: wb.baseAddress!, ldb: I, beta: 1, c: tokenRows.pointer, ldc: GH)
-                }
-            }
+            table.withUnsafeBufferPointer { project($0.baseAddress!, rows: V, into: tokenRows.pointer) }
             let projected = tokenRows.pointer, target = gates.pointer
             ids.withUnsafeBufferPointer { idb in
                 _ = ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
                     for r in rows { (target + r * GH).update(from: projected + idb[r] * GH, count: GH) }
                 }
             }
+        }
+    }
+
+    /// `target[rows, G*H] = input[rows, I] W_ih^T + b_ih` (+ b_hh too, for the cells that add the two
+    /// projections; the GRU keeps b_hh inside `r * (W_hn h + b_hn)`): the input projection of `rows`
+    /// input vectors, in one GEMM. The sampler projects an embedding table with it.
+    @_specialize(where Scalar == Float)
+    func project(_ input: UnsafePointer<Scalar>, rows: Int, into target: UnsafeMutablePointer<Scalar>) {
+        let GH = gateWidth, I = inputSize
+        let foldHiddenBias = cell != .gru
+        biasIH.value.withUnsafeBufferPointer { bih in
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                for j in 0..<GH { target[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+            }
+        }
+        ComputeThreads.forEachShare(count: rows - 1, minimumShare: 64) { _, share in
+            for r in share { (target + (r + 1) * GH).update(from: target, count: GH) }
+        }
+        weightIH.value.withUnsafeBufferPointer { wb in
+            gemm(engine: engine, transB: true, m: rows, n: GH, k: I, a: input, lda: I,
+                 b: wb.baseAddress!, ldb: I, beta: 1, c: target, ldc: GH)
         }
     }
 

@@ -61,7 +61,7 @@ struct StepShare {
     static func run(_ plan: TimeLoopSplit, batch: Int, columns: Int, _ body: (StepShare) -> Void) {
         let everything = StepShare(productRows: 0..<batch, productColumns: 0..<columns, gateRows: 0..<batch, meets: false)
         switch plan {
-        case .none, .automatic:
+        case .none, .automatic:  // `automatic` is resolved before a loop runs
             body(everything)
         case .rows:
             ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { _, rows in

@@ -60,22 +60,10 @@ public final class Sampler {
             tensor.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: tensor.count) }
             return buffer
         }
-        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H
-        let first = model.rnn.layers[0][0], V = configuration.vocabulary.count, E = configuration.embeddingSize
+        let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = configuration.vocabulary.count
         let inputTable = ScratchBuffer<Float>(count: V * GH)
-        let foldHiddenBias = configuration.cell != .gru  // the GRU keeps b_hh inside r * (W_hn h + b_hn)
-        first.biasIH.value.withUnsafeBufferPointer { bih in
-            first.biasHH.value.withUnsafeBufferPointer { bhh in
-                for v in 0..<V {
-                    for j in 0..<GH { inputTable.pointer[v * GH + j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
-                }
-            }
-        }
         model.embedding.weight.value.withUnsafeBufferPointer { table in
-            first.weightIH.value.withUnsafeBufferPointer { wih in
-                gemm(transB: true, m: V, n: GH, k: E, a: table.baseAddress!, lda: E, b: wih.baseAddress!, ldb: E,
-                     beta: 1, c: inputTable.pointer, ldc: GH)
-            }
+            model.rnn.layers[0][0].project(table.baseAddress!, rows: V, into: inputTable.pointer)
         }
         self.inputTable = inputTable
         layers = model.rnn.layers.enumerated().map { l, directions in
