@@ -4,17 +4,17 @@ import PackageDescription
 import Foundation
 #endif
 
-/// The instruction set of the compute modules. On x86-64 Linux, when the building machine has AVX2 and
-/// FMA (x86-64-v3: Intel since 2013, AMD since 2015), the kernels are compiled for it, as
-/// `-march=native` would: the gate kernels and the eight-lane exp/tanh then run 8 lanes per
-/// instruction instead of 4 (docs/performance.md). The result runs only on such machines; set
-/// RECUR_PORTABLE=1 to build for any x86-64.
+/// The instruction set of the compute modules. With RECUR_NATIVE=1 on x86-64 Linux, when the building
+/// machine has AVX2 and FMA (x86-64-v3: Intel since 2013, AMD since 2015), the kernels are compiled
+/// for it, as `-march=native` would: the gate kernels and the eight-lane exp/tanh then run 8 lanes per
+/// instruction instead of 4 (docs/performance.md). The result runs only on such machines. Off by
+/// default: a package whose targets carry such flags cannot be used as a versioned dependency.
 let vectorFlags: (swift: [SwiftSetting], c: [CSetting]) = {
     #if os(Linux) && arch(x86_64)
-    let environment = ProcessInfo.processInfo.environment
     let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let flags = Set(cpu.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
-    if environment["RECUR_PORTABLE"] == nil, flags.isSuperset(of: ["avx2", "fma", "bmi2", "f16c", "movbe"]) {
+    if ProcessInfo.processInfo.environment["RECUR_NATIVE"] == "1",
+       flags.isSuperset(of: ["avx2", "fma", "bmi2", "f16c", "movbe"]) {
         return ([.unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-march=haswell"])], [.unsafeFlags(["-march=haswell"])])
     }
     #endif
