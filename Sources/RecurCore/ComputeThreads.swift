@@ -108,6 +108,16 @@ public enum ComputeThreads {
         return wanted
     }
 
+    /// `forEachShare` over `0..<count` in whole blocks of `block` elements (the last may be partial), so
+    /// that every share starts at a multiple of `block`: `body(range)` per share of elements, each share
+    /// holding at least `minimumBlocks` blocks.
+    public static func forEachBlockShare(count: Int, block: Int, minimumBlocks: Int,
+                                         _ body: (_ range: Range<Int>) -> Void) {
+        forEachShare(count: (count + block - 1) / block, minimumShare: minimumBlocks) { _, blocks in
+            body(elements(of: blocks, block: block, count: count))
+        }
+    }
+
     /// The sum of `body(range)` over the shares of `forEachShare`. Partial sums are added in share
     /// order, so the result depends only on the thread count.
     public static func sum(count: Int, minimumShare: Int, _ body: (Range<Int>) -> Double) -> Double {
@@ -118,6 +128,19 @@ public enum ComputeThreads {
             partials[share] = body(range)
         }
         return partials[0..<shares].reduce(0, +)
+    }
+
+    /// The part of `0..<count` that thread `thread` of `threads` takes in whole blocks of `block`
+    /// elements (see `forEachBlockShare`).
+    @inlinable
+    public static func share(of count: Int, thread: Int, threads: Int, block: Int) -> Range<Int> {
+        elements(of: share(of: (count + block - 1) / block, thread: thread, threads: threads), block: block, count: count)
+    }
+
+    /// The elements of `0..<count` in blocks `blocks` of `block` elements.
+    @inlinable
+    static func elements(of blocks: Range<Int>, block: Int, count: Int) -> Range<Int> {
+        min(blocks.lowerBound * block, count)..<min(blocks.upperBound * block, count)
     }
 
     /// The part of `0..<count` that thread `thread` of `threads` takes: contiguous, sizes differing

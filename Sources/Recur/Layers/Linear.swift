@@ -95,12 +95,10 @@ func addColumnSums<Scalar: RecurScalar>(
 ) {
     // Each thread sums its own blocks of columns over all rows, in row order: the result does not
     // depend on the thread count.
-    let blocks = (columns + 7) / 8
-    ComputeThreads.forEachShare(count: blocks, minimumShare: rows * columns >= 1 << 16 ? 4 : blocks) { _, share in
-        let start = share.lowerBound * 8, end = min(share.upperBound * 8, columns)
+    ComputeThreads.forEachBlockShare(count: columns, block: 8, minimumBlocks: rows * columns >= 1 << 16 ? 4 : columns) { share in
         for r in 0..<rows {
             let row = m + r * columns
-            for j in start..<end { sums[j] += row[j] }
+            for j in share { sums[j] += row[j] }
         }
     }
 }

@@ -112,7 +112,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 biasHH.value.withUnsafeBufferPointer { bhh in
                     let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                    StepShare.run(split.resolved(hidden: H, batch: B, backward: false), batch: B, columns: GH) { share in
+                    StepShare.run(split.resolved(hidden: H, backward: false), batch: B, columns: GH) { share in
                         forwardSteps(share, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
                     }
                 }
@@ -247,7 +247,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         active.withUnsafeBufferPointer { activeBuffer in
             weightHH.value.withUnsafeBufferPointer { whh in
                 let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                StepShare.run(split.resolved(hidden: H, batch: B, backward: true), batch: B, columns: H) { share in
+                StepShare.run(split.resolved(hidden: H, backward: true), batch: B, columns: H) { share in
                     backwardSteps(share, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
                                   whh: whh.baseAddress!)
                 }
@@ -321,11 +321,10 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             let perToken = tokenRows.pointer, dg = dGates.pointer
             perToken.update(repeating: 0, count: V * GH)
             ids.withUnsafeBufferPointer { idb in
-                _ = ComputeThreads.forEachShare(count: (GH + 7) / 8, minimumShare: 8) { _, blocks in
-                    let start = blocks.lowerBound * 8, end = min(blocks.upperBound * 8, GH)
+                ComputeThreads.forEachBlockShare(count: GH, block: 8, minimumBlocks: 8) { columns in
                     for r in 0..<idb.count {
                         let source = dg + r * GH, target = perToken + idb[r] * GH
-                        for j in start..<end { target[j] += source[j] }
+                        for j in columns { target[j] += source[j] }
                     }
                 }
             }
@@ -391,12 +390,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             // This thread's block of dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H].
             gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
                  b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
-            if columns == H {
-                (self.dh.pointer + r0 * H).update(from: self.dhPrev.pointer + r0 * H, count: m * H)
-            } else {
-                for r in share.productRows {
-                    (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns)
-                }
+            for r in share.productRows {
+                (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns)
             }
             share.meet()
         }

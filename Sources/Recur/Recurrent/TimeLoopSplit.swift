@@ -21,22 +21,18 @@ public enum TimeLoopSplit: String, Sendable, CaseIterable {
     /// otherwise.
     case automatic
 
-    /// The plan for a layer of `hidden` units in the forward or the backward loop, or `.none` where the
-    /// batch is too small to share.
-    func resolved(hidden: Int, batch: Int, backward: Bool) -> TimeLoopSplit {
+    /// The plan for a layer of `hidden` units in the forward or the backward loop. (`rows` runs on the
+    /// calling thread alone where the batch is too small to share: `StepShare.run`.)
+    func resolved(hidden: Int, backward: Bool) -> TimeLoopSplit {
         switch self {
-        case .none:
-            return .none
-        case .rows:
-            return batch >= 2 * minimumRowsPerThread ? .rows : .none
+        case .none, .rows:
+            return self
         case .automatic where hidden < (backward ? 768 : 256):
-            return TimeLoopSplit.rows.resolved(hidden: hidden, batch: batch, backward: backward)
+            return .rows
         case .columns, .automatic:
-            return ComputeThreads.canSynchronize
-                ? .columns : TimeLoopSplit.rows.resolved(hidden: hidden, batch: batch, backward: backward)
+            return ComputeThreads.canSynchronize ? .columns : .rows
         }
     }
-
 }
 
 /// Batch rows each thread needs before a time loop shares the rows among threads.
@@ -71,8 +67,7 @@ struct StepShare {
             ComputeThreads.parallel { thread, threads in
                 guard threads > 1 else { return body(everything) }
                 // Columns in blocks of 8 (one vector register), so that every share starts aligned.
-                let blocks = ComputeThreads.share(of: (columns + 7) / 8, thread: thread, threads: threads)
-                let columnShare = min(blocks.lowerBound * 8, columns)..<min(blocks.upperBound * 8, columns)
+                let columnShare = ComputeThreads.share(of: columns, thread: thread, threads: threads, block: 8)
                 body(StepShare(productRows: 0..<batch, productColumns: columnShare,
                                gateRows: ComputeThreads.share(of: batch, thread: thread, threads: threads), meets: true))
             }

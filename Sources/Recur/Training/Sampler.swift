@@ -35,8 +35,8 @@ public final class Sampler {
         var inputSize: Int
         var weightIH: ScratchBuffer<Float>  // [G*H, in] (empty for the first layer: see inputTable)
         var weightHH: ScratchBuffer<Float>  // [G*H, H]
-        var biasIH: ScratchBuffer<Float>    // [G*H]
-        var biasHH: ScratchBuffer<Float>    // [G*H]
+        var inputBias: ScratchBuffer<Float>   // [G*H]: b_ih, plus b_hh for the cells that add the two
+        var hiddenBias: ScratchBuffer<Float>  // [G*H]: b_hh (the GRU adds it inside r * (W_hn h + b_hn))
         var h: ScratchBuffer<Float>         // [H]
         var c: ScratchBuffer<Float>         // [H] (LSTM)
         var gates: ScratchBuffer<Float>     // [G*H]
@@ -60,6 +60,15 @@ public final class Sampler {
             tensor.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: tensor.count) }
             return buffer
         }
+        func inputBias(of layer: RecurrentLayer<Float>) -> ScratchBuffer<Float> {
+            let bias = copy(layer.biasIH.value)
+            if configuration.cell != .gru {
+                layer.biasHH.value.withUnsafeBufferPointer { bhh in
+                    for j in 0..<bhh.count { bias.pointer[j] += bhh[j] }
+                }
+            }
+            return bias
+        }
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = configuration.vocabulary.count
         let inputTable = ScratchBuffer<Float>(count: V * GH)
         model.embedding.weight.value.withUnsafeBufferPointer { table in
@@ -71,7 +80,8 @@ public final class Sampler {
             return LayerBuffers(
                 inputSize: layer.inputSize,
                 weightIH: l == 0 ? ScratchBuffer(count: 0) : copy(layer.weightIH.value), weightHH: copy(layer.weightHH.value),
-                biasIH: copy(layer.biasIH.value), biasHH: copy(layer.biasHH.value),
+                inputBias: inputBias(of: layer),
+                hiddenBias: copy(layer.biasHH.value),
                 h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
                 hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H))
         }
@@ -96,21 +106,20 @@ public final class Sampler {
     public func feed(_ id: Int) {
         precondition(id >= 0 && id < vocabularySize, "Sampler: id \(id) outside the vocabulary")
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = vocabularySize
-        var input = UnsafePointer(layers[0].h.pointer)  // set at the end of each layer; the first reads inputTable
-        for (l, layer) in layers.enumerated() {
+        var input: UnsafePointer<Float>? = nil  // the previous layer's h; the first layer reads inputTable
+        for layer in layers {
             let gates = layer.gates.pointer, hiddenGates = layer.hiddenGates.pointer
-            let bih = layer.biasIH.pointer, bhh = layer.biasHH.pointer
             let isGRU = configuration.cell == .gru
             // x W_ih^T + b_ih (+ b_hh), then h W_hh^T (+ b_hh for the GRU, whose r gates that part).
-            if l == 0 {
-                gates.update(from: inputTable.pointer + id * GH, count: GH)
-            } else {
-                for j in 0..<GH { gates[j] = isGRU ? bih[j] : bih[j] + bhh[j] }
+            if let input {
+                gates.update(from: layer.inputBias.pointer, count: GH)
                 gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
                      b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
+            } else {
+                gates.update(from: inputTable.pointer + id * GH, count: GH)
             }
             let recurrent = isGRU ? hiddenGates : gates
-            if isGRU { hiddenGates.update(from: bhh, count: GH) }
+            if isGRU { hiddenGates.update(from: layer.hiddenBias.pointer, count: GH) }
             gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
                  b: layer.weightHH.pointer, ldb: H, beta: 1, c: recurrent, ldc: GH)
             switch configuration.cell {
@@ -128,7 +137,7 @@ public final class Sampler {
             input = UnsafePointer(layer.h.pointer)
         }
         logits.pointer.update(from: headBias.pointer, count: V)
-        gemm(transB: true, m: 1, n: V, k: H, a: input, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
+        gemm(transB: true, m: 1, n: V, k: H, a: input!, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
              c: logits.pointer, ldc: V)
     }
 
