@@ -10,7 +10,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a character-level language model on a UTF-8 text.",
         discussion: """
         Writes into --out: model.safetensors (latest weights, loads in PyTorch), best.safetensors (best \
-        validation loss), training.safetensors (what --resume needs), metrics.jsonl and loss.svg.
+        validation loss), training.safetensors (what --resume needs), best-training.safetensors (what \
+        --resume-from best needs), metrics.jsonl and loss.svg.
         Ctrl-C saves and exits (code 130); a second Ctrl-C exits at once. A NaN or infinite loss or \
         gradient norm, or a loss above 3x the run's first, stops training (code 3) without touching the \
         last good checkpoint, unless --on-nonfinite skip. --lr and --clip may be changed on --resume.
@@ -39,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("eval-every"), help: "Validate every N steps.") var evalEvery: Int = 250
     @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps.") var checkpointEvery: Int = 250
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
+    @Option(name: .customLong("resume-from"),
+            help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
+    var resumeFrom: ResumePoint?
     @Option(help: "GEMM threads. [default: all cores]") var threads: Int?
     @Option(name: .customLong("on-nonfinite"),
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
@@ -55,7 +59,10 @@ struct TrainCommand: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: out)
         let files = RunFiles(folder: folder)
-        try files.prepare(resuming: resume, folderOption: out)
+        let resumePoint = resumeFrom ?? (resume ? .latest : nil)
+        let resuming = resumePoint != nil
+        try files.prepare(resuming: resumePoint, folderOption: out)
+        let resumeFile = resumePoint == .best ? files.bestTraining : files.training
         let vocabulary = Vocabulary(text: text)
         guard vocabulary.count >= 2 else {
             throw UserError("\(data): has only one distinct character; a model needs at least two symbols to learn")
@@ -68,15 +75,15 @@ struct TrainCommand: ParsableCommand {
         var settings = TrainSettings.defaults
         var savedTotal: Int? = nil
         var bestValidation = Double.infinity
-        if resume {
+        if resuming {
             let loaded: CharRNNCheckpoint.Loaded
             do {
-                loaded = try CharRNNCheckpoint.load(files.training)
+                loaded = try CharRNNCheckpoint.load(resumeFile)
             } catch {
-                throw UserError("\(files.training.path): \(error); it cannot be resumed")
+                throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
             }
             guard let json = loaded.metadata["training.settings"], let decoded = TrainSettings(json: json) else {
-                throw UserError("\(files.training.path): has no training settings; it cannot be resumed")
+                throw UserError("\(resumeFile.path): has no training settings; it cannot be resumed")
             }
             guard loaded.configuration.vocabulary == vocabulary else {
                 throw UserError("\(data): its vocabulary (\(vocabulary.count) symbols) differs from the run's (\(loaded.configuration.vocabulary.count)); resume with the same data, or train into another --out")
@@ -121,7 +128,7 @@ struct TrainCommand: ParsableCommand {
             do {
                 try TrainingCheckpoint.restore(trainer, optimizer: kind, from: saved)
             } catch {
-                throw UserError("\(files.training.path): \(error); it cannot be resumed")
+                throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
             }
         }
         guard trainer.step < total else {
@@ -129,12 +136,12 @@ struct TrainCommand: ParsableCommand {
         }
 
         try files.create(folderOption: out)
-        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resume)
+        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resuming)
         print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
               + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(settings.batch) x \(settings.seqLength), "
               + "\(streams.batchesPerEpoch) steps per epoch; \(kind.rawValue) lr \(settings.lr); "
-              + (resume ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+              + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
 
         var lastValidation: Double? = nil
         var firstLoss = saved?.metadata["training.first_loss"].flatMap(Double.init)
@@ -147,15 +154,19 @@ struct TrainCommand: ParsableCommand {
             if let trainLoss { extra["train_loss"] = String(trainLoss) }
             return extra
         }
-        func saveCheckpoints(trainLoss: Double?) throws {
+        /// The training state's file, with what --resume needs beside the model's metadata.
+        func saveTrainingState(trainLoss: Double?, to url: URL) throws(FileError) {
             var training = extraMetadata(trainLoss)
             training["training.settings"] = settings.json
             training["training.total_steps"] = String(total)
             training["training.data_checksum"] = checksum
             if let firstLoss { training["training.first_loss"] = String(firstLoss) }
             if bestValidation.isFinite { training["training.best_val_loss"] = String(bestValidation) }
+            try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: url)
+        }
+        func saveCheckpoints(trainLoss: Double?) throws {
             do {
-                try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: files.training)
+                try saveTrainingState(trainLoss: trainLoss, to: files.training)
                 try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.model)
             } catch {
                 throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
@@ -169,6 +180,7 @@ struct TrainCommand: ParsableCommand {
             if loss < bestValidation {
                 bestValidation = loss
                 do {
+                    try saveTrainingState(trainLoss: trainLoss, to: files.bestTraining)
                     try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.best)
                 } catch {
                     throw UserError("\(error) (step \(trainer.step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
@@ -392,28 +404,40 @@ struct TrainSettings: Codable, Equatable {
     }
 }
 
+/// Where `--resume-from` continues a run.
+enum ResumePoint: String, ExpressibleByArgument, CaseIterable {
+    /// training.safetensors: the latest checkpoint (periodic, final or Ctrl-C).
+    case latest
+    /// best-training.safetensors: the step of the best validation loss.
+    case best
+}
+
 /// The files of a training run in its --out folder.
 struct RunFiles {
     let folder: URL
     var model: URL { folder.appendingPathComponent("model.safetensors") }
     var best: URL { folder.appendingPathComponent("best.safetensors") }
     var training: URL { folder.appendingPathComponent("training.safetensors") }
+    var bestTraining: URL { folder.appendingPathComponent("best-training.safetensors") }
     var metrics: URL { folder.appendingPathComponent("metrics.jsonl") }
     var plot: URL { folder.appendingPathComponent("loss.svg") }
 
     /// Checks the folder (a new run must not overwrite one, a resumed run must exist) and removes
     /// temporary files a killed run left; the folder is created later, by `create`.
-    func prepare(resuming: Bool, folderOption: String) throws {
+    func prepare(resuming: ResumePoint?, folderOption: String) throws {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory)
         if exists && !isDirectory.boolValue {
             throw UserError("--out \(folderOption): is a file, not a folder; choose a folder for the run")
         }
         let hasRun = FileManager.default.fileExists(atPath: training.path)
-        if resuming && !hasRun {
+        if resuming != nil && !hasRun {
             throw UserError("--out \(folderOption): holds no run to resume (no training.safetensors); drop --resume to start one", kind: .missingInput)
         }
-        if !resuming && hasRun {
+        if resuming == .best && !FileManager.default.fileExists(atPath: bestTraining.path) {
+            throw UserError("--out \(folderOption): holds no best checkpoint to resume from (no best-training.safetensors: no validation has run yet); use --resume", kind: .missingInput)
+        }
+        if resuming == nil && hasRun {
             throw UserError("--out \(folderOption): already holds a run; add --resume to continue it, or choose another --out")
         }
         if exists {

@@ -94,13 +94,91 @@ struct TrainingCommandTests {
         }
     }
 
-    @Test("Ctrl-C saves a checkpoint that resumes, and exits with 130")
+    /// The `step` metadata of a safetensors file, or nil while it does not exist or has none.
+    static func savedStep(_ url: URL) -> Int? {
+        guard let bytes = try? [UInt8](Data(contentsOf: url)), bytes.count >= 8 else { return nil }
+        let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        guard bytes.count >= 8 + length,
+              let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any],
+              let metadata = header["__metadata__"] as? [String: String] else { return nil }
+        return metadata["training.step"].flatMap(Int.init)
+    }
+
+    /// Trains `--steps target` straight through into a new folder and expects the tensors of `resumed`
+    /// (model and training state) to equal its own bit for bit.
+    static func expectEqualsStraightRun(_ resumed: URL, target: Int, options: [String], in work: URL,
+                                        sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let straight = work.appendingPathComponent("straight-\(target)")
+        let run = try CLI.recur(["train", "--out", straight.path, "--steps", String(target)] + options)
+        #expect(run.status == 0, "\(run.stderr)", sourceLocation: sourceLocation)
+        for name in ["model.safetensors", "training.safetensors"] {
+            let a = try Self.tensorBytes(straight.appendingPathComponent(name))
+            let b = try Self.tensorBytes(resumed.appendingPathComponent(name))
+            #expect(a.count == b.count && a.count >= 11, "\(name)", sourceLocation: sourceLocation)
+            let differing = a.keys.filter { a[$0] != b[$0] }.sorted()
+            #expect(differing.isEmpty, "\(name): \(differing.count) tensors differ after resume, e.g. \(differing.prefix(3))",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("SIGKILL after a periodic checkpoint, then --resume, equals the uninterrupted run bit for bit (dropout on)",
+          arguments: [("lstm", "adam"), ("gru", "rmsprop"), ("rnn", "sgd")])
+    func killedAtPeriodicCheckpoint(cell: String, optimizer: String) throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let options = ["--data", data.path, "--threads", "1", "--cell", cell, "--optimizer", optimizer, "--dropout", "0.3",
+                       "--hidden", "24", "--layers", "2", "--embedding", "8", "--batch", "4", "--seq-length", "16",
+                       "--eval-every", "7", "--checkpoint-every", "4"]
+        let training = try CLI.start(["train", "--out", out.path, "--steps", "100000"] + options)
+        let file = out.appendingPathComponent("training.safetensors")
+        let deadline = Date().addingTimeInterval(60)
+        while (Self.savedStep(file) ?? 0) < 4 && Date() < deadline && training.process.isRunning {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(training.process.processIdentifier, SIGKILL)
+        let killed = training.finish()
+        #expect(killed.status == SIGKILL, "the run was not killed: \(killed.status) \(killed.stderr)")
+        let step = try #require(Self.savedStep(file), "no checkpoint was written")
+        #expect(step >= 4 && step % 4 == 0, "step \(step) is not a periodic checkpoint")
+        let target = step + 6
+        let resumed = try CLI.recur(["train", "--out", out.path, "--steps", String(target), "--resume"] + options)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step \(step) of \(target)"))
+        try Self.expectEqualsStraightRun(out, target: target, options: options, in: work)
+    }
+
+    @Test("--resume-from best continues from the best validation step to the very tensors of an uninterrupted run")
+    func resumeFromBest() throws {
+        let (work, data) = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let options = ["--data", data.path, "--threads", "1", "--lr", "0.01"] + Self.small
+        let first = try CLI.recur(["train", "--out", out.path, "--steps", "12"] + options)
+        #expect(first.status == 0, "\(first.stderr)")
+        let best = try #require(Self.savedStep(out.appendingPathComponent("best-training.safetensors")))
+        #expect([5, 10, 12].contains(best), "best at step \(best)")  // validation at 5, 10 and the last step
+        let resumed = try CLI.recur(["train", "--out", out.path, "--steps", "16", "--resume-from", "best"] + options)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step \(best) of 16"))
+        try Self.expectEqualsStraightRun(out, target: 16, options: options, in: work)
+
+        let fresh = work.appendingPathComponent("fresh")
+        let noBest = try CLI.recur(["train", "--out", fresh.path, "--steps", "3", "--val-fraction", "0"] + options)
+        #expect(noBest.status == 0)
+        let refused = try CLI.recur(["train", "--out", fresh.path, "--steps", "6", "--resume-from", "best", "--val-fraction", "0"] + options)
+        #expect(refused.status == 66 && refused.stderr.hasPrefix("error: --out") && refused.stderr.contains("no best checkpoint"),
+                "\(refused.status) \(refused.stderr)")
+    }
+
+    @Test("Ctrl-C saves a checkpoint and exits with 130; --resume continues it to the very tensors of an uninterrupted run")
     func interrupt() throws {
         let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run")
-        let training = try CLI.start(["train", "--data", data.path, "--out", out.path, "--steps", "1000000",
-                                      "--checkpoint-every", "1000000"] + Self.small.dropLast(4))
+        let options = ["--data", data.path, "--threads", "1", "--checkpoint-every", "1000000"] + Self.small.dropLast(4)
+            + ["--dropout", "0.2"]
+        let training = try CLI.start(["train", "--out", out.path, "--steps", "1000000"] + options)
         Thread.sleep(forTimeInterval: 2)
         training.process.interrupt()
         let run = training.finish()
@@ -108,11 +186,18 @@ struct TrainingCommandTests {
         #expect(run.stderr.contains("interrupted at step") && run.stderr.contains("--resume"))
         let inspect = try CLI.recur(["inspect", out.appendingPathComponent("model.safetensors").path])
         #expect(inspect.status == 0)
-        let resumed = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "1000000", "--resume"]
-                                    + ["--checkpoint-every", "1000000", "--eval-every", "1000000"] + ["--threads", "1"]
-                                    + ["--epochs", "1"])
-        #expect(resumed.status == 2)  // --steps and --epochs together: refused before anything is touched
-        #expect(resumed.stderr.hasPrefix("error: --epochs and --steps"))
+        let step = try #require(Self.savedStep(out.appendingPathComponent("training.safetensors")))
+        #expect(run.stderr.contains("interrupted at step \(step) of"), "\(run.stderr)")
+
+        let refused = try CLI.recur(["train", "--out", out.path, "--steps", "1000000", "--resume", "--epochs", "1"] + options)
+        #expect(refused.status == 2)  // --steps and --epochs together: refused before anything is touched
+        #expect(refused.stderr.hasPrefix("error: --epochs and --steps"))
+
+        let target = step + 5
+        let resumed = try CLI.recur(["train", "--out", out.path, "--steps", String(target), "--resume"] + options)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step \(step) of \(target)"))
+        try Self.expectEqualsStraightRun(out, target: target, options: options, in: work)
     }
 
     @Test("bad training input gets one error line", arguments: [

@@ -150,7 +150,7 @@ struct CheckpointTests {
 
     // MARK: Training state
 
-    @Test("N steps, save, restore, N steps equals 2N steps bit for bit, for every optimiser and cell",
+    @Test("N steps, save, restore, N steps equals 2N steps bit for bit with dropout, for every optimiser and cell, saved between steps (final, Ctrl-C) or inside the next step's accept (periodic)",
           arguments: [OptimizerKind.adam, .sgd, .rmsprop, .adamw, .adagrad], CellKind.allCases)
     func exactResume(kind: OptimizerKind, cell: CellKind) throws {
         let text = try Self.text()
@@ -167,18 +167,33 @@ struct CheckpointTests {
         let straight = trainer()
         for _ in 0..<10 { straight.trainStep() }
 
-        let first = trainer()
-        for _ in 0..<5 { first.trainStep() }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-resume-\(UUID().uuidString).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try TrainingCheckpoint.save(first, optimizer: kind, configuration: configuration, extra: [:], to: url)
-        let second = trainer()
-        try TrainingCheckpoint.restore(second, optimizer: kind, from: CharRNNCheckpoint.load(url))
-        for _ in 0..<5 { second.trainStep() }
+        for insideAccept in [false, true] {
+            let first = trainer()
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-resume-\(UUID().uuidString).safetensors")
+            defer { try? FileManager.default.removeItem(at: url) }
+            func save() throws { try TrainingCheckpoint.save(first, optimizer: kind, configuration: configuration, extra: [:], to: url) }
+            for _ in 0..<5 { first.trainStep() }
+            if insideAccept {
+                // As recur train writes a periodic checkpoint: once the next batch's loss is known,
+                // after that batch's forward pass has drawn its dropout masks.
+                var saveError: Error?
+                first.trainStep { _, _ in
+                    do { try save() } catch { saveError = error }
+                    return true
+                }
+                if let saveError { throw saveError }
+            } else {
+                try save()
+            }
+            let second = trainer()
+            try TrainingCheckpoint.restore(second, optimizer: kind, from: CharRNNCheckpoint.load(url))
+            #expect(second.step == 5)
+            for _ in 0..<5 { second.trainStep() }
 
-        #expect(second.step == 10)
-        #expect(second.model.parameters.map(\.value) == straight.model.parameters.map(\.value))
-        #expect(second.optimizer.slots == straight.optimizer.slots)
-        #expect(second.state == straight.state)
+            #expect(second.step == 10)
+            #expect(second.model.parameters.map(\.value) == straight.model.parameters.map(\.value), "saved inside accept: \(insideAccept)")
+            #expect(second.optimizer.slots == straight.optimizer.slots, "saved inside accept: \(insideAccept)")
+            #expect(second.state == straight.state, "saved inside accept: \(insideAccept)")
+        }
     }
 }

@@ -29,7 +29,7 @@ public enum TrainingCheckpoint {
             tensors.append((prefix + "state.h", state.h))
             if let c = state.c { tensors.append((prefix + "state.c", c)) }
         }
-        let rng = trainer.model.rnn.generator.state
+        let rng = trainer.resumeGenerator.state
         var metadata = configuration.metadata.merging(extra) { own, _ in own }
         metadata[prefix + "step"] = String(trainer.step)
         metadata[prefix + "optimizer"] = kind.rawValue

@@ -16,6 +16,14 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
     public private(set) var step = 0
     /// The state carried into the next batch (nil: zero).
     public private(set) var state: RecurrentState<Scalar>?
+    /// The dropout generator as the step in progress found it (nil between steps).
+    private var generatorAtStepStart: RandomGenerator?
+
+    /// The dropout generator that the next step not yet begun will draw from: a checkpoint saves this
+    /// one. Between steps it is the model's own; inside `accept` (where the step's forward pass has
+    /// already drawn its masks) it is the generator as the step found it, so that a checkpoint saved
+    /// there replays the same masks on resume.
+    public var resumeGenerator: RandomGenerator { generatorAtStepStart ?? model.rnn.generator }
 
     public init(model: CharRNN<Scalar>, optimizer: Optimizer<Scalar>, streams: TextStreams, clipNorm: Double? = 5) {
         self.model = model
@@ -57,7 +65,8 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
     /// One training step whose update happens only if `accept(loss, gradientNorm)` says so, asked after
     /// the backward pass and before clipping and the update. While `accept` runs, the trainer (step,
     /// parameters, optimiser, carried state) is still as the previous step left it, so a checkpoint
-    /// saved there is one whose next loss is known. A refused batch still counts as a step
+    /// saved there is one whose next loss is known (`resumeGenerator` gives the dropout generator as the
+    /// step found it). A refused batch still counts as a step
     /// (the next step reads the next batch); its parameters, optimiser state and gradients-to-be stay
     /// as they were, and the carried state is kept only if it is finite (else the next batch starts
     /// from zero).
@@ -65,6 +74,8 @@ public final class TruncatedBPTT<Scalar: RecurScalar> {
         let k = position.batch
         if k == 0 { state = nil }
         let (inputs, targets) = streams.batch(k)
+        generatorAtStepStart = model.rnn.generator
+        defer { generatorAtStepStart = nil }
         model.isTraining = true
         model.zeroGradients()
         let (logits, final) = model.forward(inputs, steps: streams.steps, batch: streams.batch, state: state)
