@@ -83,8 +83,8 @@ public func closeness<A: RecurScalar, E: RecurScalar>(
         let a = Double(actual[flat: i]), e = Double(expected[flat: i])
         let difference = abs(a - e)
         let ratio = a.isNaN || e.isNaN ? .infinity : difference / (absolute + relative * abs(e))
-        result.maxDifference = max(result.maxDifference, difference)
-        if ratio > result.worstRatio {
+        result.maxDifference = worse(result.maxDifference, difference)
+        if isWorse(ratio, than: result.worstRatio) {
             result.worstRatio = ratio
             result.worstIndex = i
         }

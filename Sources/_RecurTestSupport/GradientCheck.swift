@@ -59,12 +59,12 @@ public func gradientCheck(
             target.write(i, original)
             numeric[i] = (plus - minus) / (2 * h)
         }
-        let scale = max(numeric.map(abs).max() ?? 0, 1e-12)
+        let scale = worse(worst(numeric.map(abs)), 1e-12)
         var report = GradientCheckReport(name: target.name, relativeError: 0, worstIndex: 0,
                                          analytic: 0, numeric: 0, scale: scale)
         for i in 0..<target.count {
             let error = abs(target.analytic[i] - numeric[i]) / scale
-            if error > report.relativeError || i == 0 {
+            if isWorse(error, than: report.relativeError) || i == 0 {
                 report.relativeError = error
                 report.worstIndex = i
                 report.analytic = target.analytic[i]

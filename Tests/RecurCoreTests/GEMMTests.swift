@@ -1,5 +1,6 @@
 import Testing
 import RecurCore
+import _RecurTestSupport
 
 /// The fast engine (oneDNN on Linux, Accelerate on macOS) against the plain-Swift reference.
 struct GEMMTests {
@@ -46,7 +47,7 @@ struct GEMMTests {
                     if fast[index] != c0[index] || reference[index] != c0[index] { return .infinity }
                     continue
                 }
-                worst = max(worst, abs(fast[index] - reference[index]) / max(abs(reference[index]), 1))
+                worst = Float(worse(Double(worst), Double(abs(fast[index] - reference[index]) / max(abs(reference[index]), 1))))
             }
         }
         return worst

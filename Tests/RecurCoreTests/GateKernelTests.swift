@@ -55,7 +55,7 @@ struct GateKernelTests {
             cPrev.target("cPrev", analytic: dc),
             hPrev.target("hPrev", analytic: dhPrev),
         ], loss: loss)
-        return reports.map(\.relativeError).max()!
+        return worst(reports.map(\.relativeError))
     }
 
     @Test("LSTM gate kernels pass a step-level gradient check")
@@ -95,10 +95,16 @@ struct GateKernelTests {
         }
     }
 
+    @Test("the copy of the LSTM backward formulas, unbroken (mutation -1), passes the check, so each mutant fails for its mistake alone")
+    func unbrokenLSTMCopyPasses() {
+        let error = Self.lstmStepError(backward: Self.brokenLSTMBackward(mutation: -1))
+        #expect(error < Self.tolerance, "the unbroken copy fails: \(error)")
+    }
+
     @Test("every deliberately broken LSTM backward formula fails the check", arguments: 0...6)
     func brokenLSTMFails(mutation: Int) {
         let error = Self.lstmStepError(backward: Self.brokenLSTMBackward(mutation: mutation))
-        #expect(error > 100 * Self.tolerance, "mutation \(mutation) went unnoticed (error \(error))")
+        #expect(!(error <= 100 * Self.tolerance), "mutation \(mutation) went unnoticed (error \(error))")
     }
 
     // MARK: GRU
@@ -125,7 +131,7 @@ struct GateKernelTests {
         let reports = gradientCheck(targets: [
             xg.target("xGates", analytic: dx), hg.target("hGates", analytic: dhg), hPrev.target("hPrev", analytic: dhPrev),
         ], loss: loss)
-        return reports.map(\.relativeError).max()!
+        return worst(reports.map(\.relativeError))
     }
 
     @Test("GRU gate kernels pass a step-level gradient check")
@@ -162,10 +168,16 @@ struct GateKernelTests {
         }
     }
 
+    @Test("the copy of the GRU backward formulas, unbroken (mutation -1), passes the check")
+    func unbrokenGRUCopyPasses() {
+        let error = Self.gruStepError(backward: Self.brokenGRUBackward(mutation: -1))
+        #expect(error < Self.tolerance, "the unbroken copy fails: \(error)")
+    }
+
     @Test("every deliberately broken GRU backward formula fails the check", arguments: 0...3)
     func brokenGRUFails(mutation: Int) {
         let error = Self.gruStepError(backward: Self.brokenGRUBackward(mutation: mutation))
-        #expect(error > 100 * Self.tolerance, "mutation \(mutation) went unnoticed (error \(error))")
+        #expect(!(error <= 100 * Self.tolerance), "mutation \(mutation) went unnoticed (error \(error))")
     }
 
     // MARK: RNN

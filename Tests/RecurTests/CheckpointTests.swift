@@ -177,7 +177,7 @@ struct CheckpointTests {
                 // As recur train writes a periodic checkpoint: once the next batch's loss is known,
                 // after that batch's forward pass has drawn its dropout masks.
                 var saveError: Error?
-                first.trainStep { _, _ in
+                _ = first.trainStep { _, _ in
                     do { try save() } catch { saveError = error }
                     return true
                 }

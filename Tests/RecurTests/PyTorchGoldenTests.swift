@@ -43,7 +43,7 @@ struct PyTorchGoldenTests {
         for (key, actual) in compared {
             let result = closeness(actual, f.tensor(key, as: Float.self), absolute: Self.absolute, relative: Self.relative)
             #expect(result.passes, "\(name) \(engine) \(key): \(result)")
-            worst = max(worst, result.maxDifference)
+            worst = worse(worst, result.maxDifference)
         }
         #expect(compared.count == (cell.hasCellState ? 6 : 4) + 16)
         print("golden \(name) [\(engine)]: largest difference from PyTorch \(worst)")

@@ -76,9 +76,9 @@ struct RecurrentBehaviourTests {
             results.append([y, final.h, dx, dState.h] + net.parameters.map(\.gradient))
         }
         for (fast, reference) in zip(results[0], results[1]) {
-            let scale = reference.scalars.map { abs($0) }.max() ?? 0
-            let worst = zip(fast.scalars, reference.scalars).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= 1e-5 * max(scale, 1), "\(cell): difference \(worst) at scale \(scale)")
+            let scale = worst(reference.scalars.map { abs(Double($0)) })
+            let difference = largestDifference(fast.scalars, reference.scalars)
+            #expect(difference <= 1e-5 * worse(scale, 1), "\(cell): difference \(difference) at scale \(scale)")
         }
     }
 

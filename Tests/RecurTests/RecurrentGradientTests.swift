@@ -1,5 +1,5 @@
 import Testing
-import Recur
+@testable import Recur
 import _RecurTestSupport
 
 /// Central-difference gradient checks of whole recurrent networks, in Double on the reference GEMM:
@@ -17,8 +17,9 @@ struct RecurrentGradientTests {
         var bidirectional = false
         var lengths: [Int]? = nil
         var dropout = 0.0
+        var hidden = 4
         var description: String {
-            "\(cell) L\(layers)\(bidirectional ? " bidirectional" : "")\(lengths.map { " lengths \($0)" } ?? "")\(dropout > 0 ? " dropout \(dropout)" : "")"
+            "\(cell) L\(layers) H\(hidden)\(bidirectional ? " bidirectional" : "")\(lengths.map { " lengths \($0)" } ?? "")\(dropout > 0 ? " dropout \(dropout)" : "")"
         }
     }
 
@@ -30,16 +31,44 @@ struct RecurrentGradientTests {
             Case(cell: cell, lengths: [6, 3, 1]),
             Case(cell: cell, layers: 2, bidirectional: true, lengths: [4, 6, 2]),
             Case(cell: cell, layers: 3, dropout: 0.3),
+            // 13 hidden units: one full eight-lane block of the gate kernels and a five-lane tail.
+            Case(cell: cell, bidirectional: true, lengths: [6, 4, 1], hidden: 13),
         ]
     }
 
     @Test("recurrent networks pass the central-difference gradient check", arguments: cases)
     func gradients(_ c: Case) {
-        let T = 6, B = 3, I = 3, H = 4
+        let reports = Self.gradientReports(c)
+        let D = c.bidirectional ? 2 : 1
+        #expect(reports.count == 4 * c.layers * D + 2 + (c.cell.hasCellState ? 1 : 0))
+        for report in reports {
+            #expect(report.relativeError < Self.tolerance, "\(c): \(report)")
+            #expect(report.scale > 1e-6, "\(c): \(report.name) has no gradient to check")
+        }
+    }
+
+    /// Deliberate mistakes in the production backward time loop (`RecurrentLayer.injectedFault`, debug
+    /// builds only): the same check must catch each one, for every cell it applies to, in a
+    /// bidirectional two-layer network with lengths.
+    @Test("every deliberate mistake in the production backward time loop fails the network gradient check",
+          arguments: InjectedBackwardFault.allCases, CellKind.allCases)
+    func injectedFaultsFail(fault: InjectedBackwardFault, cell: CellKind) {
+        let c = Case(cell: cell, layers: 2, bidirectional: true, lengths: [6, 4, 2], hidden: 5)
+        let faulty = worst(Self.gradientReports(c, fault: fault).map(\.relativeError))
+        #expect(!(faulty <= 100 * Self.tolerance), "\(fault) in \(c) went unnoticed (worst relative error \(faulty))")
+        let clean = worst(Self.gradientReports(c).map(\.relativeError))
+        #expect(clean < Self.tolerance, "\(c) without the fault: \(clean)")
+    }
+
+    /// The central-difference check of one case's network, with `fault` injected into every layer's
+    /// backward time loop.
+    static func gradientReports(_ c: Case, fault: InjectedBackwardFault? = nil) -> [GradientCheckReport] {
+        let T = 6, B = 3, I = 3, H = c.hidden
         var g = RandomGenerator(seed: 2024)
         let net = RecurrentNetwork<Double>(cell: c.cell, inputSize: I, hiddenSize: H, layers: c.layers,
                                            bidirectional: c.bidirectional, dropout: c.dropout, using: &g)
         net.engine = .reference
+        for layer in net.layers.joined() { layer.injectedFault = fault }
         let D = net.directionCount, S = net.stateCount
         let x = CheckedTensor(randomTensor([T, B, I], using: &g))
         let h0 = CheckedTensor(randomTensor([S, B, H], bound: 0.5, using: &g))
@@ -68,15 +97,11 @@ struct RecurrentGradientTests {
         targets.append(h0.target("h0", analytic: dState.h))
         if let dc0 = dState.c { targets.append(c0.target("c0", analytic: dc0)) }
 
-        let reports = gradientCheck(targets: targets, loss: loss)
-        #expect(reports.count == 4 * c.layers * D + 2 + (c.cell.hasCellState ? 1 : 0))
-        for report in reports {
-            #expect(report.relativeError < Self.tolerance, "\(c): \(report)")
-            #expect(report.scale > 1e-6, "\(c): \(report.name) has no gradient to check")
-        }
+        return gradientCheck(targets: targets, loss: loss)
     }
 
-    @Test("steps past a sequence's length neither change its state nor receive gradient")
+
+    @Test("steps past a sequence's length neither change its state nor receive or pass on gradient")
     func lengthsFreezeState() {
         var g = RandomGenerator(seed: 5)
         for cell in CellKind.allCases {
@@ -94,6 +119,22 @@ struct RecurrentGradientTests {
             let (y2, state2) = net.forward(x, lengths: [5, 2])
             for t in 0..<5 { for j in 0..<6 { #expect(y2[t, 1, j] == y[t, 1, j]) } }
             #expect(state2.h[0, 1, 0] == state.h[0, 1, 0] && state2.h[1, 1, 0] == state.h[1, 1, 0])
+            // Backward: the padded steps' inputs receive no gradient, and the output gradients given
+            // there are ignored (a gradient of 1000 changes nothing).
+            var dy = randomTensor([5, 2, 6], using: &g)
+            let dState = RecurrentState(h: randomTensor([2, 2, 3], using: &g), c: cell.hasCellState ? randomTensor([2, 2, 3], using: &g) : nil)
+            net.zeroGradients()
+            _ = net.forward(x, lengths: [5, 2])
+            let (dx, dInitial) = net.backward(outputGradient: dy, finalStateGradient: dState)
+            let gradients = net.parameters.map(\.gradient)
+            #expect((0..<2).contains { i in dx[1, 1, i] != 0 }, "\(cell): the last real step got no gradient")
+            for t in 2..<5 { for i in 0..<2 { #expect(dx[t, 1, i] == 0, "\(cell): padded step \(t) got gradient \(dx[t, 1, i])") } }
+            for t in 2..<5 { for j in 0..<6 { dy[t, 1, j] = 1000 } }
+            net.zeroGradients()
+            _ = net.forward(x, lengths: [5, 2])
+            let (dx2, dInitial2) = net.backward(outputGradient: dy, finalStateGradient: dState)
+            #expect(dx2 == dx && dInitial2 == dInitial, "\(cell): an output gradient at a padded step leaked")
+            #expect(net.parameters.map(\.gradient) == gradients, "\(cell): an output gradient at a padded step reached the weights")
         }
     }
 }

@@ -130,7 +130,7 @@ struct LossTests {
             for j in 0..<classes {
                 let p = Foundation.exp(z[j] - m) / sum
                 let expected = mask[r] ? (p - (j == targets[r] ? 1 : 0)) / counted : 0
-                worst = max(worst, abs(Double(gradient[flat: r * classes + j]) - expected))
+                worst = worse(worst, abs(Double(gradient[flat: r * classes + j]) - expected))
             }
         }
         #expect(abs(loss - expectedLoss) <= 1e-6 * expectedLoss, "loss \(loss), expected \(expectedLoss)")

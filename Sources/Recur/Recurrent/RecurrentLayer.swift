@@ -30,6 +30,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     var engine: GEMMEngine = .fast
     /// How the time loops share their work among the compute threads.
     var split: TimeLoopSplit = .automatic
+    #if DEBUG
+    /// A deliberate mistake in the backward time loop (debug builds only, nil in every real run), so
+    /// that tests can show the network-level gradient check catches errors in the production code.
+    var injectedFault: InjectedBackwardFault?
+    #endif
 
     private var steps = 0
     private var batch = 0
@@ -354,12 +359,22 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let b0 = share.gateRows.lowerBound, n = share.gateRows.count
         for k in stride(from: T - 1, through: 0, by: -1) {
             let t = reverse ? T - 1 - k : k
+            #if DEBUG
+            let stepSlots = slots(step: t)
+            let (previous, current) = injectedFault == .stateSlotsSwapped ? (stepSlots.current, stepSlots.previous) : stepSlots
+            #else
             let (previous, current) = slots(step: t)
+            #endif
             let stepActive = active.map { $0 + t * B + b0 }
             let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
             // dL/dh' = from the next step (in dh) + from this step's output.
             let dOut = dOutput + (t * B + b0) * H
-            for b in 0..<n where stepActive?[b] ?? true {
+            #if DEBUG
+            let skipsOutput = injectedFault == .outputGradientDropped && k == 0
+            #else
+            let skipsOutput = false
+            #endif
+            for b in 0..<n where (stepActive?[b] ?? true) && !skipsOutput {
                 var j = b * H
                 while j < (b + 1) * H {
                     let count = min(8, (b + 1) * H - j)
@@ -388,8 +403,19 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             }
             share.meet()
             // This thread's block of dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H].
+            #if DEBUG
+            if injectedFault == .recurrentWeightRowOffset {
+                // Pairs dRecurrent's column j with W_hh's row j + 1.
+                gemm(engine: engine, m: m, n: columns, k: GH - 1, a: dRecurrent + (t * B + r0) * GH, lda: GH,
+                     b: whh + H + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
+            } else {
+                gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
+                     b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
+            }
+            #else
             gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
                  b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
+            #endif
             for r in share.productRows {
                 (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns)
             }
@@ -397,6 +423,18 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         }
     }
 }
+
+#if DEBUG
+/// The deliberate mistakes `RecurrentLayer.injectedFault` can make in the backward time loop.
+enum InjectedBackwardFault: CaseIterable, Sendable {
+    /// dL/dh through W_hh read one row of W_hh too far on.
+    case recurrentWeightRowOffset
+    /// The output's gradient at the last step processed is not added to dL/dh.
+    case outputGradientDropped
+    /// The gate kernel reads this step's state where the previous step's belongs, and the reverse.
+    case stateSlotsSwapped
+}
+#endif
 
 /// `target[c, r] += source[r, c]` for a row-major `[rows, columns]` source, in cache-sized tiles.
 @_specialize(where Scalar == Float)
