@@ -31,11 +31,13 @@ def write(name, settings, tensors):
     print("wrote", os.path.relpath(path))
 
 
-def recurrent_fixture(cell, masked):
+def recurrent_fixture(cell, masked, short=False):
     """nn.RNN / nn.LSTM / nn.GRU, 2 layers, bidirectional, batch 3, T 7, with every gradient of
-    L = sum(out * Ry) + sum(h_n * Rh) [+ sum(c_n * Rc)]."""
-    torch.manual_seed({"rnn_tanh": 1, "rnn_relu": 2, "lstm": 3, "gru": 4}[cell] + (10 if masked else 0))
-    T, B, I, H, L = 7, 3, 5, 4, 2
+    L = sum(out * Ry) + sum(h_n * Rh) [+ sum(c_n * Rc)]. `short`: 12 hidden units (an eight-lane block
+    and a tail) and lengths whose longest (5) is shorter than T, so the last steps are padding for all."""
+    torch.manual_seed({"rnn_tanh": 1, "rnn_relu": 2, "lstm": 3, "gru": 4}[cell] + (10 if masked else 0)
+                      + (20 if short else 0))
+    T, B, I, H, L = 7, 3, 5, (12 if short else 4), 2
     if cell.startswith("rnn"):
         net = torch.nn.RNN(I, H, num_layers=L, nonlinearity=cell[4:], bidirectional=True)
     elif cell == "lstm":
@@ -46,7 +48,7 @@ def recurrent_fixture(cell, masked):
     x = torch.randn(T, B, I, requires_grad=True)
     h0 = (0.5 * torch.randn(2 * L, B, H)).requires_grad_()
     c0 = (0.5 * torch.randn(2 * L, B, H)).requires_grad_()
-    lengths = [7, 4, 2] if masked else None
+    lengths = [3, 5, 1] if short else [7, 4, 2] if masked else None
     state = (h0, c0) if has_c else h0
     if masked:
         packed = pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
@@ -67,7 +69,7 @@ def recurrent_fixture(cell, masked):
     tensors.update({"grad." + name: p.grad for name, p in net.named_parameters()})
     settings = {"cell": cell, "input_size": I, "hidden_size": H, "num_layers": L, "bidirectional": True,
                 "steps": T, "batch": B, "lengths": lengths, "loss": loss.item()}
-    write(f"{cell}{'_masked' if masked else ''}", settings, tensors)
+    write(f"{cell}{'_short' if short else '_masked' if masked else ''}", settings, tensors)
 
 
 def loss_fixture():
@@ -131,5 +133,6 @@ if __name__ == "__main__":
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         for masked in [False, True]:
             recurrent_fixture(cell, masked)
+        recurrent_fixture(cell, True, short=True)
     loss_fixture()
     optimizer_fixture()

@@ -5,7 +5,8 @@ import _RecurTestSupport
 
 /// Recur against PyTorch on fixtures written by scripts/make_fixtures.py: nn.RNN (tanh, relu),
 /// nn.LSTM and nn.GRU with 2 layers, bidirectional, batch 3, T 7, with and without per-sequence
-/// lengths (PyTorch's packed sequences). Outputs, final states and every gradient must agree within
+/// lengths (PyTorch's packed sequences), and (`_short`) with 12 hidden units and lengths [3, 5, 1] whose
+/// longest is shorter than T. Outputs, final states and every gradient must agree within
 /// 1e-5 absolute + 1e-4 relative, in Float32, on both GEMM engines.
 struct PyTorchGoldenTests {
     static let absolute = 1e-5, relative = 1e-4
@@ -15,7 +16,7 @@ struct PyTorchGoldenTests {
         return try Fixture.load(url)
     }
 
-    static let recurrentFixtures = ["rnn_tanh", "rnn_relu", "lstm", "gru"].flatMap { [$0, $0 + "_masked"] }
+    static let recurrentFixtures = ["rnn_tanh", "rnn_relu", "lstm", "gru"].flatMap { [$0, $0 + "_masked", $0 + "_short"] }
 
     @Test("recurrent layers reproduce PyTorch's outputs and gradients",
           arguments: recurrentFixtures, GEMMEngine.allCases)
