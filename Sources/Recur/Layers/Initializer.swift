@@ -7,7 +7,7 @@ import RecurCore
 /// - `keras`: Keras' defaults. Input weights glorot-uniform (±sqrt(6 / (fan_in + fan_out)) over the
 ///   whole `[G*H, I]` kernel), recurrent weights orthogonal, biases zero with the LSTM forget-gate
 ///   bias 1 (`unit_forget_bias`); Dense glorot-uniform with zero bias; Embedding uniform ±0.05.
-public enum WeightInitialization: String, Sendable, CaseIterable {
+public enum WeightInitialization: String, Sendable, CaseIterable, Codable {
     case pytorch
     case keras
 }
