@@ -128,6 +128,43 @@ def optimizer_fixture():
     write("optimizers", {"steps": 4, "names": ",".join(OPTIMIZERS), "clip_norm": float(norm)}, tensors)
 
 
+class SequenceClassifier(torch.nn.Module):
+    """The PyTorch twin of Recur's SequenceClassifier (features input, mean pooling over real steps)."""
+
+    def __init__(self, features, hidden, classes, layers=2, bidirectional=True):
+        super().__init__()
+        self.rnn = torch.nn.GRU(features, hidden, num_layers=layers, bidirectional=bidirectional)
+        self.head = torch.nn.Linear((2 if bidirectional else 1) * hidden, classes)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, total_length=x.shape[0])
+        mask = (torch.arange(x.shape[0])[:, None] < lengths[None, :]).unsqueeze(-1)
+        pooled = (out * mask).sum(0) / lengths[:, None].to(out.dtype)
+        return self.head(pooled)
+
+
+def classifier_fixture():
+    """A bidirectional 2-layer GRU classifier with mean pooling on variable lengths: logits, the
+    cross-entropy and every parameter's gradient."""
+    torch.manual_seed(40)
+    T, B, I, H, C = 9, 5, 4, 6, 3
+    model = SequenceClassifier(I, H, C)
+    x = torch.randn(T, B, I)
+    lengths = torch.tensor([9, 4, 1, 6, 2])
+    targets = torch.tensor([0, 2, 1, 1, 0])
+    logits = model(x, lengths)
+    loss = F.cross_entropy(logits, targets)
+    loss.backward()
+    tensors = {name: p for name, p in model.state_dict().items()}
+    tensors.update({"x": x, "logits": logits})
+    tensors.update({"grad." + name: p.grad for name, p in model.named_parameters()})
+    write("classifier_gru_mean", {"features": I, "hidden_size": H, "classes": C, "num_layers": 2,
+                                  "bidirectional": True, "steps": T, "batch": B, "lengths": lengths.tolist(),
+                                  "targets": targets.tolist(), "loss": loss.item()}, tensors)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
@@ -136,3 +173,4 @@ if __name__ == "__main__":
         recurrent_fixture(cell, True, short=True)
     loss_fixture()
     optimizer_fixture()
+    classifier_fixture()

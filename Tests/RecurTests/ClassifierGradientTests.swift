@@ -89,3 +89,29 @@ struct ClassifierGradientTests {
         }
     }
 }
+
+extension ClassifierGradientTests {
+    @Test("a sequence's logits in a padded batch equal its logits alone (Float, fast engine, every cell and pooling)",
+          arguments: CellKind.allCases, PoolingKind.allCases)
+    func paddedBatchEqualsAlone(cell: CellKind, pooling: PoolingKind) {
+        let (T, F, C) = (7, 3, 4)
+        let lengths = [7, 3, 1, 5]
+        var g = RandomGenerator(seed: 33)
+        let configuration = SequenceClassifierConfiguration(
+            input: .features(F), cell: cell, layers: 2, hiddenSize: 12, bidirectional: true, pooling: pooling, classCount: C)
+        let model: SequenceClassifier<Float> = configuration.makeModel(using: &g)
+        model.isTraining = false
+        var batch = Initializer.uniform(shape: [T, lengths.count, F], bound: Float(1), using: &g)
+        // What the padding holds must not matter either.
+        for (b, n) in lengths.enumerated() { for t in n..<T { for i in 0..<F { batch[t, b, i] = 1e6 } } }
+        let together = model.forward(features: batch, lengths: lengths)
+        for (b, n) in lengths.enumerated() {
+            var alone = Tensor<Float>(shape: [n, 1, F])
+            for t in 0..<n { for i in 0..<F { alone[t, 0, i] = batch[t, b, i] } }
+            let single = model.forward(features: alone, lengths: [n])
+            let row = Tensor<Float>(shape: [1, C], scalars: Array(together.scalars[(b * C)..<((b + 1) * C)]))
+            let close = closeness(row, single, absolute: 1e-6, relative: 1e-5)
+            #expect(close.passes, "\(cell) \(pooling) row \(b) (length \(n)): \(close)")
+        }
+    }
+}

@@ -113,3 +113,33 @@ struct PyTorchGoldenTests {
         #expect(abs(GradientClipping.globalNorm(of: parameters) - 1.5) < 1e-4)
     }
 }
+
+extension PyTorchGoldenTests {
+    @Test("a bidirectional 2-layer GRU classifier with mean pooling on variable lengths gives PyTorch's logits and gradients",
+          arguments: GEMMEngine.allCases)
+    func classifier(engine: GEMMEngine) throws {
+        let f = try Self.fixture("classifier_gru_mean")
+        var g = RandomGenerator(seed: 0)
+        let configuration = SequenceClassifierConfiguration(
+            input: .features(f.int("features")), cell: .gru, layers: f.int("num_layers"), hiddenSize: f.int("hidden_size"),
+            bidirectional: f.bool("bidirectional"), pooling: .mean, classCount: f.int("classes"))
+        let model: SequenceClassifier<Float> = configuration.makeModel(using: &g)
+        model.rnn.engine = engine
+        model.head.engine = engine
+        for (name, parameter) in model.namedParameters { parameter.value = f.tensor(name) }
+        let lengths = try #require(f.ints("lengths")), targets = try #require(f.ints("targets"))
+        let logits = model.forward(features: f.tensor("x"), lengths: lengths)
+        let logitsCloseness = closeness(logits, f.tensor("logits", as: Float.self), absolute: 1e-4, relative: 0)
+        #expect(logitsCloseness.passes, "logits [\(engine)]: \(logitsCloseness)")
+        let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets)
+        #expect(abs(loss - f.double("loss")) < 1e-5)
+        model.zeroGradients()
+        model.backward(logitsGradient: dLogits)
+        for (name, parameter) in model.namedParameters {
+            let result = closeness(parameter.gradient, f.tensor("grad." + name, as: Float.self), absolute: Self.absolute, relative: Self.relative)
+            #expect(result.passes, "grad.\(name) [\(engine)]: \(result)")
+        }
+        #expect(model.namedParameters.count == 18)
+        print("golden classifier_gru_mean [\(engine)]: largest logit difference from PyTorch \(logitsCloseness.maxDifference)")
+    }
+}
