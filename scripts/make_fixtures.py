@@ -128,6 +128,43 @@ def optimizer_fixture():
     write("optimizers", {"steps": 4, "names": ",".join(OPTIMIZERS), "clip_norm": float(norm)}, tensors)
 
 
+def cell_fixture(cell):
+    """nn.LSTMCell / nn.GRUCell / nn.RNNCell unrolled over T 4 steps, batch 3, 12 hidden units, with
+    every gradient of L = sum_t sum(h_t * R_t) [+ sum(c_T * Rc)]."""
+    torch.manual_seed({"rnn_tanh": 51, "rnn_relu": 52, "lstm": 53, "gru": 54}[cell])
+    T, B, I, H = 4, 3, 5, 12
+    if cell.startswith("rnn"):
+        module = torch.nn.RNNCell(I, H, nonlinearity=cell[4:])
+    elif cell == "lstm":
+        module = torch.nn.LSTMCell(I, H)
+    else:
+        module = torch.nn.GRUCell(I, H)
+    has_c = cell == "lstm"
+    x = torch.randn(T, B, I, requires_grad=True)
+    h0 = (0.5 * torch.randn(B, H)).requires_grad_()
+    c0 = (0.5 * torch.randn(B, H)).requires_grad_()
+    ry = torch.randn(T, B, H)
+    rc = torch.randn(B, H)
+    h, c = h0, c0
+    outputs = []
+    for t in range(T):
+        if has_c:
+            h, c = module(x[t], (h, c))
+        else:
+            h = module(x[t], h)
+        outputs.append(h)
+    out = torch.stack(outputs)
+    loss = (out * ry).sum() + ((c * rc).sum() if has_c else 0)
+    loss.backward()
+    tensors = {name: p for name, p in module.named_parameters()}
+    tensors.update({"x": x, "h0": h0, "output": out, "grad_output": ry, "grad.x": x.grad, "grad.h0": h0.grad})
+    if has_c:
+        tensors.update({"c0": c0, "cn": c, "grad_cn": rc, "grad.c0": c0.grad})
+    tensors.update({"grad." + name: p.grad for name, p in module.named_parameters()})
+    write(f"cell_{cell}", {"cell": cell, "input_size": I, "hidden_size": H, "steps": T, "batch": B,
+                           "loss": loss.item()}, tensors)
+
+
 class SequenceClassifier(torch.nn.Module):
     """The PyTorch twin of Recur's SequenceClassifier (features input, mean pooling over real steps)."""
 
@@ -174,3 +211,5 @@ if __name__ == "__main__":
     loss_fixture()
     optimizer_fixture()
     classifier_fixture()
+    for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
+        cell_fixture(cell)
