@@ -26,7 +26,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Recur", targets: ["Recur"]),
-        .executable(name: "recur", targets: ["recur"]),
+        .executable(name: "recur", targets: ["RecurCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -46,15 +46,17 @@ let package = Package(
             swiftSettings: vectorFlags.swift
         ),
         .target(name: "Recur", dependencies: ["RecurCore"], swiftSettings: vectorFlags.swift),
+        // The `recur` command. Not named `recur`: Sources/recur and Sources/Recur would be one folder on
+        // a case-insensitive disk (macOS's default).
         .executableTarget(
-            name: "recur",
+            name: "RecurCLI",
             dependencies: ["Recur", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Fuzz targets for the readers: replays files normally; libFuzzer under scripts/fuzz.
         .executableTarget(name: "recur-fuzz", dependencies: ["Recur"]),
         .target(name: "_RecurTestSupport", dependencies: ["Recur", "RecurCore"]),
         .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["recur", "recur-fuzz"], exclude: ["Fixtures"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "recur-fuzz"], exclude: ["Fixtures"]),
         .testTarget(
             name: "RecurTests",
             dependencies: ["Recur", "_RecurTestSupport"],
