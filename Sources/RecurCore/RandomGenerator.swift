@@ -65,6 +65,15 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
         return Int(next(upperBound: UInt64(bound)))
     }
 
+    /// Shuffles `elements` in place (Fisher-Yates, from the end), the same way on every platform and
+    /// Swift version, so that a seeded order can be replayed on resume.
+    public mutating func shuffle<T>(_ elements: inout [T]) {
+        guard elements.count > 1 else { return }
+        for i in stride(from: elements.count - 1, to: 0, by: -1) {
+            elements.swapAt(i, integer(below: i + 1))
+        }
+    }
+
     public static func == (lhs: RandomGenerator, rhs: RandomGenerator) -> Bool {
         lhs.state == rhs.state
     }

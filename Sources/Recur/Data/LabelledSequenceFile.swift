@@ -1,0 +1,208 @@
+import Foundation
+
+/// One input sequence of a many-to-one task as read from a file: text or numeric frames, with its
+/// label when the file gives one, and the line it came from.
+public struct LabelledSequence: Equatable, Sendable {
+    public enum Content: Equatable, Sendable {
+        case text(String)
+        /// Frames `[steps][features]`.
+        case frames([[Double]])
+    }
+    public var content: Content
+    public var label: String?
+    /// The 1-based line of the file it was read from.
+    public var line: Int
+
+    public init(content: Content, label: String?, line: Int) {
+        self.content = content
+        self.label = label
+        self.line = line
+    }
+}
+
+/// The file formats a labelled-sequence file may have.
+public enum LabelledSequenceFormat: String, CaseIterable, Codable, Sendable {
+    /// JSON Lines: `{"text": "...", "label": "..."}` or `{"sequence": [[f1, ..., fk], ...], "label": "..."}`.
+    case jsonl
+    /// `label<TAB>text` per line.
+    case tsv
+    /// The UEA/UCR time-series archive's `.ts` format (sktime/aeon).
+    case ts
+
+    /// The format a file's extension names, or nil.
+    public init?(path: String) {
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "jsonl", "json", "ndjson": self = .jsonl
+        case "tsv", "tab": self = .tsv
+        case "ts": self = .ts
+        default: return nil
+        }
+    }
+}
+
+/// Why a labelled-sequence file cannot be used: the line (0 for the whole file) and the problem.
+public struct DataError: Error, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var problem: String
+
+    public init(path: String, line: Int, _ problem: String) {
+        self.path = path
+        self.line = line
+        self.problem = problem
+    }
+
+    public var description: String { line > 0 ? "\(path):\(line): \(problem)" : "\(path): \(problem)" }
+}
+
+/// Reads labelled sequences from JSON Lines, TSV or `.ts` files, refusing with the file and line
+/// anything it cannot use: malformed JSON, missing or extra fields, an empty sequence, frames of mixed
+/// widths, NaN or infinite numbers, a `.ts` header the data contradicts.
+public enum LabelledSequenceFile {
+    /// Reads `path`. `requireLabels`: a missing label is an error (training, evaluation); otherwise
+    /// labels are optional (prediction).
+    public static func read(_ path: String, format: LabelledSequenceFormat? = nil,
+                            requireLabels: Bool = true) throws(DataError) -> [LabelledSequence] {
+        let text: String
+        do {
+            text = try TextFile.read(path)
+        } catch {
+            throw DataError(path: path, line: 0, error.description)
+        }
+        guard let format = format ?? LabelledSequenceFormat(path: path) else {
+            throw DataError(path: path, line: 0, "cannot tell the format from the extension; name it .jsonl, .tsv or .ts, or give --format jsonl|tsv|ts")
+        }
+        return try parse(text, format: format, path: path, requireLabels: requireLabels)
+    }
+
+    /// Parses a file's text.
+    public static func parse(_ text: String, format: LabelledSequenceFormat, path: String,
+                             requireLabels: Bool = true) throws(DataError) -> [LabelledSequence] {
+        let examples: [LabelledSequence]
+        switch format {
+        case .jsonl: examples = try parseJSONLines(text, path: path, requireLabels: requireLabels)
+        case .tsv: examples = try parseTSV(text, path: path, requireLabels: requireLabels)
+        case .ts: examples = try TimeSeriesArchiveFile.parse(text, path: path, requireLabels: requireLabels)
+        }
+        guard !examples.isEmpty else { throw DataError(path: path, line: 0, "holds no examples") }
+        if case let .frames(first)? = examples.first?.content {
+            let width = first[0].count
+            for example in examples {
+                if case let .frames(frames) = example.content, frames[0].count != width {
+                    throw DataError(path: path, line: example.line,
+                                    "has frames of \(frames[0].count) features, but the first sequence's have \(width)")
+                }
+                if case .text = example.content {
+                    throw DataError(path: path, line: example.line, "is text, but the first example is a numeric sequence; a file holds one kind")
+                }
+            }
+        } else if let numeric = examples.first(where: { if case .frames = $0.content { return true } else { return false } }) {
+            throw DataError(path: path, line: numeric.line, "is a numeric sequence, but the first example is text; a file holds one kind")
+        }
+        return examples
+    }
+
+    /// The lines of a text with their 1-based numbers, blank lines left out.
+    static func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
+        var lines: [(Int, Substring)] = []
+        var number = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
+            if !trimmed.allSatisfy(\.isWhitespace) { lines.append((number, trimmed)) }
+        }
+        return lines
+    }
+
+    static func parseJSONLines(_ text: String, path: String, requireLabels: Bool) throws(DataError) -> [LabelledSequence] {
+        var examples: [LabelledSequence] = []
+        for (number, line) in numberedLines(text) {
+            func fail(_ problem: String) -> DataError { DataError(path: path, line: number, problem) }
+            let fields: [(key: String, value: JSONValue)]
+            do {
+                guard case let .object(object) = try JSONValue.parse(Array(line.utf8)) else {
+                    throw fail("is not a JSON object; each line must be one object such as {\"text\": \"...\", \"label\": \"...\"}")
+                }
+                fields = object
+            } catch let error as JSONValue.ParseError {
+                throw fail("is not valid JSON (\(error.reason) at character \(error.offset + 1)); each line must be one JSON object")
+            } catch let error as DataError {
+                throw error
+            } catch {
+                throw fail("is not valid JSON")
+            }
+            var object: [String: JSONValue] = [:]
+            for (key, value) in fields {
+                guard ["text", "sequence", "label"].contains(key) else {
+                    throw fail("has an unexpected field '\(key)'; the fields are \"text\" or \"sequence\", and \"label\"")
+                }
+                guard object.updateValue(value, forKey: key) == nil else { throw fail("has the field '\(key)' twice") }
+            }
+            let label: String?
+            switch object["label"] {
+            case nil, .null?: label = nil
+            case let .string(value)?: label = value
+            case let .number(value)?: label = value
+            default: throw fail("has a \"label\" that is neither a string nor a number")
+            }
+            if requireLabels && label == nil { throw fail("has no \"label\"") }
+            if let label, label.isEmpty { throw fail("has an empty \"label\"") }
+            switch (object["text"], object["sequence"]) {
+            case (nil, nil): throw fail("has neither \"text\" nor \"sequence\"")
+            case (.some, .some): throw fail("has both \"text\" and \"sequence\"; give one")
+            case let (text?, nil):
+                guard case let .string(text) = text else { throw fail("has a \"text\" that is not a string") }
+                guard !text.isEmpty else { throw fail("has an empty \"text\"") }
+                examples.append(LabelledSequence(content: .text(text), label: label, line: number))
+            case let (nil, sequence?):
+                guard case let .array(steps) = sequence else { throw fail("has a \"sequence\" that is not a list of frames") }
+                var frames: [[Double]] = []
+                frames.reserveCapacity(steps.count)
+                for (t, step) in steps.enumerated() {
+                    let values: [JSONValue]
+                    switch step {
+                    case let .array(list) where !list.isEmpty: values = list
+                    case .number: values = [step]
+                    default: throw fail("step \(t) of \"sequence\" is not a number or a non-empty list of numbers")
+                    }
+                    var frame: [Double] = []
+                    frame.reserveCapacity(values.count)
+                    for value in values {
+                        guard case let .number(literal) = value, let double = Double(literal) else {
+                            throw fail("step \(t) of \"sequence\" holds something that is not a number")
+                        }
+                        guard double.isFinite, abs(double) <= Double(Float.greatestFiniteMagnitude) else {
+                            throw fail("step \(t) of \"sequence\" holds \(literal), which is not a finite 32-bit number")
+                        }
+                        frame.append(double)
+                    }
+                    if let width = frames.first?.count, width != frame.count {
+                        throw fail("step \(t) of \"sequence\" has \(frame.count) features, but step 0 has \(width); every frame must have the same width")
+                    }
+                    frames.append(frame)
+                }
+                guard !frames.isEmpty else { throw fail("has an empty \"sequence\"") }
+                examples.append(LabelledSequence(content: .frames(frames), label: label, line: number))
+            }
+        }
+        return examples
+    }
+
+    static func parseTSV(_ text: String, path: String, requireLabels: Bool) throws(DataError) -> [LabelledSequence] {
+        var examples: [LabelledSequence] = []
+        for (number, line) in numberedLines(text) {
+            let fields = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            if fields.count == 2 {
+                let label = String(fields[0]).trimmingCharacters(in: .whitespaces)
+                guard !label.isEmpty else { throw DataError(path: path, line: number, "has an empty label before the tab") }
+                guard !fields[1].allSatisfy(\.isWhitespace) else { throw DataError(path: path, line: number, "has no text after the tab") }
+                examples.append(LabelledSequence(content: .text(String(fields[1])), label: label, line: number))
+            } else if requireLabels {
+                throw DataError(path: path, line: number, "has no tab; each line must be label<TAB>text")
+            } else {
+                examples.append(LabelledSequence(content: .text(String(line)), label: nil, line: number))
+            }
+        }
+        return examples
+    }
+}
