@@ -1,8 +1,37 @@
 import Foundation
 import Recur
 
-/// Loads a character-model checkpoint named on the command line, or throws a one-line UserError.
-func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
+/// Reads a checkpoint file named on the command line (format still unchecked), or throws a one-line UserError.
+func readCheckpointFile(_ path: String) throws -> SafeTensors {
+    try checkCheckpointPath(path)
+    do {
+        return try SafeTensors(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        if case .unreadable = error { throw UserError("\(path): \(error)", kind: .ioError) }
+        throw UserError("\(path): \(error)")
+    }
+}
+
+/// The task of a checkpoint file: `lm` (version 1 or 2) or `classify`, ...
+func checkpointTask(_ file: SafeTensors, path: String) throws -> String {
+    do {
+        return try ModelCheckpoint.header(of: file).task
+    } catch {
+        throw UserError("\(path): \(error)")
+    }
+}
+
+/// Loads a classifier checkpoint, or throws a one-line UserError.
+func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceClassifier<Float>> {
+    do {
+        return try ModelCheckpoint.load(SequenceClassifier<Float>.self, from: file) { $0.problem }
+    } catch {
+        throw UserError("\(path): \(error)")
+    }
+}
+
+/// Refuses a missing path or a folder with the one-line error for it.
+func checkCheckpointPath(_ path: String) throws {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw UserError("\(path): no such file; give a .safetensors checkpoint written by recur train", kind: .missingInput)
@@ -14,6 +43,11 @@ func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
         }
         throw UserError("\(path): is a folder; give a .safetensors checkpoint written by recur train")
     }
+}
+
+/// Loads a character-model checkpoint named on the command line, or throws a one-line UserError.
+func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
+    try checkCheckpointPath(path)
     do {
         return try CharRNNCheckpoint.load(URL(fileURLWithPath: path))
     } catch {

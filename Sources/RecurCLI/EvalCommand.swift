@@ -6,19 +6,28 @@ import Recur
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Measure a character model's loss on a text: nats and bits per character, perplexity.",
+        abstract: "Measure a model on data: a character model's loss per character, a classifier's accuracy.",
         discussion: """
-        The model reads the whole file from a zero state (in chunks, the state carried) and predicts \
-        every character after the first; the loss is the mean negative log-likelihood of those.
+        Character model (task lm): the model reads the whole text from a zero state (in chunks, the \
+        state carried) and predicts every character after the first; the loss is the mean negative \
+        log-likelihood of those. JSON: task, chars, loss_nats, bits_per_char, perplexity.
+
+        Classifier (task classify): every labelled sequence of --data. JSON: task, examples, loss, \
+        accuracy, macro_f1, confusion (true label -> predicted label -> count).
         """)
 
     @Argument(help: "A checkpoint written by recur train.") var checkpoint: String
-    @Option(help: "The UTF-8 text to evaluate on.") var data: String
-    @Option(help: "Steps per chunk.") var chunk: Int = 1000
-    @Flag(help: "Print one JSON line: chars, loss_nats, bits_per_char, perplexity.") var json = false
+    @Option(help: "The data to evaluate on: a UTF-8 text (lm) or labelled sequences (classify).") var data: String
+    @Option(help: "Steps per chunk (lm).") var chunk: Int = 1000
+    @Option(help: "The format of --data (classify). [default: from the extension]") var format: LabelledSequenceFormat?
+    @Flag(help: "Print one JSON line.") var json = false
 
     func run() throws {
         guard chunk > 0 && chunk <= 1 << 20 else { throw UserError("--chunk: must be an integer in 1...1048576, got \(chunk)") }
+        let file = try readCheckpointFile(checkpoint)
+        if try checkpointTask(file, path: checkpoint) == SequenceClassifier<Float>.task {
+            return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
+        }
         let loaded = try loadCheckpoint(checkpoint)
         let text: String
         do {
@@ -32,10 +41,62 @@ struct EvalCommand: ParsableCommand {
         let bits = nats / Foundation.log(2)
         let perplexity = Foundation.exp(nats)
         if json {
-            print("{\"chars\": \(count), \"loss_nats\": \(nats), \"bits_per_char\": \(bits), \"perplexity\": \(perplexity)}")
+            print("{\"task\": \"lm\", \"chars\": \(count), \"loss_nats\": \(nats), \"bits_per_char\": \(bits), \"perplexity\": \(perplexity)}")
         } else {
             print(String(format: "%@: %d characters predicted, loss %.6f nats/char, %.6f bits/char, perplexity %.4f",
                          data, count, nats, bits, perplexity))
         }
+    }
+
+    private func evaluateClassifier(_ loaded: ModelCheckpoint.Loaded<SequenceClassifier<Float>>) throws {
+        let configuration = loaded.model.configuration
+        let examples = try TrainCommand.readSequences(data, format: format, requireLabels: true)
+        let encoded: EncodedSequences
+        do {
+            encoded = try ClassificationData.encode(examples, for: configuration, path: data)
+        } catch {
+            throw UserError(error.description)
+        }
+        let evaluation = ClassificationTask.evaluate(loaded.model, on: encoded)
+        let metrics = evaluation.metrics
+        let labels = configuration.labels
+        if json {
+            var confusion: [String: [String: Int]] = [:]
+            for (t, row) in metrics.confusion.enumerated() {
+                confusion[labels[t]] = Dictionary(uniqueKeysWithValues: row.enumerated().map { (labels[$0.offset], $0.element) })
+            }
+            let object = ClassifierReport(task: "classify", examples: encoded.count, loss: evaluation.loss, accuracy: metrics.accuracy,
+                                          macroF1: metrics.macroF1, confusion: confusion)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(object), as: UTF8.self))
+            return
+        }
+        print(String(format: "%@: %d sequences, loss %.6f, accuracy %.4f, macro-F1 %.4f", data, encoded.count,
+                     evaluation.loss, metrics.accuracy, metrics.macroF1))
+        print("confusion matrix (rows: true label, columns: predicted):")
+        let width = max(5, labels.map(\.count).max() ?? 5)
+        func pad(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        print(pad("") + "  " + labels.map(pad).joined(separator: " "))
+        for (t, row) in metrics.confusion.enumerated() {
+            print(pad(labels[t]) + "  " + row.map { pad(String($0)) }.joined(separator: " "))
+        }
+        let f1 = metrics.f1
+        print("per class F1: " + labels.enumerated().map { String(format: "%@ %.4f", $0.element, f1[$0.offset]) }.joined(separator: ", "))
+    }
+}
+
+/// `recur eval --json` for a classifier.
+struct ClassifierReport: Encodable {
+    var task: String
+    var examples: Int
+    var loss: Double
+    var accuracy: Double
+    var macroF1: Double
+    var confusion: [String: [String: Int]]
+
+    enum CodingKeys: String, CodingKey {
+        case task, examples, loss, accuracy, confusion
+        case macroF1 = "macro_f1"
     }
 }

@@ -3,6 +3,9 @@ import Recur
 
 /// `metrics.jsonl`: one JSON object a line, appended as training goes; and the history behind loss.svg.
 struct MetricsLog {
+    /// One line: the step, the training loss, the learning rate, the throughput (`tokens_per_s` or
+    /// `examples_per_s`), the elapsed seconds and, at a validation, `val_loss` with the task's other
+    /// figures (`val_bpc`, `val_accuracy`, `val_macro_f1`).
     struct Record: Codable {
         var step: Int
         var trainLoss: Double
@@ -10,14 +13,17 @@ struct MetricsLog {
         var tokensPerSecond: Double
         var elapsed: Double
         var validationLoss: Double? = nil
+        /// The other validation figures, by their key in the file (`val_bpc`, `val_accuracy`, ...).
+        var validation: [String: Double] = [:]
+        /// The throughput's key.
+        var rateKey = "tokens_per_s"
 
-        enum CodingKeys: String, CodingKey {
-            case step, lr
-            case trainLoss = "train_loss"
-            case tokensPerSecond = "tokens_per_s"
-            case elapsed = "elapsed_s"
-            case validationLoss = "val_loss"
-            case validationBits = "val_bpc"
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ string: String) { stringValue = string }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
 
         init(step: Int, trainLoss: Double, lr: Double, tokensPerSecond: Double, elapsed: Double) {
@@ -29,26 +35,28 @@ struct MetricsLog {
         }
 
         init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            step = try c.decode(Int.self, forKey: .step)
-            trainLoss = try c.decode(Double.self, forKey: .trainLoss)
-            lr = try c.decode(Double.self, forKey: .lr)
-            tokensPerSecond = try c.decode(Double.self, forKey: .tokensPerSecond)
-            elapsed = try c.decode(Double.self, forKey: .elapsed)
-            validationLoss = try c.decodeIfPresent(Double.self, forKey: .validationLoss)
+            let c = try decoder.container(keyedBy: Key.self)
+            step = try c.decode(Int.self, forKey: Key("step"))
+            trainLoss = try c.decode(Double.self, forKey: Key("train_loss"))
+            lr = try c.decode(Double.self, forKey: Key("lr"))
+            rateKey = c.contains(Key("examples_per_s")) ? "examples_per_s" : "tokens_per_s"
+            tokensPerSecond = try c.decode(Double.self, forKey: Key(rateKey))
+            elapsed = try c.decode(Double.self, forKey: Key("elapsed_s"))
+            validationLoss = try c.decodeIfPresent(Double.self, forKey: Key("val_loss"))
+            for key in c.allKeys where key.stringValue.hasPrefix("val_") && key.stringValue != "val_loss" {
+                validation[key.stringValue] = try c.decode(Double.self, forKey: key)
+            }
         }
 
         func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(step, forKey: .step)
-            try c.encode(trainLoss, forKey: .trainLoss)
-            try c.encode(lr, forKey: .lr)
-            try c.encode((tokensPerSecond * 10).rounded() / 10, forKey: .tokensPerSecond)
-            try c.encode((elapsed * 1000).rounded() / 1000, forKey: .elapsed)
-            if let validationLoss {
-                try c.encode(validationLoss, forKey: .validationLoss)
-                try c.encode(validationLoss / Foundation.log(2), forKey: .validationBits)
-            }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(step, forKey: Key("step"))
+            try c.encode(trainLoss, forKey: Key("train_loss"))
+            try c.encode(lr, forKey: Key("lr"))
+            try c.encode((tokensPerSecond * 10).rounded() / 10, forKey: Key(rateKey))
+            try c.encode((elapsed * 1000).rounded() / 1000, forKey: Key("elapsed_s"))
+            if let validationLoss { try c.encode(validationLoss, forKey: Key("val_loss")) }
+            for (key, value) in validation { try c.encode(value, forKey: Key(key)) }
         }
     }
 

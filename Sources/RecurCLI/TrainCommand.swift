@@ -20,7 +20,9 @@ struct TrainCommand: ParsableCommand {
           recur train --data shakespeare.txt --out runs/keras --layers 1 --hidden 1024 --embedding 256 --init keras
         """)
 
-    @Option(help: "The UTF-8 text to learn.") var data: String
+    @Option(help: "What to learn: lm, a character-level language model of a text; classify, a label for each whole sequence (many-to-one).")
+    var task: TaskKind = .lm
+    @Option(help: "The training data: a UTF-8 text (lm), or labelled sequences in JSON Lines, TSV or .ts (classify).") var data: String
     @Option(help: "The folder for checkpoints and metrics (created if missing).") var out: String
     @Option(help: "Cell: lstm, gru, rnn (tanh) or rnn_relu. [default: lstm]") var cell: String?
     @Option(help: "Stacked recurrent layers. [default: 2]") var layers: Int?
@@ -37,8 +39,21 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Weight initialisation: pytorch or keras. [default: pytorch]") var initialization: String?
     @Option(name: .customLong("val-fraction"), help: "The end of the file kept for validation. [default: 0.05]") var valFraction: Double?
     @Option(help: "Random seed (weights, dropout). [default: 1]") var seed: UInt64?
-    @Option(name: .customLong("eval-every"), help: "Validate every N steps.") var evalEvery: Int = 250
-    @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps.") var checkpointEvery: Int = 250
+    @Option(name: .customLong("eval-every"), help: "Validate every N steps. [default: 250 (lm), one epoch (classify)]") var evalEvery: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps. [default: as --eval-every]") var checkpointEvery: Int?
+    @Option(help: "Validation data (classify); without it, --val-fraction of --data is held out at random.") var val: String?
+    @Option(help: "The format of --data and --val (classify). [default: from the extension: .jsonl, .tsv, .ts]") var format: LabelledSequenceFormat?
+    @Option(help: "How text becomes tokens (classify). [default: chars]") var tokens: Tokenization?
+    @Option(name: .customLong("max-vocab"), help: "At most N tokens, the unknown token included, the most frequent kept (classify). [default: all]") var maxVocab: Int?
+    @Flag(inversion: .prefixedNo, help: "Run each recurrent layer in both directions (classify). [default: no]") var bidirectional: Bool?
+    @Option(help: "How a classifier reduces the outputs over time. [default: last]") var pool: PoolingKind?
+    @Option(name: .customLong("class-weights"), help: "Weigh the loss per class: none, or balanced (inversely to class frequency). [default: none]") var classWeights: ClassWeighting?
+    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule after the warm-up. [default: constant]") var lrSchedule: ScheduleKind?
+    @Option(help: "Linear learning-rate warm-up over the first N steps. [default: 0]") var warmup: Int?
+    @Option(name: .customLong("lr-step"), help: "--lr-schedule step: steps between decays. [default: one epoch]") var lrStep: Int?
+    @Option(name: .customLong("lr-gamma"), help: "--lr-schedule step or plateau: the decay factor. [default: 0.1]") var lrGamma: Double?
+    @Option(name: .customLong("lr-patience"), help: "--lr-schedule plateau: validations without improvement before a decay. [default: 3]") var lrPatience: Int?
+    @Option(help: "Stop after N validations without a better validation loss (lm) or accuracy (classify). [default: never]") var patience: Int?
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
     @Option(name: .customLong("resume-from"),
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
@@ -50,6 +65,13 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try validateOptions()
+        if task == .classify { return try runClassifier() }
+        for (name, given) in [("val", val != nil), ("format", format != nil), ("tokens", tokens != nil), ("max-vocab", maxVocab != nil),
+                              ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil),
+                              ("lr-schedule", lrSchedule != nil), ("warmup", warmup != nil), ("lr-step", lrStep != nil),
+                              ("lr-gamma", lrGamma != nil), ("lr-patience", lrPatience != nil), ("patience", patience != nil)] where given {
+            throw UserError("--\(name): applies to --task classify, not --task lm")
+        }
         if let threads { ComputeThreads.set(threads) }
         let text: String
         do {
@@ -208,7 +230,7 @@ struct TrainCommand: ParsableCommand {
             let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
             let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
             progress.update(step: step, loss: loss, tokensPerSecond: rate, secondsLeft: secondsLeft)
-            let isEval = step % evalEvery == 0 || step == total
+            let isEval = step % (evalEvery ?? 250) == 0 || step == total
             if step % 10 == 0 || isEval {
                 let trainLoss = window.reduce(0, +) / Double(window.count)
                 window = []
@@ -216,6 +238,7 @@ struct TrainCommand: ParsableCommand {
                                                tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
                 if isEval, let validation = try validate(trainLoss: trainLoss) {
                     record.validationLoss = validation
+                    record.validation["val_bpc"] = validation / Foundation.log(2)
                     progress.message(String(format: "step %d/%d  train %.4f  validation %.4f nats/char (%.4f bits/char)%@",
                                             step, total, trainLoss, validation, validation / Foundation.log(2),
                                             validation == bestValidation ? "  best" : ""))
@@ -263,7 +286,7 @@ struct TrainCommand: ParsableCommand {
             if step == total {
                 try saveCheckpoints(trainLoss: lastLoss)
                 lastSavedStep = step
-            } else if step % checkpointEvery == 0 {
+            } else if step % (checkpointEvery ?? evalEvery ?? 250) == 0 {
                 pendingSave = true
             }
             if Interrupt.requested {
@@ -279,7 +302,7 @@ struct TrainCommand: ParsableCommand {
         print("done: \(total) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
     }
 
-    private func validateOptions() throws {
+    func validateOptions() throws {
         func positive(_ name: String, _ value: Int?, limit: Int = 1 << 20) throws {
             if let value, value <= 0 || value > limit {
                 throw UserError("--\(name): must be an integer in 1...\(limit), got \(value)")
@@ -294,6 +317,13 @@ struct TrainCommand: ParsableCommand {
         try positive("steps", steps, limit: 1 << 40)
         try positive("eval-every", evalEvery, limit: 1 << 40)
         try positive("checkpoint-every", checkpointEvery, limit: 1 << 40)
+        try positive("max-vocab", maxVocab, limit: 1 << 24)
+        try positive("lr-step", lrStep, limit: 1 << 40)
+        try positive("lr-patience", lrPatience, limit: 1 << 20)
+        try positive("patience", patience, limit: 1 << 20)
+        if let warmup, warmup < 0 || warmup > 1 << 40 { throw UserError("--warmup: must be an integer in 0...\(1 << 40), got \(warmup)") }
+        if let lrGamma, !(lrGamma > 0 && lrGamma <= 1) { throw UserError("--lr-gamma: must be a number in (0, 1], got \(lrGamma)") }
+        if let maxVocab, maxVocab < 2 { throw UserError("--max-vocab: must be at least 2 (the unknown token and one more), got \(maxVocab)") }
         try positive("threads", threads, limit: 1024)
         if onNonfinite != "stop" && onNonfinite != "skip" {
             throw UserError("--on-nonfinite: must be stop or skip, got '\(onNonfinite)'")
@@ -318,7 +348,7 @@ struct TrainCommand: ParsableCommand {
 
     /// On resume, a model or training option given again must agree with the saved run (except the
     /// learning rate and the clipping threshold).
-    private func checkUnchanged(_ saved: TrainSettings) throws {
+    func checkUnchanged(_ saved: TrainSettings) throws {
         var given = saved
         applyOptions(to: &given)
         for (name, old, new) in saved.differences(from: given) where !TrainSettings.changeableOnResume.contains(name) {
@@ -326,7 +356,7 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private func applyOptions(to settings: inout TrainSettings) {
+    func applyOptions(to settings: inout TrainSettings) {
         if let cell { settings.cell = TrainSettings.cellKind(cell)!.rawValue }
         if let layers { settings.layers = layers }
         if let hidden { settings.hidden = hidden }
@@ -340,67 +370,17 @@ struct TrainCommand: ParsableCommand {
         if let initialization { settings.initialization = initialization }
         if let valFraction { settings.valFraction = valFraction }
         if let seed { settings.seed = seed }
-    }
-}
-
-/// The options that define a training run, saved with it so that --resume continues the same run.
-struct TrainSettings: Codable, Equatable {
-    var cell = "lstm"
-    var layers = 2
-    var hidden = 512
-    var embedding = 64
-    var batch = 64
-    var seqLength = 100
-    var lr = 2e-3
-    var optimizer = "adam"
-    var clip = 5.0
-    var dropout = 0.0
-    var initialization = "pytorch"
-    var valFraction = 0.05
-    var seed: UInt64 = 1
-
-    static let defaults = TrainSettings()
-
-    /// Options that may differ on --resume (the remedies for a diverging run); the rest define the run.
-    static let changeableOnResume: Set<String> = ["lr", "clip"]
-
-    static func cellKind(_ name: String) -> CellKind? {
-        name == "rnn" ? .rnnTanh : CellKind(rawValue: name)
-    }
-
-    var cellKind: CellKind? { Self.cellKind(cell) }
-    var optimizerKind: OptimizerKind? { OptimizerKind(rawValue: optimizer) }
-    var initializationKind: WeightInitialization? { WeightInitialization(rawValue: initialization) }
-
-    var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
-    init() {}
-
-    init?(json: String) {
-        guard let decoded = try? JSONDecoder().decode(TrainSettings.self, from: Data(json.utf8)),
-              decoded.cellKind != nil, decoded.optimizerKind != nil, decoded.initializationKind != nil else { return nil }
-        self = decoded
-    }
-
-    /// (option name, this value, other value) for each setting that differs. The settings are read
-    /// by reflection, so a setting added to the struct is compared without being listed here.
-    func differences(from other: TrainSettings) -> [(String, String, String)] {
-        zip(Mirror(reflecting: self).children, Mirror(reflecting: other).children).compactMap { mine, theirs in
-            let (a, b) = ("\(mine.value)", "\(theirs.value)")
-            return a == b ? nil : (Self.optionName(mine.label ?? "?"), a, b)
-        }
-    }
-
-    /// The command-line option of a setting: `seqLength` -> `seq-length`, `initialization` -> `init`.
-    static func optionName(_ property: String) -> String {
-        if property == "initialization" { return "init" }
-        return property.reduce(into: "") { name, character in
-            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
-        }
+        if let bidirectional { settings.bidirectional = bidirectional }
+        if let pool { settings.pool = pool.rawValue }
+        if let tokens { settings.tokens = tokens.rawValue }
+        if let maxVocab { settings.maxVocab = maxVocab }
+        if let classWeights { settings.classWeights = classWeights.rawValue }
+        if let lrSchedule { settings.lrSchedule = lrSchedule.rawValue }
+        if let warmup { settings.warmup = warmup }
+        if let lrStep { settings.lrStep = lrStep }
+        if let lrGamma { settings.lrGamma = lrGamma }
+        if let lrPatience { settings.lrPatience = lrPatience }
+        if let patience { settings.patience = patience }
     }
 }
 
@@ -458,23 +438,5 @@ struct RunFiles {
         guard FileManager.default.isWritableFile(atPath: folder.path) else {
             throw UserError("--out \(folderOption): is not writable; choose a folder you can write to", kind: .ioError)
         }
-    }
-}
-
-/// Decides whether a training step's update may happen.
-enum TrainingGuard {
-    /// The loss is "exploding" above this multiple of the run's first loss.
-    static let explosionFactor = 3.0
-
-    /// What is wrong with a step, or nil when its update may go ahead.
-    static func problem(loss: Double, gradientNorm: Double, firstLoss: Double?) -> String? {
-        if !loss.isFinite || !gradientNorm.isFinite {
-            return "loss \(loss), gradient norm \(gradientNorm)"
-        }
-        if let firstLoss, loss > explosionFactor * firstLoss {
-            return String(format: "loss %.4f exceeds %.0fx the first loss %.4f (gradient norm %.4g)",
-                          loss, explosionFactor, firstLoss, gradientNorm)
-        }
-        return nil
     }
 }

@@ -62,7 +62,7 @@ struct ClassifierGradientTests {
         var g = RandomGenerator(seed: 32)
         let configuration = SequenceClassifierConfiguration(
             input: c.tokens ? .tokens(vocabularySize: V, embeddingSize: F) : .features(F), cell: c.cell, layers: 2,
-            hiddenSize: 4, bidirectional: true, pooling: c.pooling, classCount: C)
+            hiddenSize: 4, bidirectional: true, pooling: c.pooling, labels: (0..<C).map(String.init))
         let model: SequenceClassifier<Double> = configuration.makeModel(using: &g)
         model.rnn.engine = .reference
         model.head.engine = .reference
@@ -98,7 +98,7 @@ extension ClassifierGradientTests {
         let lengths = [7, 3, 1, 5]
         var g = RandomGenerator(seed: 33)
         let configuration = SequenceClassifierConfiguration(
-            input: .features(F), cell: cell, layers: 2, hiddenSize: 12, bidirectional: true, pooling: pooling, classCount: C)
+            input: .features(F), cell: cell, layers: 2, hiddenSize: 12, bidirectional: true, pooling: pooling, labels: (0..<C).map(String.init))
         let model: SequenceClassifier<Float> = configuration.makeModel(using: &g)
         model.isTraining = false
         var batch = Initializer.uniform(shape: [T, lengths.count, F], bound: Float(1), using: &g)

@@ -122,7 +122,7 @@ extension PyTorchGoldenTests {
         var g = RandomGenerator(seed: 0)
         let configuration = SequenceClassifierConfiguration(
             input: .features(f.int("features")), cell: .gru, layers: f.int("num_layers"), hiddenSize: f.int("hidden_size"),
-            bidirectional: f.bool("bidirectional"), pooling: .mean, classCount: f.int("classes"))
+            bidirectional: f.bool("bidirectional"), pooling: .mean, labels: (0..<f.int("classes")).map(String.init))
         let model: SequenceClassifier<Float> = configuration.makeModel(using: &g)
         model.rnn.engine = engine
         model.head.engine = engine

@@ -173,6 +173,7 @@ public enum CharRNNCheckpoint {
 public enum CheckpointError: Error, CustomStringConvertible {
     case file(SafeTensorsError)
     case notACharModel(reason: String)
+    case notARecurCheckpoint(reason: String)
     case unsupportedVersion(found: String)
     case badMetadata(key: String, reason: String)
     case missingTensor(name: String, expected: [Int])
@@ -185,6 +186,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
         switch self {
         case let .file(error): return error.description
         case let .notACharModel(reason): return "is not a Recur character model: \(reason)"
+        case let .notARecurCheckpoint(reason): return "is not a Recur checkpoint: \(reason)"
         case let .unsupportedVersion(found): return "has format_version \(found); this recur reads version \(CharRNNCheckpoint.version)"
         case let .badMetadata(key, reason): return "metadata '\(key)' \(reason)"
         case let .missingTensor(name, expected): return "has no tensor '\(name)' (expected shape \(expected)); it was saved for another model"

@@ -6,10 +6,13 @@ import RecurCore
 /// The loss is the mean over unmasked rows of `-log softmax(logits)[target]`; the gradient of that
 /// mean is `(softmax - onehot) / count` on unmasked rows and zero on masked ones. The log-sum-exp is
 /// shifted by the row maximum, so large logits do not overflow. With no unmasked row the loss is 0.
+///
+/// With `classWeights` (V weights), row r counts `w[target_r]` times: the loss is
+/// `sum_r w[t_r] nll_r / sum_r w[t_r]` over unmasked rows, as PyTorch's `cross_entropy(weight=w)`.
 public enum SoftmaxCrossEntropy {
     @_specialize(where Scalar == Float)
     public static func compute<Scalar: RecurScalar>(
-        logits: Tensor<Scalar>, targets: [Int], mask: [Bool]? = nil
+        logits: Tensor<Scalar>, targets: [Int], mask: [Bool]? = nil, classWeights: [Double]? = nil
     ) -> (loss: Double, gradient: Tensor<Scalar>) {
         guard let classes = logits.shape.last, classes > 0 else {
             preconditionFailure("SoftmaxCrossEntropy: expected logits [..., V], got \(logits.shape)")
@@ -19,13 +22,23 @@ public enum SoftmaxCrossEntropy {
         let counted = unmaskedCount(mask, rows: rows, in: "SoftmaxCrossEntropy")
         var gradient = Tensor<Scalar>(shape: logits.shape)
         guard counted > 0 else { return (0, gradient) }
-        let scale = 1 / Double(counted)
-        var total = 0.0
+        if let classWeights {
+            precondition(classWeights.count == classes && classWeights.allSatisfy { $0 >= 0 && $0.isFinite },
+                         "SoftmaxCrossEntropy: expected \(classes) non-negative class weights, got \(classWeights)")
+        }
+        /// The weight of row r: 1, or its target's class weight.
+        func weight(_ r: Int) -> Double { classWeights.map { $0[targets[r]] } ?? 1 }
+        let total = classWeights == nil ? Double(counted) : (0..<rows).reduce(0.0) { sum, r in
+            (mask?[r] ?? true) && targets[r] >= 0 && targets[r] < classes ? sum + weight(r) : sum
+        }
+        guard total > 0 else { return (0, gradient) }
+        let scale = 1 / total
+        var weightedLoss = 0.0
         logits.withUnsafeBufferPointer { lb in
             gradient.withUnsafeMutableBufferPointer { gb in
                 let logits = lb.baseAddress!, gradient = gb.baseAddress!
                 // Rows are independent: shares of them run on the compute threads.
-                total = ComputeThreads.sum(count: rows, minimumShare: 256) { share in
+                weightedLoss = ComputeThreads.sum(count: rows, minimumShare: 256) { share in
                     var partial = 0.0
                     for r in share where mask?[r] ?? true {
                         let target = targets[r]
@@ -45,17 +58,18 @@ public enum SoftmaxCrossEntropy {
                             for l in 0..<n { sum += Double(e[l]) }
                             j += 8
                         }
-                        partial += Double.log(sum) - Double(row[target] - maximum)
-                        // dL/dz = (softmax - onehot) / count
-                        let normaliser = Scalar(scale / sum)
+                        let w = weight(r)
+                        partial += w * (Double.log(sum) - Double(row[target] - maximum))
+                        // dL/dz = w (softmax - onehot) / total
+                        let normaliser = Scalar(w * scale / sum)
                         for j in 0..<classes { g[j] *= normaliser }
-                        g[target] -= Scalar(scale)
+                        g[target] -= Scalar(w * scale)
                     }
                     return partial
                 }
             }
         }
-        return (total * scale, gradient)
+        return (weightedLoss * scale, gradient)
     }
 }
 

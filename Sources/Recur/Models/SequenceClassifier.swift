@@ -25,12 +25,20 @@ public struct SequenceClassifierConfiguration: Codable, Equatable, Sendable {
     public var bidirectional: Bool
     public var dropout: Double
     public var pooling: PoolingKind
-    public var classCount: Int
     public var initialization: WeightInitialization
+    /// The class names, in class-id order.
+    public var labels: [String]
+    /// How text becomes token ids (token input read from text).
+    public var vocabulary: TokenVocabulary?
+    /// How numeric frames are standardised (numeric input).
+    public var scaling: FeatureScaling?
+
+    public var classCount: Int { labels.count }
 
     public init(input: SequenceInput, cell: CellKind = .lstm, layers: Int = 1, hiddenSize: Int,
-                bidirectional: Bool = false, dropout: Double = 0, pooling: PoolingKind = .last, classCount: Int,
-                initialization: WeightInitialization = .pytorch) {
+                bidirectional: Bool = false, dropout: Double = 0, pooling: PoolingKind = .last, labels: [String],
+                initialization: WeightInitialization = .pytorch, vocabulary: TokenVocabulary? = nil,
+                scaling: FeatureScaling? = nil) {
         self.input = input
         self.cell = cell
         self.layers = layers
@@ -38,12 +46,32 @@ public struct SequenceClassifierConfiguration: Codable, Equatable, Sendable {
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.pooling = pooling
-        self.classCount = classCount
+        self.labels = labels
         self.initialization = initialization
+        self.vocabulary = vocabulary
+        self.scaling = scaling
     }
 
     public func makeModel<Scalar: RecurScalar>(using generator: inout RandomGenerator) -> SequenceClassifier<Scalar> {
         SequenceClassifier(self, using: &generator)
+    }
+
+    /// What is wrong with this configuration (sizes out of range, labels, encodings that do not fit
+    /// the input), or nil: a checkpoint's configuration is checked before a model is built from it.
+    public var problem: String? {
+        if case let .tokens(v, e) = input, !(v >= 1 && v <= 1 << 24 && e >= 1 && e <= 16384) { return "token input sizes \(v), \(e) are out of range" }
+        if case let .features(f) = input, !(f >= 1 && f <= 1 << 16) { return "feature count \(f) is out of range" }
+        if !(layers >= 1 && layers <= 64) { return "layers \(layers) is out of range" }
+        if !(hiddenSize >= 1 && hiddenSize <= 16384) { return "hidden size \(hiddenSize) is out of range" }
+        if !(dropout >= 0 && dropout < 1) { return "dropout \(dropout) is not in [0, 1)" }
+        if labels.count < 2 || Set(labels).count != labels.count { return "labels must be at least two distinct names" }
+        if let vocabulary, case let .tokens(v, _) = input, vocabulary.count != v {
+            return "the vocabulary has \(vocabulary.count) tokens but the input \(v)"
+        }
+        if let scaling, case let .features(f) = input, scaling.width != f || scaling.standardDeviation.count != f {
+            return "the scaling has \(scaling.width) features but the input \(f)"
+        }
+        return nil
     }
 }
 
@@ -61,10 +89,13 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
     public let head: Linear<Scalar>
 
     private var usedTokens = false
+    /// Per-class loss weights in training (`SoftmaxCrossEntropy`'s `classWeights`); nil weighs all alike.
+    public var classWeights: [Double]?
 
     public init(_ configuration: SequenceClassifierConfiguration, using generator: inout RandomGenerator) {
         let c = configuration
         precondition(c.classCount >= 2, "SequenceClassifier: expected at least 2 classes, got \(c.classCount)")
+        precondition(c.problem == nil, "SequenceClassifier: \(c.problem ?? "")")
         let initialization = c.initialization
         self.configuration = c
         if case let .tokens(vocabularySize, embeddingSize) = c.input {
@@ -125,5 +156,33 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
             return nil
         }
         return dInput
+    }
+}
+
+extension SequenceClassifier: RecurModel where Scalar == Float {
+    public static var task: String { "classify" }
+
+    public convenience init(configuration: SequenceClassifierConfiguration, using generator: inout RandomGenerator) {
+        self.init(configuration, using: &generator)
+    }
+
+    public var dropoutGenerator: RandomGenerator {
+        get { rnn.generator }
+        set { rnn.generator = newValue }
+    }
+
+    /// Logits `[B, C]` of a batch (token or feature input, as the model reads).
+    public func logits(_ batch: SequenceBatch) -> Tensor<Float> {
+        if let tokens = batch.tokens {
+            return forward(tokens: tokens, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
+        }
+        return forward(features: batch.features!, lengths: batch.lengths)
+    }
+
+    /// Mean (class-weighted, with `classWeights`) cross-entropy of the batch's labels, and its gradients.
+    public func lossAndGradients(_ batch: SequenceBatch) -> (loss: Double, count: Int) {
+        let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits(batch), targets: batch.labels, classWeights: classWeights)
+        backward(logitsGradient: dLogits)
+        return (loss, batch.batch)
     }
 }

@@ -1,0 +1,83 @@
+import RecurCore
+
+/// Many-to-one training: shuffled, length-bucketed mini-batches of whole sequences through a
+/// `SequenceClassifier`, validated on held-out examples (loss, accuracy, macro-F1).
+public final class ClassificationTask: TrainingTask {
+    public let model: SequenceClassifier<Float>
+    public let training: EncodedSequences
+    public let validation: EncodedSequences?
+    public let order: SequenceBatches
+    private var epochBatches: (epoch: Int, batches: [[Int]])?
+
+    public init(model: SequenceClassifier<Float>, training: EncodedSequences, validation: EncodedSequences?,
+                batchSize: Int, seed: UInt64) {
+        self.model = model
+        self.training = training
+        self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
+        self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
+    }
+
+    public var stepsPerEpoch: Int { order.batchesPerEpoch }
+
+    /// The batch that step `step` trains on.
+    public func batch(step: Int) -> SequenceBatch {
+        let epoch = step / stepsPerEpoch
+        if epochBatches?.epoch != epoch { epochBatches = (epoch, order.batches(epoch: epoch)) }
+        return training.batch(epochBatches!.batches[step % stepsPerEpoch])
+    }
+
+    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
+        model.lossAndGradients(batch(step: step))
+    }
+
+    public func finishStep(step: Int, applied: Bool) {}
+
+    public func validate() -> ValidationResult? {
+        guard let validation else { return nil }
+        let evaluation = Self.evaluate(model, on: validation)
+        return ValidationResult(loss: evaluation.loss, metrics: ["accuracy": evaluation.metrics.accuracy,
+                                                                 "macro_f1": evaluation.metrics.macroF1])
+    }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
+    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
+
+    /// What a classifier makes of a set of examples.
+    public struct Evaluation: Sendable {
+        /// Mean cross-entropy over the labelled examples (unweighted).
+        public var loss: Double
+        /// Class probabilities per example, in the examples' order.
+        public var probabilities: [[Double]]
+        public var predictions: [Int]
+        /// Over the labelled examples.
+        public var metrics: ClassificationMetrics
+    }
+
+    /// Runs `model` in evaluation mode over `examples` in batches of similar lengths.
+    public static func evaluate(_ model: SequenceClassifier<Float>, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
+        let wasTraining = model.isTraining
+        model.isTraining = false
+        defer { model.isTraining = wasTraining }
+        let C = model.classCount
+        var probabilities = [[Double]](repeating: [], count: examples.count)
+        var lossSum = 0.0, labelled = 0
+        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize) {
+            let batch = examples.batch(rows)
+            let logits = model.logits(batch)
+            let mask = batch.labels.map { $0 >= 0 }
+            let counted = mask.filter { $0 }.count
+            if counted > 0 {
+                let (loss, _) = SoftmaxCrossEntropy.compute(logits: logits, targets: batch.labels.map { max($0, 0) }, mask: mask)
+                lossSum += loss * Double(counted)
+                labelled += counted
+            }
+            let p = softmax(logits)
+            for (b, row) in rows.enumerated() { probabilities[row] = (0..<C).map { Double(p[b, $0]) } }
+        }
+        let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
+        let truth = examples.labels.enumerated().filter { $0.element >= 0 }
+        let metrics = ClassificationMetrics(classCount: C, truth: truth.map(\.element), predictions: truth.map { predictions[$0.offset] })
+        return Evaluation(loss: labelled > 0 ? lossSum / Double(labelled) : 0, probabilities: probabilities,
+                          predictions: predictions, metrics: metrics)
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Recur
+
+/// `recur predict`: a trained classifier's label for each input.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict with a trained classifier: one JSON line per input sequence.",
+        discussion: """
+        Each line: {"label": "...", "probabilities": {"label": p, ...}}, in the order of --data. The \\
+        inputs may omit their labels; those they give are ignored. For a character model use recur sample.
+        """)
+
+    @Argument(help: "A classifier checkpoint written by recur train --task classify.") var checkpoint: String
+    @Option(help: "The sequences to label: JSON Lines, TSV (label<TAB>text, or text alone) or .ts.") var data: String
+    @Option(help: "The format of --data. [default: from the extension]") var format: LabelledSequenceFormat?
+
+    func run() throws {
+        let file = try readCheckpointFile(checkpoint)
+        let task = try checkpointTask(file, path: checkpoint)
+        guard task == SequenceClassifier<Float>.task else {
+            throw UserError("\(checkpoint): is a '\(task)' model; recur predict labels sequences with a classifier (for a character model, use recur sample)")
+        }
+        let loaded = try loadClassifier(file, path: checkpoint)
+        let configuration = loaded.model.configuration
+        var examples = try TrainCommand.readSequences(data, format: format, requireLabels: false)
+        for index in examples.indices { examples[index].label = nil }
+        let encoded: EncodedSequences
+        do {
+            encoded = try ClassificationData.encode(examples, for: configuration, path: data, requireLabels: false)
+        } catch {
+            throw UserError(error.description)
+        }
+        let evaluation = ClassificationTask.evaluate(loaded.model, on: encoded)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var output = ""
+        for (prediction, probabilities) in zip(evaluation.predictions, evaluation.probabilities) {
+            let line = Prediction(label: configuration.labels[prediction],
+                                  probabilities: Dictionary(uniqueKeysWithValues: zip(configuration.labels, probabilities)))
+            output += String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}
+
+/// One line of `recur predict`.
+struct Prediction: Encodable {
+    var label: String
+    var probabilities: [String: Double]
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Recur
+
+/// The options that define a training run, saved with it so that --resume continues the same run.
+/// A setting added later reads as its default from a run saved before it existed.
+struct TrainSettings: Codable, Equatable {
+    var task = "lm"
+    var cell = "lstm"
+    var layers = 2
+    var hidden = 512
+    var embedding = 64
+    var bidirectional = false
+    var pool = PoolingKind.last.rawValue
+    var tokens = Tokenization.chars.rawValue
+    var maxVocab = 0
+    var classWeights = "none"
+    var batch = 64
+    var seqLength = 100
+    var lr = 2e-3
+    var optimizer = "adam"
+    var clip = 5.0
+    var dropout = 0.0
+    var initialization = "pytorch"
+    var valFraction = 0.05
+    var lrSchedule = ScheduleKind.constant.rawValue
+    var warmup = 0
+    var lrStep = 0
+    var lrGamma = 0.1
+    var lrPatience = 3
+    var patience = 0
+    var seed: UInt64 = 1
+
+    static let defaults = TrainSettings()
+
+    /// The defaults of a task: the character model's above; a classifier's smaller and one-layer.
+    static func defaults(for task: TaskKind) -> TrainSettings {
+        var settings = TrainSettings()
+        settings.task = task.rawValue
+        if task == .classify {
+            settings.layers = 1
+            settings.hidden = 128
+            settings.batch = 32
+            settings.lr = 1e-3
+            settings.valFraction = 0.1
+        }
+        return settings
+    }
+
+    /// Options that may differ on --resume (the remedies for a diverging run); the rest define the run.
+    static let changeableOnResume: Set<String> = ["lr", "clip"]
+
+    static func cellKind(_ name: String) -> CellKind? {
+        name == "rnn" ? .rnnTanh : CellKind(rawValue: name)
+    }
+
+    var cellKind: CellKind? { Self.cellKind(cell) }
+    var optimizerKind: OptimizerKind? { OptimizerKind(rawValue: optimizer) }
+    var initializationKind: WeightInitialization? { WeightInitialization(rawValue: initialization) }
+    var taskKind: TaskKind? { TaskKind(rawValue: task) }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    init() {}
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainSettings()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? fallback }
+        task = try value(.task, d.task)
+        cell = try value(.cell, d.cell)
+        layers = try value(.layers, d.layers)
+        hidden = try value(.hidden, d.hidden)
+        embedding = try value(.embedding, d.embedding)
+        bidirectional = try value(.bidirectional, d.bidirectional)
+        pool = try value(.pool, d.pool)
+        tokens = try value(.tokens, d.tokens)
+        maxVocab = try value(.maxVocab, d.maxVocab)
+        classWeights = try value(.classWeights, d.classWeights)
+        batch = try value(.batch, d.batch)
+        seqLength = try value(.seqLength, d.seqLength)
+        lr = try value(.lr, d.lr)
+        optimizer = try value(.optimizer, d.optimizer)
+        clip = try value(.clip, d.clip)
+        dropout = try value(.dropout, d.dropout)
+        initialization = try value(.initialization, d.initialization)
+        valFraction = try value(.valFraction, d.valFraction)
+        lrSchedule = try value(.lrSchedule, d.lrSchedule)
+        warmup = try value(.warmup, d.warmup)
+        lrStep = try value(.lrStep, d.lrStep)
+        lrGamma = try value(.lrGamma, d.lrGamma)
+        lrPatience = try value(.lrPatience, d.lrPatience)
+        patience = try value(.patience, d.patience)
+        seed = try value(.seed, d.seed)
+    }
+
+    init?(json: String) {
+        guard let decoded = try? JSONDecoder().decode(TrainSettings.self, from: Data(json.utf8)),
+              decoded.cellKind != nil, decoded.optimizerKind != nil, decoded.initializationKind != nil,
+              decoded.taskKind != nil else { return nil }
+        self = decoded
+    }
+
+    /// (option name, this value, other value) for each setting that differs. The settings are read
+    /// by reflection, so a setting added to the struct is compared without being listed here.
+    func differences(from other: TrainSettings) -> [(String, String, String)] {
+        zip(Mirror(reflecting: self).children, Mirror(reflecting: other).children).compactMap { mine, theirs in
+            let (a, b) = ("\(mine.value)", "\(theirs.value)")
+            return a == b ? nil : (Self.optionName(mine.label ?? "?"), a, b)
+        }
+    }
+
+    /// The command-line option of a setting: `seqLength` -> `seq-length`, `initialization` -> `init`.
+    static func optionName(_ property: String) -> String {
+        if property == "initialization" { return "init" }
+        return property.reduce(into: "") { name, character in
+            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Recur
+
+/// The command's side of a training run for any task: steps the `Trainer` to `total`, shows progress,
+/// appends metrics.jsonl and redraws loss.svg, validates every `evalEvery` steps (saving the best
+/// model and stopping early when the trainer says so), writes checkpoints every `checkpointEvery`
+/// steps (once the next batch shows the weights are still good), at the end and on Ctrl-C, and stops
+/// on a diverging loss (or skips the batch).
+struct TrainingLoop<Task: TrainingTask> {
+    let trainer: Trainer<Task>
+    let files: RunFiles
+    let total: Int
+    let evalEvery: Int
+    let checkpointEvery: Int
+    let skipNonfinite: Bool
+    /// Metadata written into every checkpoint besides the model's and the trainer's (settings, data checksum).
+    let runMetadata: [String: String]
+    /// Items (tokens, examples) per step, for the throughput.
+    let itemName: String
+    /// The data option, for the divergence message.
+    let dataOption: String
+    /// The validation figures for metrics.jsonl (`val_` + name) and the progress line.
+    let describeValidation: (ValidationResult) -> (metrics: [String: Double], text: String)
+    /// Whether a previous run's checkpoint was restored.
+    let resumed: Bool
+
+    /// The metadata of every checkpoint at this moment.
+    private func metadata(trainLoss: Double?, validation: ValidationResult?) -> [String: String] {
+        var extra = runMetadata
+        extra["step"] = String(trainer.step)
+        extra["created_by"] = "recur"
+        extra["optimizer"] = trainer.optimizerKind.rawValue
+        extra["lr"] = String(trainer.baseLearningRate)
+        if let trainLoss { extra["train_loss"] = String(trainLoss) }
+        if let validation {
+            extra["val_loss"] = String(validation.loss)
+            for (key, value) in validation.metrics { extra["val_" + key] = String(value) }
+        }
+        if let best = trainer.best { extra["best_val_" + trainer.monitor.metric] = String(best.value) }
+        return extra
+    }
+
+    private func saveCheckpoints(trainLoss: Double?, validation: ValidationResult?) throws {
+        let extra = metadata(trainLoss: trainLoss, validation: validation)
+        do {
+            try trainer.save(extra: extra, to: files.training)
+            try ModelCheckpoint.save(trainer.task.model, extra: extra, to: files.model)
+        } catch {
+            throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
+        }
+    }
+
+    /// Runs to the end; returns the last validation, if any.
+    @discardableResult
+    func run() throws -> ValidationResult? {
+        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed)
+        Interrupt.install()
+        let progress = Progress(total: total)
+        let start = Date()
+        let startStep = trainer.step
+        var window: [Double] = []
+        var items = 0
+        var lastLoss: Double? = nil
+        var lastValidation: ValidationResult? = nil
+        var lastSavedStep = resumed ? trainer.step : nil
+        var skipped = 0
+        var pendingSave = false
+        var stopEarly = false
+
+        while trainer.step < total && !stopEarly {
+            var problem: String? = nil
+            var saveError: Error? = nil
+            let result = trainer.trainStep { loss, norm in
+                problem = TrainingGuard.problem(loss: loss, gradientNorm: norm, firstLoss: trainer.firstLoss)
+                // A due checkpoint is written once the next batch shows the weights still give a
+                // finite, non-exploding loss, so that the checkpoint left behind is a good one.
+                if problem == nil && pendingSave {
+                    do {
+                        try saveCheckpoints(trainLoss: lastLoss, validation: lastValidation)
+                        lastSavedStep = trainer.step
+                        pendingSave = false
+                    } catch {
+                        saveError = error
+                    }
+                }
+                return problem == nil
+            }
+            if let saveError { throw saveError }
+            let step = trainer.step
+            if let problem {
+                guard skipNonfinite else {
+                    progress.finish()
+                    let kept = lastSavedStep.map { "\(files.model.path) (step \($0)) is the last good checkpoint and was not touched" }
+                        ?? "no checkpoint had been saved yet"
+                    let clip = trainer.clipNorm
+                    throw TrainingStopped(
+                        "--data \(dataOption): training diverged: \(problem) (step \(step)); \(kept); "
+                        + "try a lower --lr than \(trainer.baseLearningRate)\(clip.map { " or a --clip below \($0)" } ?? " or --clip 5") "
+                        + "(both may change with --resume), or --on-nonfinite skip")
+                }
+                skipped += 1
+                progress.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
+            } else {
+                window.append(result.loss)
+                items += result.count
+                lastLoss = result.loss
+                let elapsed = Date().timeIntervalSince(start)
+                let rate = Double(items) / max(elapsed, 1e-9)
+                progress.update(step: step, loss: result.loss, tokensPerSecond: rate,
+                                secondsLeft: elapsed / Double(step - startStep) * Double(total - step))
+                let isEval = step % evalEvery == 0 || step == total
+                if step % 10 == 0 || isEval {
+                    let trainLoss = window.reduce(0, +) / Double(max(window.count, 1))
+                    window = []
+                    var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
+                                                   tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
+                    record.rateKey = "\(itemName)_per_s"
+                    if isEval, let validation = trainer.validate() {
+                        lastValidation = validation.result
+                        let described = describeValidation(validation.result)
+                        record.validationLoss = validation.result.loss
+                        for (key, value) in described.metrics { record.validation["val_" + key] = value }
+                        if validation.isBest {
+                            let extra = metadata(trainLoss: trainLoss, validation: validation.result)
+                            do {
+                                try trainer.save(extra: extra, to: files.bestTraining)
+                                try ModelCheckpoint.save(trainer.task.model, extra: extra, to: files.best)
+                            } catch {
+                                throw UserError("\(error) (step \(step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
+                            }
+                        }
+                        progress.message("step \(step)/\(total)  train \(String(format: "%.4f", trainLoss))  \(described.text)\(validation.isBest ? "  best" : "")")
+                        if validation.shouldStop {
+                            progress.message("early stopping: \(trainer.validationsWithoutImprovement) validations without a better \(trainer.monitor.metric) (best at step \(trainer.best?.step ?? 0))")
+                            stopEarly = true
+                        }
+                    }
+                    try metrics.append(record)
+                    if isEval { try metrics.drawPlot(to: files.plot) }
+                }
+            }
+            if step == total || stopEarly {
+                try saveCheckpoints(trainLoss: lastLoss, validation: lastValidation)
+                lastSavedStep = step
+            } else if step % checkpointEvery == 0 {
+                pendingSave = true
+            }
+            if Interrupt.requested {
+                try saveCheckpoints(trainLoss: lastLoss, validation: lastValidation)
+                progress.finish()
+                printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
+                Foundation.exit(Interrupt.exitCode)
+            }
+        }
+        progress.finish()
+        return lastValidation
+    }
+}
