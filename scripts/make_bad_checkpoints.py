@@ -96,7 +96,7 @@ cases = [
     ("gru-weights-for-lstm", gru_weights_for_lstm(), "'rnn.weight_ih_l0' has shape [48, 8], expected [64, 8]"),
     ("nan-weight", pack(json.dumps(HEADER), float_at("rnn.weight_hh_l0", 3, float("nan"))), "'rnn.weight_hh_l0' holds nan at element 3"),
     ("inf-weight", pack(json.dumps(HEADER), float_at("head.weight", 7, float("inf"))), "'head.weight' holds inf at element 7"),
-    ("another-format", with_header(metadata(format="keras-h5")), "not a Recur character model"),
+    ("another-format", with_header(metadata(format="keras-h5")), "its format is 'keras-h5'"),
     ("future-version", with_header(metadata(format_version="2")), "format_version 2"),
     ("bad-vocabulary", with_header(metadata(vocab_size="35")), "metadata 'vocab_size' is 35 but the vocabulary has 36 symbols"),
 ]

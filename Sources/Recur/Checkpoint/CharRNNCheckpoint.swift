@@ -187,7 +187,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
         case let .file(error): return error.description
         case let .notACharModel(reason): return "is not a Recur character model: \(reason)"
         case let .notARecurCheckpoint(reason): return "is not a Recur checkpoint: \(reason)"
-        case let .unsupportedVersion(found): return "has format_version \(found); this recur reads version \(CharRNNCheckpoint.version)"
+        case let .unsupportedVersion(found): return "has format_version \(found); this recur reads recur-char-rnn version \(CharRNNCheckpoint.version) and recur version \(ModelCheckpoint.version)"
         case let .badMetadata(key, reason): return "metadata '\(key)' \(reason)"
         case let .missingTensor(name, expected): return "has no tensor '\(name)' (expected shape \(expected)); it was saved for another model"
         case let .unexpectedTensor(name, shape): return "has an unexpected tensor '\(name)' of shape \(shape); it was saved for another model"

@@ -65,7 +65,7 @@ public enum ModelCheckpoint {
     }
 
     static func versionError(_ metadata: [String: String]) -> CheckpointError {
-        .badMetadata(key: "format_version", reason: "is '\(metadata["format_version"] ?? "none")' for format '\(metadata["format"] ?? "")'; this recur reads recur-char-rnn version 1 and recur version 2")
+        .unsupportedVersion(found: metadata["format_version"] ?? "none")
     }
 
     /// A model read back with its file.
