@@ -89,6 +89,18 @@ def loss_fixture():
            "grad.prediction": prediction.grad})
 
 
+def weighted_loss_fixture():
+    """cross_entropy with class weights (as --class-weights balanced uses it)."""
+    torch.manual_seed(7)
+    logits = (2 * torch.randn(10, 4)).requires_grad_()
+    targets = torch.tensor([0, 1, 1, 1, 2, 3, 3, 0, 1, 1])
+    weights = torch.tensor([0.5, 2.0, 1.25, 0.0])
+    loss = F.cross_entropy(logits, targets, weight=weights)
+    loss.backward()
+    write("weighted_losses", {"targets": targets.tolist(), "loss": loss.item()},
+          {"logits": logits, "weights": weights, "grad.logits": logits.grad})
+
+
 OPTIMIZERS = {
     "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
     "sgd_momentum": lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01),
@@ -209,6 +221,7 @@ if __name__ == "__main__":
             recurrent_fixture(cell, masked)
         recurrent_fixture(cell, True, short=True)
     loss_fixture()
+    weighted_loss_fixture()
     optimizer_fixture()
     classifier_fixture()
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:

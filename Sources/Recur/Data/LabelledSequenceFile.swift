@@ -106,7 +106,8 @@ public enum LabelledSequenceFile {
     static func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
         var lines: [(Int, Substring)] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: both it and "\n" end a line.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
             let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if !trimmed.allSatisfy(\.isWhitespace) { lines.append((number, trimmed)) }
