@@ -11,6 +11,10 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by recur train.") var checkpoint: String
 
     func run() throws {
+        let file = try readCheckpointFile(checkpoint)
+        if try checkpointTask(file, path: checkpoint) == SequenceClassifier<Float>.task {
+            return try inspectClassifier(try loadClassifier(file, path: checkpoint))
+        }
         let loaded = try loadCheckpoint(checkpoint)
         let c = loaded.configuration, m = loaded.metadata
         print("\(checkpoint)")
@@ -33,8 +37,7 @@ struct InspectCommand: ParsableCommand {
             print("    \(name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(parameter.shape.map(String.init).joined(separator: " x ").padding(toLength: 14, withPad: " ", startingAt: 0)) \(count)")
         }
         print("    total parameters: \(total)")
-        let training = loaded.file.names.filter { $0.hasPrefix(CharRNNCheckpoint.trainingStatePrefix) }
-        if !training.isEmpty { print("  training state: \(training.count) tensors (optimizer, carried state) for --resume") }
+        printTrainingState(loaded.file)
         let shown = c.vocabulary.symbols.map { symbol -> String in
             switch symbol {
             case "\n": return "\\n"
@@ -44,5 +47,36 @@ struct InspectCommand: ParsableCommand {
             }
         }.joined()
         print("  vocabulary: \(shown)")
+    }
+
+    private func printTrainingState(_ file: SafeTensors) {
+        let training = file.names.filter { $0.hasPrefix(CharRNNCheckpoint.trainingStatePrefix) }
+        if !training.isEmpty { print("  training state: \(training.count) tensors (optimizer, carried state) for --resume") }
+    }
+
+    private func inspectClassifier(_ loaded: ModelCheckpoint.Loaded<SequenceClassifier<Float>>) throws {
+        let c = loaded.model.configuration, m = loaded.metadata
+        print("\(checkpoint)")
+        let input: String
+        switch c.input {
+        case let .tokens(v, e): input = "\(v) \(c.vocabulary?.tokenization == .words ? "word" : "character") tokens, embedding \(e)"
+        case let .features(f): input = "\(f) features (standardised)"
+        }
+        print("  model: classify, \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden\(c.bidirectional ? ", bidirectional" : ""), \(c.pooling.rawValue) pooling, dropout \(c.dropout), init \(c.initialization.rawValue)")
+        print("  input: \(input)")
+        print("  labels (\(c.labels.count)): \(c.labels.prefix(30).joined(separator: ", "))\(c.labels.count > 30 ? ", ..." : "")")
+        print("  format: \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), task \(m["task"] ?? "?")")
+        if let step = m["step"] { print("  step: \(step)") }
+        for key in ["train_loss", "val_loss", "val_accuracy", "val_macro_f1", "best_val_accuracy", "optimizer", "lr", "examples"] where m[key] != nil {
+            print("  \(key): \(m[key]!)")
+        }
+        print("  tensors:")
+        var total = 0
+        for (name, parameter) in loaded.model.namedParameters {
+            total += parameter.value.count
+            print("    \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(parameter.shape.map(String.init).joined(separator: " x ").padding(toLength: 14, withPad: " ", startingAt: 0)) \(parameter.value.count)")
+        }
+        print("    total parameters: \(total)")
+        printTrainingState(loaded.file)
     }
 }
