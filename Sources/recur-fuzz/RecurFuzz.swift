@@ -13,6 +13,9 @@ enum FuzzTarget: String, CaseIterable {
     case safetensors
     /// Decode as a text file, build its vocabulary, encode and decode (must round-trip), cut streams.
     case text
+    /// Parse as JSON Lines, TSV and .ts labelled sequences; what parses is fitted, encoded and batched,
+    /// and every batch must hold each sequence at its length.
+    case sequences
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -32,6 +35,23 @@ enum FuzzTarget: String, CaseIterable {
             if ids.count >= 2 * 3 + 1 {
                 let streams = TextStreams(tokens: ids, batch: 2, steps: 3)
                 for k in 0..<min(streams.batchesPerEpoch, 4) { _ = streams.batch(k) }
+            }
+        case .sequences:
+            guard let text = try? TextFile.text(from: bytes) else { return }
+            for format in LabelledSequenceFormat.allCases {
+                guard let examples = try? LabelledSequenceFile.parse(text, format: format, path: "fuzz"),
+                      let fitted = try? ClassificationData.fit(examples, tokenization: .words, maxVocabulary: 50, path: "fuzz") else { continue }
+                let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: 2) } ?? .features(fitted.scaling!.width)
+                let configuration = SequenceClassifierConfiguration(input: input, hiddenSize: 2, labels: fitted.labels,
+                                                                    vocabulary: fitted.vocabulary, scaling: fitted.scaling)
+                precondition(configuration.problem == nil || fitted.scaling.map { $0.width > 1 << 16 } == true,
+                             "a fitted configuration is invalid: \(configuration.problem ?? "")")
+                guard let encoded = try? ClassificationData.encode(examples, for: configuration, path: "fuzz") else { continue }
+                let lengths = encoded.lengths
+                for rows in SequenceBatches(lengths: lengths, batchSize: 3, seed: 1).batches(epoch: 0).prefix(4) {
+                    let batch = encoded.batch(rows)
+                    precondition(batch.lengths == rows.map { lengths[$0] } && batch.steps == batch.lengths.max(), "batch lengths")
+                }
             }
         }
     }
