@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Writes the checkpoint interoperability fixtures (Tests/RecurTests/Fixtures/checkpoints/).
 
-Both directions, for each cell (lstm 2 layers, gru, rnn_tanh, rnn_relu):
-  recur_<cell>.safetensors     written by `recur train` on text.txt
-  recur_<cell>.torch.json      its loss on text.txt computed by PyTorch, after loading the file
+Both directions, for each cell (lstm 2 layers, gru, rnn_tanh, rnn_relu), in Recur's format 2:
+  recur_v2_<cell>.safetensors  written by `recur train` on text.txt
+  recur_v2_<cell>.torch.json   its loss on text.txt computed by PyTorch, after loading the file
                                with safetensors.torch.load_file and load_state_dict(strict=True)
-  torch_<cell>.safetensors     written from the PyTorch module below with safetensors.torch.save_file
+  torch_v2_<cell>.safetensors  written from the PyTorch module below with safetensors.torch.save_file
                                and the metadata docs/checkpoint-format.md describes
-  torch_<cell>.torch.json      PyTorch's loss of that module on text.txt
+  torch_v2_<cell>.torch.json   PyTorch's loss of that module on text.txt
+The version-1 files (recur_<cell>, torch_<cell>: format recur-char-rnn) were written by this script's
+earlier version and stay, unchanged, as the proof that version-1 files keep loading.
 
 The Swift tests load every .safetensors file and must reproduce PyTorch's loss within 1e-4 nats.
 Run by hand (CI never does), with a release build of recur:
@@ -30,10 +32,10 @@ HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "
 
 # The module of docs/checkpoint-format.md, unchanged.
 class CharRNN(torch.nn.Module):
-    def __init__(self, meta):
+    def __init__(self, config):
         super().__init__()
-        V, E = int(meta["vocab_size"]), int(meta["embedding_size"])
-        H, L, cell = int(meta["hidden_size"]), int(meta["num_layers"]), meta["cell"]
+        V, E = len(config["vocabulary"]), config["embedding_size"]
+        H, L, cell = config["hidden_size"], config["layers"], config["cell"]
         self.embedding = torch.nn.Embedding(V, E)
         if cell == "lstm":
             self.rnn = torch.nn.LSTM(E, H, L)
@@ -50,15 +52,15 @@ class CharRNN(torch.nn.Module):
 
 def load(path):
     with safe_open(path, "pt") as f:
-        meta = f.metadata()
-    model = CharRNN(meta)
+        config = json.loads(f.metadata()["config"])
+    model = CharRNN(config)
     model.load_state_dict(load_file(path), strict=True)
-    return model, meta
+    return model, config
 
 
-def eval_loss(model, meta, text):
+def eval_loss(model, config, text):
     """Mean NLL (nats) of every character after the first, from a zero state."""
-    vocabulary = meta["vocabulary"]
+    vocabulary = config["vocabulary"]
     ids = torch.tensor([vocabulary.index(c) for c in text]).view(-1, 1)
     with torch.no_grad():
         logits, _ = model(ids[:-1])
@@ -79,19 +81,19 @@ def main():
                             "--layers", str(layers), "--hidden", "16", "--embedding", "8", "--batch", "4",
                             "--seq-length", "16", "--steps", "150", "--val-fraction", "0", "--seed", "7"],
                            check=True, stdout=subprocess.DEVNULL)
-            shutil.copy(os.path.join(work, "model.safetensors"), os.path.join(HERE, f"recur_{cell}.safetensors"))
-        model, meta = load(os.path.join(HERE, f"recur_{cell}.safetensors"))
-        json.dump({"loss_nats": eval_loss(model, meta, text)}, open(os.path.join(HERE, f"recur_{cell}.torch.json"), "w"))
+            shutil.copy(os.path.join(work, "model.safetensors"), os.path.join(HERE, f"recur_v2_{cell}.safetensors"))
+        model, config = load(os.path.join(HERE, f"recur_v2_{cell}.safetensors"))
+        json.dump({"loss_nats": eval_loss(model, config, text)}, open(os.path.join(HERE, f"recur_v2_{cell}.torch.json"), "w"))
 
         # PyTorch -> Recur
         torch.manual_seed(len(cell) + layers)
-        meta = {"format": "recur-char-rnn", "format_version": "1", "cell": cell, "num_layers": str(layers),
-                "hidden_size": "12", "embedding_size": "6", "vocab_size": str(len(vocabulary)),
-                "vocabulary": vocabulary, "dropout": "0", "init": "pytorch"}
-        model = CharRNN(meta)
-        save_file(model.state_dict(), os.path.join(HERE, f"torch_{cell}.safetensors"), metadata=meta)
-        json.dump({"loss_nats": eval_loss(model, meta, text)}, open(os.path.join(HERE, f"torch_{cell}.torch.json"), "w"))
-        os.chmod(os.path.join(HERE, f"torch_{cell}.safetensors"), 0o644)
+        config = {"cell": cell, "layers": layers, "hidden_size": 12, "embedding_size": 6, "vocabulary": vocabulary,
+                  "dropout": 0, "initialization": "pytorch"}
+        meta = {"format": "recur", "format_version": "2", "task": "lm", "config": json.dumps(config)}
+        model = CharRNN(config)
+        save_file(model.state_dict(), os.path.join(HERE, f"torch_v2_{cell}.safetensors"), metadata=meta)
+        json.dump({"loss_nats": eval_loss(model, config, text)}, open(os.path.join(HERE, f"torch_v2_{cell}.torch.json"), "w"))
+        os.chmod(os.path.join(HERE, f"torch_v2_{cell}.safetensors"), 0o644)
         print("wrote", cell)
 
 

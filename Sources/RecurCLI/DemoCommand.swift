@@ -57,14 +57,14 @@ struct DemoCommand: ParsableCommand {
                                                  embeddingSize: embedding, vocabulary: vocabulary)
         try SystemMemory.checkFits(configuration, batch: batch, steps: seqLength)
         let model = configuration.makeModel(using: &generator)
-        let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: lr),
-                                    streams: TextStreams(tokens: tokens, batch: batch, steps: seqLength), clipNorm: 5)
+        let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: batch, steps: seqLength)),
+                              optimizer: .adam, learningRate: lr, clipNorm: 5)
         print("recur demo: \(cellKind.rawValue) \(layers)x\(hidden), \(model.parameterCount) parameters, "
               + "\(tokens.count) characters, \(vocabulary.count) symbols, batch \(batch) x \(seqLength)")
         let start = Date()
         var window: [Double] = []
         for step in 1...steps {
-            let (loss, _) = trainer.trainStep()
+            let loss = trainer.trainStep().loss
             window.append(loss)
             if step % printEvery == 0 || step == steps {
                 let mean = window.reduce(0, +) / Double(window.count)

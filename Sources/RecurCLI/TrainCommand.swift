@@ -67,9 +67,7 @@ struct TrainCommand: ParsableCommand {
         try validateOptions()
         if task == .classify { return try runClassifier() }
         for (name, given) in [("val", val != nil), ("format", format != nil), ("tokens", tokens != nil), ("max-vocab", maxVocab != nil),
-                              ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil),
-                              ("lr-schedule", lrSchedule != nil), ("warmup", warmup != nil), ("lr-step", lrStep != nil),
-                              ("lr-gamma", lrGamma != nil), ("lr-patience", lrPatience != nil), ("patience", patience != nil)] where given {
+                              ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil)] where given {
             throw UserError("--\(name): applies to --task classify, not --task lm")
         }
         if let threads { ComputeThreads.set(threads) }
@@ -96,7 +94,6 @@ struct TrainCommand: ParsableCommand {
         var saved: CharRNNCheckpoint.Loaded? = nil
         var settings = TrainSettings.defaults
         var savedTotal: Int? = nil
-        var bestValidation = Double.infinity
         if resuming {
             let loaded: CharRNNCheckpoint.Loaded
             do {
@@ -115,7 +112,6 @@ struct TrainCommand: ParsableCommand {
             }
             settings = decoded
             savedTotal = loaded.metadata["training.total_steps"].flatMap(Int.init)
-            bestValidation = loaded.metadata["training.best_val_loss"].flatMap(Double.init) ?? .infinity
             saved = loaded
             try checkUnchanged(settings)
         }
@@ -144,11 +140,17 @@ struct TrainCommand: ParsableCommand {
         var generator = RandomGenerator(seed: settings.seed)
         let model = configuration.makeModel(using: &generator)
         let kind = settings.optimizerKind!
-        let trainer = TruncatedBPTT(model: model, optimizer: kind.make(parameters: model.parameters, learningRate: settings.lr),
-                                    streams: streams, clipNorm: settings.clip > 0 ? settings.clip : nil)
+        let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
+        let trainer = Trainer(task: task, optimizer: kind, learningRate: settings.lr, clipNorm: settings.clip > 0 ? settings.clip : nil,
+                              schedule: ScheduleKind(rawValue: settings.lrSchedule) ?? .constant, warmupSteps: settings.warmup,
+                              schedulePeriod: settings.lrSchedule == ScheduleKind.cosine.rawValue ? total
+                                  : (settings.lrStep > 0 ? settings.lrStep : streams.batchesPerEpoch),
+                              gamma: settings.lrGamma, plateauPatience: settings.lrPatience,
+                              patience: settings.patience > 0 ? settings.patience : nil, monitor: .loss)
         if let saved {
             do {
-                try TrainingCheckpoint.restore(trainer, optimizer: kind, from: saved)
+                for (target, source) in zip(model.parameters, saved.model.parameters) { target.value = source.value }
+                try trainer.restore(from: saved.file)
             } catch {
                 throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
             }
@@ -158,148 +160,25 @@ struct TrainCommand: ParsableCommand {
         }
 
         try files.create(folderOption: out)
-        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resuming)
         print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
               + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(settings.batch) x \(settings.seqLength), "
               + "\(streams.batchesPerEpoch) steps per epoch; \(kind.rawValue) lr \(settings.lr); "
               + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
-
-        var lastValidation: Double? = nil
-        var firstLoss = saved?.metadata["training.first_loss"].flatMap(Double.init)
-        let extraMetadata = { (trainLoss: Double?) -> [String: String] in
-            var extra = ["step": String(trainer.step), "created_by": "recur", "data_chars": String(tokens.count),
-                         "seq_length": String(settings.seqLength), "batch": String(settings.batch),
-                         "optimizer": kind.rawValue, "lr": String(settings.lr)]
-            if let lastValidation { extra["val_loss"] = String(lastValidation) }
-            if bestValidation.isFinite { extra["best_val_loss"] = String(bestValidation) }
-            if let trainLoss { extra["train_loss"] = String(trainLoss) }
-            return extra
-        }
-        /// The training state's file, with what --resume needs beside the model's metadata.
-        func saveTrainingState(trainLoss: Double?, to url: URL) throws(FileError) {
-            var training = extraMetadata(trainLoss)
-            training["training.settings"] = settings.json
-            training["training.total_steps"] = String(total)
-            training["training.data_checksum"] = checksum
-            if let firstLoss { training["training.first_loss"] = String(firstLoss) }
-            if bestValidation.isFinite { training["training.best_val_loss"] = String(bestValidation) }
-            try TrainingCheckpoint.save(trainer, optimizer: kind, configuration: configuration, extra: training, to: url)
-        }
-        func saveCheckpoints(trainLoss: Double?) throws {
-            do {
-                try saveTrainingState(trainLoss: trainLoss, to: files.training)
-                try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.model)
-            } catch {
-                throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
-            }
-        }
-        func validate(trainLoss: Double) throws -> Double? {
-            guard validationTokens.count >= 2 else { return nil }
-            let validationStreams = max(1, min(settings.batch, (validationTokens.count - 1) / settings.seqLength))
-            let loss = Evaluation.loss(of: model, tokens: validationTokens, streams: validationStreams, chunk: settings.seqLength).nats
-            lastValidation = loss
-            if loss < bestValidation {
-                bestValidation = loss
-                do {
-                    try saveTrainingState(trainLoss: trainLoss, to: files.bestTraining)
-                    try CharRNNCheckpoint.save(model, configuration: configuration, extra: extraMetadata(trainLoss), to: files.best)
-                } catch {
-                    throw UserError("\(error) (step \(trainer.step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
-                }
-            }
-            return loss
-        }
-
-        Interrupt.install()
-        let progress = Progress(total: total)
+        let loop = TrainingLoop(
+            trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? 250,
+            checkpointEvery: checkpointEvery ?? evalEvery ?? 250, skipNonfinite: onNonfinite == "skip",
+            runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
+                          "data_chars": String(tokens.count), "seq_length": String(settings.seqLength), "batch": String(settings.batch)],
+            itemName: "tokens", dataOption: data,
+            describeValidation: { result in
+                (["bpc": result.loss / Foundation.log(2)],
+                 String(format: "validation %.4f nats/char (%.4f bits/char)", result.loss, result.loss / Foundation.log(2)))
+            }, resumed: resuming)
         let start = Date()
-        let startStep = trainer.step
-        var window: [Double] = []
-        var lastLoss: Double? = nil
-        var lastSavedStep = saved == nil ? nil : trainer.step
-        var skipped = 0
-        var pendingSave = false
-
-        /// Progress, metrics and validation after an applied step.
-        func record(_ loss: Double, step: Int) throws {
-            if firstLoss == nil { firstLoss = loss }
-            window.append(loss)
-            lastLoss = loss
-            let elapsed = Date().timeIntervalSince(start)
-            let rate = Double((step - startStep) * settings.batch * settings.seqLength) / max(elapsed, 1e-9)
-            let secondsLeft = elapsed / Double(step - startStep) * Double(total - step)
-            progress.update(step: step, loss: loss, tokensPerSecond: rate, secondsLeft: secondsLeft)
-            let isEval = step % (evalEvery ?? 250) == 0 || step == total
-            if step % 10 == 0 || isEval {
-                let trainLoss = window.reduce(0, +) / Double(window.count)
-                window = []
-                var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
-                                               tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
-                if isEval, let validation = try validate(trainLoss: trainLoss) {
-                    record.validationLoss = validation
-                    record.validation["val_bpc"] = validation / Foundation.log(2)
-                    progress.message(String(format: "step %d/%d  train %.4f  validation %.4f nats/char (%.4f bits/char)%@",
-                                            step, total, trainLoss, validation, validation / Foundation.log(2),
-                                            validation == bestValidation ? "  best" : ""))
-                }
-                try metrics.append(record)
-                if isEval { try metrics.drawPlot(to: files.plot) }
-            }
-        }
-        while trainer.step < total {
-            var problem: String? = nil
-            var saveError: Error? = nil
-            let result = trainer.trainStep { loss, norm in
-                problem = TrainingGuard.problem(loss: loss, gradientNorm: norm, firstLoss: firstLoss)
-                // A due checkpoint is written once the next batch shows the weights still give a
-                // finite, non-exploding loss, so that the checkpoint left behind is a good one.
-                if problem == nil && pendingSave {
-                    do {
-                        try saveCheckpoints(trainLoss: lastLoss)
-                        lastSavedStep = trainer.step
-                        pendingSave = false
-                    } catch {
-                        saveError = error
-                    }
-                }
-                return problem == nil
-            }
-            if let saveError { throw saveError }
-            let step = trainer.step
-            if let problem {
-                guard onNonfinite == "skip" else {
-                    progress.finish()
-                    let kept = lastSavedStep.map { "\(files.model.path) (step \($0)) is the last good checkpoint and was not touched" }
-                        ?? "no checkpoint had been saved yet"
-                    throw TrainingStopped(
-                        "--data \(data): training diverged: \(problem) (step \(step)); \(kept); "
-                        + "try a lower --lr than \(settings.lr)\(settings.clip > 0 ? " or a --clip below \(settings.clip)" : " or --clip 5") "
-                        + "(both may change with --resume), or --on-nonfinite skip")
-                }
-                skipped += 1
-                progress.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
-            }
-            if problem == nil {
-                try record(result.loss, step: step)
-            }
-            if step == total {
-                try saveCheckpoints(trainLoss: lastLoss)
-                lastSavedStep = step
-            } else if step % (checkpointEvery ?? evalEvery ?? 250) == 0 {
-                pendingSave = true
-            }
-            if Interrupt.requested {
-                try saveCheckpoints(trainLoss: lastLoss)
-                progress.finish()
-                printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
-                Foundation.exit(Interrupt.exitCode)
-            }
-        }
-
-        progress.finish()
-        let bits = bestValidation.isFinite ? String(format: ", best validation %.4f nats/char (%.4f bits/char)", bestValidation, bestValidation / Foundation.log(2)) : ""
-        print("done: \(total) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
+        try loop.run()
+        let bits = trainer.best.map { String(format: ", best validation %.4f nats/char (%.4f bits/char)", $0.value, $0.value / Foundation.log(2)) } ?? ""
+        print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
     }
 
     func validateOptions() throws {

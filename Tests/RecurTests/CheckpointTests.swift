@@ -22,35 +22,40 @@ struct CheckpointTests {
         try String(decoding: Data(contentsOf: url("text.txt")), as: UTF8.self)
     }
 
-    @Test("a checkpoint written by recur evaluates in PyTorch to the loss recur computes (within 1e-4 nats)",
-          arguments: cells)
-    func recurToTorch(cell: String) throws {
-        let loaded = try CharRNNCheckpoint.load(Self.url("recur_\(cell).safetensors"))
+    /// Format 2 (what recur writes) and the committed version-1 files (what earlier recur wrote).
+    static let versions = ["v2_", ""]
+
+    @Test("a checkpoint written by recur evaluates in PyTorch to the loss recur computes (within 1e-4 nats), format 2 and version 1",
+          arguments: cells, versions)
+    func recurToTorch(cell: String, version: String) throws {
+        let loaded = try CharRNNCheckpoint.load(Self.url("recur_\(version)\(cell).safetensors"))
         #expect(loaded.configuration.cell.rawValue == cell)
+        #expect(loaded.metadata["format"] == (version.isEmpty ? "recur-char-rnn" : "recur"))
         let ids = try loaded.configuration.vocabulary.encode(Self.text())
         let (loss, count) = Evaluation.loss(of: loaded.model, tokens: ids, chunk: 100)
         #expect(count == ids.count - 1)
-        let expected = try Self.torchLoss("recur_\(cell)")
+        let expected = try Self.torchLoss("recur_\(version)\(cell)")
         #expect(abs(loss - expected) < 1e-4, "recur \(loss), PyTorch \(expected)")
         #expect(loss < 3.0, "the fixture model should have learned something")
     }
 
-    @Test("recur still writes the very bytes that PyTorch loaded", arguments: cells)
+    @Test("recur still writes the very bytes that PyTorch loaded (format 2)", arguments: cells)
     func writerIsStable(cell: String) throws {
-        let url = try Self.url("recur_\(cell).safetensors")
+        let url = try Self.url("recur_v2_\(cell).safetensors")
         let loaded = try CharRNNCheckpoint.load(url)
-        let extra = loaded.metadata.filter { !loaded.configuration.metadata.keys.contains($0.key) }
-        let bytes = SafeTensors.encode(tensors: CharRNNCheckpoint.tensors(of: loaded.model),
-                                       metadata: loaded.configuration.metadata.merging(extra) { a, _ in a })
+        let own = CharRNNCheckpoint.metadata(loaded.configuration)
+        let extra = loaded.metadata.filter { own[$0.key] == nil }
+        let bytes = SafeTensors.encode(tensors: CharRNNCheckpoint.tensors(of: loaded.model), metadata: own.merging(extra) { a, _ in a })
         #expect(bytes == [UInt8](try Data(contentsOf: url)))
     }
 
-    @Test("a checkpoint written from PyTorch loads in recur and evaluates to PyTorch's loss", arguments: cells)
-    func torchToRecur(cell: String) throws {
-        let loaded = try CharRNNCheckpoint.load(Self.url("torch_\(cell).safetensors"))
+    @Test("a checkpoint written from PyTorch loads in recur and evaluates to PyTorch's loss, format 2 and version 1",
+          arguments: cells, versions)
+    func torchToRecur(cell: String, version: String) throws {
+        let loaded = try CharRNNCheckpoint.load(Self.url("torch_\(version)\(cell).safetensors"))
         let ids = try loaded.configuration.vocabulary.encode(Self.text())
         let (loss, _) = Evaluation.loss(of: loaded.model, tokens: ids, chunk: 64)
-        let expected = try Self.torchLoss("torch_\(cell)")
+        let expected = try Self.torchLoss("torch_\(version)\(cell)")
         #expect(abs(loss - expected) < 1e-4, "recur \(loss), PyTorch \(expected)")
     }
 
@@ -158,21 +163,21 @@ struct CheckpointTests {
         let tokens = try vocabulary.encode(text)
         let configuration = CharRNNConfiguration(cell: cell, layers: 2, hiddenSize: 12, embeddingSize: 5,
                                                  vocabulary: vocabulary, dropout: 0.2)
-        func trainer() -> TruncatedBPTT<Float> {
+        func trainer() -> Trainer<LanguageModelTask> {
             var g = RandomGenerator(seed: 3)
             let model = configuration.makeModel(using: &g)
-            return TruncatedBPTT(model: model, optimizer: kind.make(parameters: model.parameters, learningRate: 0.01),
-                                 streams: TextStreams(tokens: tokens, batch: 8, steps: 20), clipNorm: 1)
+            return Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: 8, steps: 20)),
+                           optimizer: kind, learningRate: 0.01, clipNorm: 1)
         }
         let straight = trainer()
-        for _ in 0..<10 { straight.trainStep() }
+        for _ in 0..<10 { _ = straight.trainStep() }
 
         for insideAccept in [false, true] {
             let first = trainer()
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-resume-\(UUID().uuidString).safetensors")
             defer { try? FileManager.default.removeItem(at: url) }
-            func save() throws { try TrainingCheckpoint.save(first, optimizer: kind, configuration: configuration, extra: [:], to: url) }
-            for _ in 0..<5 { first.trainStep() }
+            func save() throws { try first.save(to: url) }
+            for _ in 0..<5 { _ = first.trainStep() }
             if insideAccept {
                 // As recur train writes a periodic checkpoint: once the next batch's loss is known,
                 // after that batch's forward pass has drawn its dropout masks.
@@ -186,14 +191,16 @@ struct CheckpointTests {
                 try save()
             }
             let second = trainer()
-            try TrainingCheckpoint.restore(second, optimizer: kind, from: CharRNNCheckpoint.load(url))
+            let loaded = try CharRNNCheckpoint.load(url)
+            for (target, source) in zip(second.task.model.parameters, loaded.model.parameters) { target.value = source.value }
+            try second.restore(from: loaded.file)
             #expect(second.step == 5)
-            for _ in 0..<5 { second.trainStep() }
+            for _ in 0..<5 { _ = second.trainStep() }
 
             #expect(second.step == 10)
-            #expect(second.model.parameters.map(\.value) == straight.model.parameters.map(\.value), "saved inside accept: \(insideAccept)")
+            #expect(second.task.model.parameters.map(\.value) == straight.task.model.parameters.map(\.value), "saved inside accept: \(insideAccept)")
             #expect(second.optimizer.slots == straight.optimizer.slots, "saved inside accept: \(insideAccept)")
-            #expect(second.state == straight.state, "saved inside accept: \(insideAccept)")
+            #expect(second.task.state == straight.task.state, "saved inside accept: \(insideAccept)")
         }
     }
 }

@@ -147,9 +147,9 @@ struct TrainingGuardTests {
         var g = RandomGenerator(seed: 4)
         let model = CharRNNConfiguration(cell: .gru, layers: 1, hiddenSize: 8, embeddingSize: 4, vocabulary: vocabulary)
             .makeModel(using: &g)
-        let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: 0.01),
-                                    streams: TextStreams(tokens: tokens, batch: 4, steps: 10), clipNorm: 5)
-        trainer.trainStep()
+        let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: 4, steps: 10)),
+                              optimizer: .adam, learningRate: 0.01, clipNorm: 5)
+        _ = trainer.trainStep()
         // Poison one recurrent weight: the next loss and gradient norm are NaN.
         model.rnn.parameters[1].value[flat: 0] = .nan
         let values = model.parameters.map(\.value), slots = trainer.optimizer.slots
@@ -161,7 +161,7 @@ struct TrainingGuardTests {
         #expect(seen.map { $0.0.isNaN && $0.1.isNaN } == true)
         #expect(!result.applied && result.loss.isNaN)
         #expect(trainer.step == 2)
-        #expect(trainer.state == nil)  // the carried state was NaN
+        #expect(trainer.task.state == nil)  // the carried state was NaN
         #expect(trainer.optimizer.slots == slots)
         for (before, after) in zip(values, model.parameters.map(\.value)) {
             #expect(before.scalars.map(\.bitPattern) == after.scalars.map(\.bitPattern))

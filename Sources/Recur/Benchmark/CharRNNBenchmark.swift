@@ -70,13 +70,13 @@ public enum CharRNNBenchmark {
         let model = configuration.makeModel(using: &generator)
         // Enough random text for a few distinct batches; the streams wrap around at the epoch's end.
         let tokens = (0..<(4 * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
-        let trainer = TruncatedBPTT(model: model, optimizer: Adam(parameters: model.parameters, learningRate: 2e-3),
-                                    streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps), clipNorm: 5)
-        for _ in 0..<2 { trainer.trainStep() }
+        let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps)),
+                              optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
+        for _ in 0..<2 { _ = trainer.trainStep() }
         var trainingSteps = 0
         let trainStart = monotonicSeconds()
         repeat {  // at least one step, however short the time
-            trainer.trainStep()
+            _ = trainer.trainStep()
             trainingSteps += 1
         } while monotonicSeconds() - trainStart < seconds
         let trainTime = monotonicSeconds() - trainStart

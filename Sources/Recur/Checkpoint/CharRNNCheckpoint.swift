@@ -2,7 +2,7 @@ import Foundation
 import RecurCore
 
 /// The shape of a character model, as stored in a checkpoint's `__metadata__`.
-public struct CharRNNConfiguration: Equatable, Sendable {
+public struct CharRNNConfiguration: Codable, Equatable, Sendable {
     public var cell: CellKind
     public var layers: Int
     public var hiddenSize: Int
@@ -24,8 +24,17 @@ public struct CharRNNConfiguration: Equatable, Sendable {
 
     /// A freshly initialised model of this shape.
     public func makeModel(using generator: inout RandomGenerator) -> CharRNN<Float> {
-        CharRNN(vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                layers: layers, cell: cell, dropout: dropout, initialization: initialization, using: &generator)
+        CharRNN(configuration: self, using: &generator)
+    }
+
+    /// What is wrong with this configuration (a size out of range, an empty vocabulary), or nil.
+    public var problem: String? {
+        if !(layers >= 1 && layers <= 64) { return "layers \(layers) is out of range" }
+        if !(hiddenSize >= 1 && hiddenSize <= 1 << 20) { return "hidden size \(hiddenSize) is out of range" }
+        if !(embeddingSize >= 1 && embeddingSize <= 1 << 20) { return "embedding size \(embeddingSize) is out of range" }
+        if vocabulary.count < 1 { return "the vocabulary is empty" }
+        if !(dropout >= 0 && dropout < 1) { return "dropout \(dropout) is not in [0, 1)" }
+        return nil
     }
 
     /// The expected tensors: PyTorch state_dict names and shapes, in storage order.
@@ -40,7 +49,8 @@ public struct CharRNNConfiguration: Equatable, Sendable {
         return shapes
     }
 
-    /// The metadata entries that describe the model (see docs/checkpoint-format.md).
+    /// The version-1 metadata entries that describe the model (docs/checkpoint-format.md; only
+    /// tests and fixtures still write them).
     public var metadata: [String: String] {
         [
             "format": CharRNNCheckpoint.format,
@@ -101,8 +111,11 @@ public struct CharRNNConfiguration: Equatable, Sendable {
 }
 
 /// A character model saved as safetensors with PyTorch's parameter names, plus its configuration and
-/// vocabulary in `__metadata__` (docs/checkpoint-format.md).
+/// vocabulary in `__metadata__` (docs/checkpoint-format.md). Written in Recur's format 2
+/// (`ModelCheckpoint`, task `lm`); version-1 files (`recur-char-rnn`, the configuration as separate
+/// metadata entries) are still read.
 public enum CharRNNCheckpoint {
+    /// The version-1 format, read only.
     public static let format = "recur-char-rnn"
     public static let version = 1
 
@@ -111,11 +124,16 @@ public enum CharRNNCheckpoint {
         model.namedParameters.map { ($0.name, $0.parameter.value) }
     }
 
-    /// Writes the model atomically. `extra` adds metadata (step, validation loss, ...).
+    /// The format-2 metadata of a character model of this configuration.
+    public static func metadata(_ configuration: CharRNNConfiguration) -> [String: String] {
+        ["format": ModelCheckpoint.format, "format_version": String(ModelCheckpoint.version),
+         "task": CharRNN<Float>.task, "config": ModelCheckpoint.json(configuration)]
+    }
+
+    /// Writes the model atomically in format 2. `extra` adds metadata (step, validation loss, ...).
     public static func save(_ model: CharRNN<Float>, configuration: CharRNNConfiguration,
                             extra: [String: String] = [:], to url: URL) throws(FileError) {
-        let metadata = configuration.metadata.merging(extra) { own, _ in own }
-        try SafeTensors.write(tensors: tensors(of: model), metadata: metadata, to: url)
+        try SafeTensors.write(tensors: tensors(of: model), metadata: metadata(configuration).merging(extra) { own, _ in own }, to: url)
     }
 
     /// A checkpoint read, validated and turned into a model.
@@ -138,6 +156,14 @@ public enum CharRNNCheckpoint {
     }
 
     public static func load(_ file: SafeTensors) throws(CheckpointError) -> Loaded {
+        if file.metadata["format"] == ModelCheckpoint.format {
+            let header = try ModelCheckpoint.header(of: file)
+            guard header.task == CharRNN<Float>.task else {
+                throw .notACharModel(reason: "it is a '\(header.task)' model")
+            }
+            let loaded = try ModelCheckpoint.load(CharRNN<Float>.self, from: file) { $0.problem }
+            return Loaded(model: loaded.model, configuration: loaded.model.configuration, metadata: file.metadata, file: file)
+        }
         let configuration = try CharRNNConfiguration(metadata: file.metadata)
         let expected = configuration.tensorShapes
         let expectedNames = Set(expected.map(\.name))

@@ -16,11 +16,19 @@ public enum ModelCheckpoint {
     public static let format = "recur"
     public static let version = 2
 
-    /// The configuration's JSON, keys sorted.
+    /// The configuration's JSON: keys in snake case (`hidden_size`), sorted.
     public static func json<C: Encodable>(_ configuration: C) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try! encoder.encode(configuration), as: UTF8.self)
+    }
+
+    /// A configuration read back from `json`.
+    public static func configuration<C: Decodable>(_ type: C.Type, from text: String) throws -> C {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(type, from: Data(text.utf8))
     }
 
     /// The metadata describing a model.
@@ -87,7 +95,7 @@ public enum ModelCheckpoint {
         guard let text = file.metadata["config"] else { throw .badMetadata(key: "config", reason: "is missing") }
         let configuration: M.Configuration
         do {
-            configuration = try JSONDecoder().decode(M.Configuration.self, from: Data(text.utf8))
+            configuration = try Self.configuration(M.Configuration.self, from: text)
         } catch {
             throw .badMetadata(key: "config", reason: "is not a valid \(M.task) configuration (\(describe(error)))")
         }

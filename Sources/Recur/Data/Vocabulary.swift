@@ -1,6 +1,6 @@
 /// The symbols of a character model: a text's distinct Unicode scalars sorted by code point (what
 /// Python's `sorted(set(text))` gives), each mapped to its index.
-public struct Vocabulary: Equatable, Sendable {
+public struct Vocabulary: Equatable, Sendable, Codable {
     public let symbols: [Unicode.Scalar]
     private let index: [Unicode.Scalar: Int]
 
@@ -51,5 +51,23 @@ public struct Vocabulary: Equatable, Sendable {
         public var description: String {
             "character \(symbol.escaped(asASCII: true)) (U+\(String(symbol.value, radix: 16, uppercase: true))) at position \(position) is not in the vocabulary"
         }
+    }
+}
+
+extension Vocabulary {
+    /// Stored as one string: the symbols in id order. Decoding refuses a list that is not distinct and
+    /// sorted by code point (what `init(symbols:)` would make of it).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let symbols = Array(try container.decode(String.self).unicodeScalars)
+        self.init(symbols: symbols)
+        guard self.symbols == symbols else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "the vocabulary is not a list of distinct symbols sorted by code point")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(String(String.UnicodeScalarView(symbols)))
     }
 }

@@ -10,6 +10,8 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
     public let embedding: Embedding<Scalar>
     public let rnn: RecurrentNetwork<Scalar>
     public let head: Linear<Scalar>
+    /// The configuration it was built from, when built by `init(configuration:using:)`.
+    var configurationStorage: CharRNNConfiguration?
 
     public init(
         vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layers: Int = 1, cell: CellKind = .lstm,
@@ -54,5 +56,52 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
     public func backward(logitsGradient: Tensor<Scalar>) {
         let (dTable, _) = rnn.backward(outputGradient: head.backward(logitsGradient))
         embedding.accumulate(weightGradient: dTable)
+    }
+}
+
+extension CharRNN: RecurModel where Scalar == Float {
+    public static var task: String { "lm" }
+
+    /// One truncated-BPTT batch: ids and next-symbol targets `[T * B]` (time-major), and the state
+    /// carried in (nil: zero).
+    public struct Batch {
+        public var inputs: [Int]
+        public var targets: [Int]
+        public var steps: Int
+        public var batch: Int
+        public var state: RecurrentState<Float>?
+
+        public init(inputs: [Int], targets: [Int], steps: Int, batch: Int, state: RecurrentState<Float>? = nil) {
+            self.inputs = inputs
+            self.targets = targets
+            self.steps = steps
+            self.batch = batch
+            self.state = state
+        }
+    }
+
+    public convenience init(configuration c: CharRNNConfiguration, using generator: inout RandomGenerator) {
+        self.init(vocabularySize: c.vocabulary.count, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize,
+                  layers: c.layers, cell: c.cell, dropout: c.dropout, initialization: c.initialization, using: &generator)
+        configurationStorage = c
+    }
+
+    public var configuration: CharRNNConfiguration {
+        guard let configurationStorage else {
+            preconditionFailure("CharRNN: built without a configuration; build it with init(configuration:using:)")
+        }
+        return configurationStorage
+    }
+
+    public var dropoutGenerator: RandomGenerator {
+        get { rnn.generator }
+        set { rnn.generator = newValue }
+    }
+
+    public func lossAndGradients(_ batch: Batch) -> (loss: Double, count: Int) {
+        let (logits, _) = forward(batch.inputs, steps: batch.steps, batch: batch.batch, state: batch.state)
+        let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: batch.targets)
+        backward(logitsGradient: dLogits)
+        return (loss, batch.inputs.count)
     }
 }

@@ -277,7 +277,8 @@ public final class Trainer<Task: TrainingTask> {
         guard words.count == 4, words.contains(where: { $0 != 0 }) else {
             throw .trainingState(reason: "metadata '\(p)dropout_rng' is not four hexadecimal words")
         }
-        let plateau = (metadata[p + "plateau"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        // A run saved before the plateau schedule existed has no plateau state: the schedule's start.
+        let plateau = (metadata[p + "plateau"] ?? "\(1.0.bitPattern),0,0,0").split(separator: ",").compactMap { UInt64($0) }
         guard plateau.count == 4 else { throw .trainingState(reason: "metadata '\(p)plateau' is malformed") }
         var bestValue: (Double, Int)? = nil
         if let text = metadata[p + "best"] {
@@ -286,6 +287,8 @@ public final class Trainer<Task: TrainingTask> {
                 throw .trainingState(reason: "metadata '\(p)best' is malformed")
             }
             bestValue = (Double(bitPattern: bits), at)
+        } else if let old = metadata[p + "best_val_loss"].flatMap(Double.init) {
+            bestValue = (old, 0)  // a character-model run saved before the general trainer
         }
         let names = task.model.namedParameters.map(\.name)
         var slots: [String: [[Float]]] = [:]
@@ -307,7 +310,8 @@ public final class Trainer<Task: TrainingTask> {
         optimizer.restore(stepCount: optimizerSteps, slots: slots)
         self.step = step
         task.model.dropoutGenerator = RandomGenerator(state: (words[0], words[1], words[2], words[3]))
-        firstLoss = metadata[p + "first_loss"].flatMap(UInt64.init).map { Double(bitPattern: $0) }
+        // A bit pattern, or (runs saved before the general trainer) a decimal.
+        firstLoss = metadata[p + "first_loss"].flatMap { UInt64($0).map { Double(bitPattern: $0) } ?? Double($0) }
         best = bestValue.map { (value: $0.0, step: $0.1) }
         validationsWithoutImprovement = Int(metadata[p + "validations_without_improvement"] ?? "0") ?? 0
         plateauScale = Double(bitPattern: plateau[0])

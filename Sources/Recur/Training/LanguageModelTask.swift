@@ -1,0 +1,78 @@
+import Foundation
+import RecurCore
+
+/// Stateful truncated backpropagation through time for a character model, as a `TrainingTask`.
+///
+/// Step k of an epoch takes batch k of the parallel streams (`TextStreams`), runs the model from the
+/// state the previous step ended in, and back-propagates the mean cross-entropy through those T steps
+/// only: the carried state is a constant, so gradients stop at the chunk's edge. The state resets to
+/// zero at the start of each epoch. After a refused update the carried state is kept only if it is
+/// finite (else the next batch starts from zero).
+public final class LanguageModelTask: TrainingTask {
+    public let model: CharRNN<Float>
+    public let streams: TextStreams
+    /// The held-out text, evaluated in `validationStreams` rows of `streams.steps`-step chunks.
+    public let validationTokens: [Int]
+    /// The state carried into the next batch (nil: zero).
+    public private(set) var state: RecurrentState<Float>?
+    private var final: RecurrentState<Float>?
+
+    public init(model: CharRNN<Float>, streams: TextStreams, validationTokens: [Int] = []) {
+        self.model = model
+        self.streams = streams
+        self.validationTokens = validationTokens
+    }
+
+    public var stepsPerEpoch: Int { streams.batchesPerEpoch }
+
+    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
+        let k = step % streams.batchesPerEpoch
+        if k == 0 { state = nil }
+        let (inputs, targets) = streams.batch(k)
+        let (logits, final) = model.forward(inputs, steps: streams.steps, batch: streams.batch, state: state)
+        let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets)
+        model.backward(logitsGradient: dLogits)
+        self.final = final
+        return (loss, inputs.count)
+    }
+
+    public func finishStep(step: Int, applied: Bool) {
+        guard let final else { return }
+        state = applied || final.isFinite ? final : nil
+        self.final = nil
+    }
+
+    /// The validation loss in nats per character, and `bits_per_char`.
+    public func validate() -> ValidationResult? {
+        guard validationTokens.count >= 2 else { return nil }
+        let rows = max(1, min(streams.batch, (validationTokens.count - 1) / streams.steps))
+        let nats = Evaluation.loss(of: model, tokens: validationTokens, streams: rows, chunk: streams.steps).nats
+        return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
+    }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] {
+        guard let state else { return [] }
+        return [("state.h", state.h)] + (state.c.map { [("state.c", $0)] } ?? [])
+    }
+
+    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {
+        // `training.state.*` in runs saved before the general trainer.
+        let prefix = [CharRNNCheckpoint.trainingStatePrefix + "task.", CharRNNCheckpoint.trainingStatePrefix]
+            .first { file.entries[$0 + "state.h"] != nil }
+        guard let prefix else {
+            state = nil
+            return
+        }
+        let expected = [model.rnn.stateCount, streams.batch, model.rnn.hiddenSize]
+        func tensor(_ name: String) throws(CheckpointError) -> Tensor<Float> {
+            guard let entry = file.entries[prefix + name] else { throw .missingTensor(name: prefix + name, expected: expected) }
+            guard entry.shape == expected else { throw .wrongShape(name: prefix + name, expected: expected, found: entry.shape) }
+            do {
+                return try file.tensor(prefix + name)
+            } catch {
+                throw .file(error)
+            }
+        }
+        state = RecurrentState(h: try tensor("state.h"), c: model.rnn.cell.hasCellState ? try tensor("state.c") : nil)
+    }
+}
