@@ -9,6 +9,21 @@ enum TaskKind: String, CaseIterable, ExpressibleByArgument {
     case classify
 }
 
+/// The cells by their command-line names (`rnn` is the tanh RNN).
+enum CellChoice: String, CaseIterable, ExpressibleByArgument {
+    case lstm, gru, rnn, rnn_tanh, rnn_relu
+
+    var kind: CellKind { self == .rnn ? .rnnTanh : CellKind(rawValue: rawValue)! }
+}
+
+/// What training does with a batch whose loss or gradient is not finite or explodes.
+enum NonfiniteAction: String, CaseIterable, ExpressibleByArgument {
+    /// Stop, keeping the last good checkpoint (exit 3).
+    case stop
+    /// Skip the batch, leaving the parameters as they were.
+    case skip
+}
+
 /// The class weights of the classification loss.
 enum ClassWeighting: String, CaseIterable, ExpressibleByArgument {
     case none
@@ -17,7 +32,15 @@ enum ClassWeighting: String, CaseIterable, ExpressibleByArgument {
 }
 
 // Typed options: `--help` lists the choices, and a value outside them is refused by the parser.
+extension OptimizerKind: ExpressibleByArgument {}
+extension WeightInitialization: ExpressibleByArgument {}
 extension PoolingKind: ExpressibleByArgument {}
 extension Tokenization: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension LabelledSequenceFormat: ExpressibleByArgument {}
+
+/// The input-format option of every command that reads labelled sequences (train, eval, predict).
+struct SequenceFormatOptions: ParsableArguments {
+    @Option(help: "The format of the labelled-sequence files. [default: from the extension: .jsonl, .tsv, .ts]")
+    var format: LabelledSequenceFormat?
+}

@@ -11,7 +11,7 @@ struct DemoCommand: ParsableCommand {
         discussion: "Without --text it learns a short built-in paragraph about recurrent networks.")
 
     @Option(help: "A UTF-8 text file to learn instead of the built-in one.") var text: String?
-    @Option(help: "Cell: lstm, gru, rnn_tanh or rnn_relu.") var cell: String = "lstm"
+    @Option(help: "The recurrent cell (rnn is tanh).") var cell: CellChoice = .lstm
     @Option(help: "Training steps.") var steps: Int = 300
     @Option(help: "Hidden units per layer.") var hidden: Int = 128
     @Option(help: "Stacked layers.") var layers: Int = 1
@@ -25,9 +25,7 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("print-every"), help: "Print the loss every N steps.") var printEvery: Int = 25
 
     func run() throws {
-        guard let cellKind = CellKind(rawValue: cell) else {
-            throw UserError("--cell: unknown cell '\(cell)'; use lstm, gru, rnn_tanh or rnn_relu")
-        }
+        let cellKind = cell.kind
         for (name, value) in [("--steps", steps), ("--hidden", hidden), ("--layers", layers), ("--embedding", embedding),
                               ("--batch", batch), ("--seq-length", seqLength), ("--print-every", printEvery)] where value <= 0 {
             throw UserError("\(name): must be a positive integer, got \(value)")

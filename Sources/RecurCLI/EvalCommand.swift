@@ -19,7 +19,8 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by recur train.") var checkpoint: String
     @Option(help: "The data to evaluate on: a UTF-8 text (lm) or labelled sequences (classify).") var data: String
     @Option(help: "Steps per chunk (lm).") var chunk: Int = 1000
-    @Option(help: "The format of --data (classify). [default: from the extension]") var format: LabelledSequenceFormat?
+    @OptionGroup var sequenceFormat: SequenceFormatOptions
+    var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Flag(help: "Print one JSON line.") var json = false
 
     func run() throws {

@@ -14,7 +14,8 @@ struct PredictCommand: ParsableCommand {
 
     @Argument(help: "A classifier checkpoint written by recur train --task classify.") var checkpoint: String
     @Option(help: "The sequences to label: JSON Lines, TSV (label<TAB>text, or text alone) or .ts.") var data: String
-    @Option(help: "The format of --data. [default: from the extension]") var format: LabelledSequenceFormat?
+    @OptionGroup var sequenceFormat: SequenceFormatOptions
+    var format: LabelledSequenceFormat? { sequenceFormat.format }
 
     func run() throws {
         let file = try readCheckpointFile(checkpoint)

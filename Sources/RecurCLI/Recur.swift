@@ -28,7 +28,8 @@ struct RecurCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }  // --help, --version
-            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            var message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            if message.hasSuffix(".") { message.removeLast() }
             printError("error: \(message); see 'recur --help'")
             Foundation.exit(code.rawValue)
         }

@@ -131,7 +131,7 @@ extension TrainCommand {
               + "\(settings.optimizer) lr \(settings.lr); " + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
-            checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == "skip",
+            checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
                           "examples": String(training.count)],
             itemName: "examples", dataOption: data,

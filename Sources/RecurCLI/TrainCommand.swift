@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     var task: TaskKind = .lm
     @Option(help: "The training data: a UTF-8 text (lm), or labelled sequences in JSON Lines, TSV or .ts (classify).") var data: String
     @Option(help: "The folder for checkpoints and metrics (created if missing).") var out: String
-    @Option(help: "Cell: lstm, gru, rnn (tanh) or rnn_relu. [default: lstm]") var cell: String?
+    @Option(help: "The recurrent cell (rnn is tanh). [default: lstm]") var cell: CellChoice?
     @Option(help: "Stacked recurrent layers. [default: 2]") var layers: Int?
     @Option(help: "Hidden units per layer. [default: 512]") var hidden: Int?
     @Option(help: "Embedding size. [default: 64]") var embedding: Int?
@@ -33,16 +33,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Passes over the training text. [default: 10, unless --steps]") var epochs: Int?
     @Option(help: "Total optimiser steps (instead of --epochs).") var steps: Int?
     @Option(help: "Learning rate. [default: 0.002]") var lr: Double?
-    @Option(help: "Optimiser: adam, adamw, rmsprop, sgd or adagrad. [default: adam]") var optimizer: String?
+    @Option(help: "The optimiser, with PyTorch's defaults but the learning rate. [default: adam]") var optimizer: OptimizerKind?
     @Option(help: "Clip the gradients' global norm to this; 0 turns clipping off. [default: 5]") var clip: Double?
     @Option(help: "Dropout between recurrent layers. [default: 0]") var dropout: Double?
-    @Option(name: .customLong("init"), help: "Weight initialisation: pytorch or keras. [default: pytorch]") var initialization: String?
+    @Option(name: .customLong("init"), help: "Weight initialisation. [default: pytorch]") var initialization: WeightInitialization?
     @Option(name: .customLong("val-fraction"), help: "The end of the file kept for validation. [default: 0.05]") var valFraction: Double?
     @Option(help: "Random seed (weights, dropout). [default: 1]") var seed: UInt64?
     @Option(name: .customLong("eval-every"), help: "Validate every N steps. [default: 250 (lm), one epoch (classify)]") var evalEvery: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps. [default: as --eval-every]") var checkpointEvery: Int?
     @Option(help: "Validation data (classify); without it, --val-fraction of --data is held out at random.") var val: String?
-    @Option(help: "The format of --data and --val (classify). [default: from the extension: .jsonl, .tsv, .ts]") var format: LabelledSequenceFormat?
+    @OptionGroup var sequenceFormat: SequenceFormatOptions
+    var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Option(help: "How text becomes tokens (classify). [default: chars]") var tokens: Tokenization?
     @Option(name: .customLong("max-vocab"), help: "At most N tokens, the unknown token included, the most frequent kept (classify). [default: all]") var maxVocab: Int?
     @Flag(inversion: .prefixedNo, help: "Run each recurrent layer in both directions (classify). [default: no]") var bidirectional: Bool?
@@ -61,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "GEMM threads. [default: all cores]") var threads: Int?
     @Option(name: .customLong("on-nonfinite"),
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
-    var onNonfinite: String = "stop"
+    var onNonfinite: NonfiniteAction = .stop
 
     func run() throws {
         try validateOptions()
@@ -167,7 +168,7 @@ struct TrainCommand: ParsableCommand {
               + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? 250,
-            checkpointEvery: checkpointEvery ?? evalEvery ?? 250, skipNonfinite: onNonfinite == "skip",
+            checkpointEvery: checkpointEvery ?? evalEvery ?? 250, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
                           "data_chars": String(tokens.count), "seq_length": String(settings.seqLength), "batch": String(settings.batch)],
             itemName: "tokens", dataOption: data,
@@ -204,24 +205,12 @@ struct TrainCommand: ParsableCommand {
         if let lrGamma, !(lrGamma > 0 && lrGamma <= 1) { throw UserError("--lr-gamma: must be a number in (0, 1], got \(lrGamma)") }
         if let maxVocab, maxVocab < 2 { throw UserError("--max-vocab: must be at least 2 (the unknown token and one more), got \(maxVocab)") }
         try positive("threads", threads, limit: 1024)
-        if onNonfinite != "stop" && onNonfinite != "skip" {
-            throw UserError("--on-nonfinite: must be stop or skip, got '\(onNonfinite)'")
-        }
         if epochs != nil && steps != nil { throw UserError("--epochs and --steps: give one of them, not both") }
         if let lr, !(lr.isFinite && lr > 0 && lr <= 10) { throw UserError("--lr: must be a number in (0, 10], got \(lr)") }
         if let clip, !(clip.isFinite && clip >= 0) { throw UserError("--clip: must be a non-negative number (0 turns clipping off), got \(clip)") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw UserError("--dropout: must be a number in [0, 1), got \(dropout)") }
         if let valFraction, !(valFraction >= 0 && valFraction <= 0.5) {
             throw UserError("--val-fraction: must be a number in [0, 0.5], got \(valFraction)")
-        }
-        if let cell, TrainSettings.cellKind(cell) == nil {
-            throw UserError("--cell: unknown cell '\(cell)'; use lstm, gru, rnn or rnn_relu")
-        }
-        if let optimizer, OptimizerKind(rawValue: optimizer) == nil {
-            throw UserError("--optimizer: unknown optimizer '\(optimizer)'; use adam, adamw, rmsprop, sgd or adagrad")
-        }
-        if let initialization, WeightInitialization(rawValue: initialization) == nil {
-            throw UserError("--init: unknown initialisation '\(initialization)'; use pytorch or keras")
         }
     }
 
@@ -236,17 +225,17 @@ struct TrainCommand: ParsableCommand {
     }
 
     func applyOptions(to settings: inout TrainSettings) {
-        if let cell { settings.cell = TrainSettings.cellKind(cell)!.rawValue }
+        if let cell { settings.cell = cell.kind.rawValue }
         if let layers { settings.layers = layers }
         if let hidden { settings.hidden = hidden }
         if let embedding { settings.embedding = embedding }
         if let batch { settings.batch = batch }
         if let seqLength { settings.seqLength = seqLength }
         if let lr { settings.lr = lr }
-        if let optimizer { settings.optimizer = optimizer }
+        if let optimizer { settings.optimizer = optimizer.rawValue }
         if let clip { settings.clip = clip }
         if let dropout { settings.dropout = dropout }
-        if let initialization { settings.initialization = initialization }
+        if let initialization { settings.initialization = initialization.rawValue }
         if let valFraction { settings.valFraction = valFraction }
         if let seed { settings.seed = seed }
         if let bidirectional { settings.bidirectional = bidirectional }

@@ -92,7 +92,7 @@ struct CommandLineTests {
         (["demo", "--hidden", "0"], "error: --hidden: must be a positive integer, got 0", Int32(2)),
         (["demo", "--lr", "nan"], "error: --lr: must be a positive number, got nan", 2),
         (["demo", "--temperature=-1"], "error: --temperature: must be a positive number", 2),
-        (["demo", "--cell", "transformer"], "error: --cell: unknown cell 'transformer'", 2),
+        (["demo", "--cell", "transformer"], "error: The value 'transformer' is invalid for '--cell <cell>'", 64),
         (["demo", "--text", "/nonexistent/recur.txt"], "error: /nonexistent/recur.txt: no such file", 66),
         (["demo", "--text", "/"], "error: /: is a directory", 2),
     ])

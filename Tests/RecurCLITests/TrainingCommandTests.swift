@@ -206,21 +206,22 @@ struct TrainingCommandTests {
         (["--hidden", "0"], "error: --hidden: must be an integer in 1...16384, got 0"),
         (["--lr", "nan"], "error: --lr: must be a number in (0, 10], got nan"),
         (["--dropout", "1"], "error: --dropout: must be a number in [0, 1), got 1.0"),
-        (["--cell", "transformer"], "error: --cell: unknown cell 'transformer'"),
-        (["--optimizer", "lbfgs"], "error: --optimizer: unknown optimizer 'lbfgs'"),
+        (["--cell", "transformer"], "error: The value 'transformer' is invalid for '--cell <cell>'. Please provide one of 'lstm', 'gru', 'rnn', 'rnn_tanh' or 'rnn_relu'; see 'recur --help'"),
+        (["--optimizer", "lbfgs"], "error: The value 'lbfgs' is invalid for '--optimizer <optimizer>'"),
         (["--batch", "100000"], "error: --batch: must be an integer in 1...65536, got 100000"),
         (["--seq-length", "5000"], "cannot fill one batch of 64 x 5000"),
         (["--resume"], "holds no run to resume"),
         (["--batch", "65536", "--seq-length", "2000", "--hidden", "4096"],
          "error: --batch 65536: training would need about 60.7 TiB of buffers (batch 65536 x seq-length 2000, 2 x 4096 lstm), more than the"),
-        (["--on-nonfinite", "ignore"], "error: --on-nonfinite: must be stop or skip, got 'ignore'"),
+        (["--on-nonfinite", "ignore"], "error: The value 'ignore' is invalid for '--on-nonfinite <on-nonfinite>'. Please provide one of 'stop' and 'skip'"),
     ])
     func badTrainingInput(options: [String], expected: String) throws {
         let (work, data) = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run")
         let run = try CLI.recur(["train", "--data", data.path, "--out", out.path] + options)
-        #expect(run.status == (options == ["--resume"] ? 66 : 2))  // a missing run is a missing input
+        // A missing run is a missing input; a value outside an option's choices is a usage error.
+        #expect(run.status == (options == ["--resume"] ? 66 : run.stderr.contains("is invalid for") ? 64 : 2))
         #expect(!FileManager.default.fileExists(atPath: out.path), "a refused run left \(out.path) behind")
         #expect(run.stderr.contains(expected), "\(run.stderr)")
         #expect(run.stderr.hasPrefix("error: ") && run.stderr.split(separator: "\n").count == 1)
