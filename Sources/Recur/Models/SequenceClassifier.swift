@@ -14,6 +14,33 @@ public enum SequenceInput: Codable, Equatable, Sendable {
         case let .features(count): return count
         }
     }
+
+    /// Stored as `{"type": "features", "size": F}` or `{"type": "tokens", "vocabulary_size": V,
+    /// "embedding_size": E}` (with snake-case keys, as checkpoints write them).
+    enum CodingKeys: String, CodingKey { case type, size, vocabularySize, embeddingSize }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .type) {
+        case "features": self = .features(try c.decode(Int.self, forKey: .size))
+        case "tokens": self = .tokens(vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+                                      embeddingSize: try c.decode(Int.self, forKey: .embeddingSize))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "'\(other)' is not features or tokens")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case let .features(count):
+            try c.encode("features", forKey: .type)
+            try c.encode(count, forKey: .size)
+        case let .tokens(vocabularySize, embeddingSize):
+            try c.encode("tokens", forKey: .type)
+            try c.encode(vocabularySize, forKey: .vocabularySize)
+            try c.encode(embeddingSize, forKey: .embeddingSize)
+        }
+    }
 }
 
 /// The sizes and choices that define a `SequenceClassifier`.
