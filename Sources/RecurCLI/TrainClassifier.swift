@@ -104,23 +104,8 @@ extension TrainCommand {
         if let steps { total = steps }
         else if let epochs { total = epochs * stepsPerEpoch }
         else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
-        let trainer = Trainer(task: task, optimizer: settings.optimizerKind!, learningRate: settings.lr,
-                              clipNorm: settings.clip > 0 ? settings.clip : nil,
-                              schedule: ScheduleKind(rawValue: settings.lrSchedule) ?? .constant, warmupSteps: settings.warmup,
-                              schedulePeriod: settings.lrSchedule == ScheduleKind.cosine.rawValue ? total : (settings.lrStep > 0 ? settings.lrStep : stepsPerEpoch),
-                              gamma: settings.lrGamma, plateauPatience: settings.lrPatience,
-                              patience: settings.patience > 0 ? settings.patience : nil, monitor: .accuracy)
-        if let saved {
-            do {
-                for (target, source) in zip(model.parameters, saved.model.parameters) { target.value = source.value }
-                try trainer.restore(from: saved.file)
-            } catch {
-                throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
-            }
-        }
-        guard trainer.step < total else {
-            throw UserError("--steps: the run in \(out) has already taken \(trainer.step) of \(total) steps; give a larger --steps or --epochs to continue")
-        }
+        let trainer = settings.trainer(for: task, total: total, monitor: .accuracy)
+        try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
         try files.create(folderOption: out)
         let kind = configuration.vocabulary.map { "\($0.count) \($0.tokenization == .words ? "words" : "characters") (embedding \(settings.embedding))" }

@@ -142,23 +142,8 @@ struct TrainCommand: ParsableCommand {
         let model = configuration.makeModel(using: &generator)
         let kind = settings.optimizerKind!
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
-        let trainer = Trainer(task: task, optimizer: kind, learningRate: settings.lr, clipNorm: settings.clip > 0 ? settings.clip : nil,
-                              schedule: ScheduleKind(rawValue: settings.lrSchedule) ?? .constant, warmupSteps: settings.warmup,
-                              schedulePeriod: settings.lrSchedule == ScheduleKind.cosine.rawValue ? total
-                                  : (settings.lrStep > 0 ? settings.lrStep : streams.batchesPerEpoch),
-                              gamma: settings.lrGamma, plateauPatience: settings.lrPatience,
-                              patience: settings.patience > 0 ? settings.patience : nil, monitor: .loss)
-        if let saved {
-            do {
-                for (target, source) in zip(model.parameters, saved.model.parameters) { target.value = source.value }
-                try trainer.restore(from: saved.file)
-            } catch {
-                throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
-            }
-        }
-        guard trainer.step < total else {
-            throw UserError("--steps: the run in \(out) has already taken \(trainer.step) of \(total) steps; give a larger --steps or --epochs to continue")
-        }
+        let trainer = settings.trainer(for: task, total: total, monitor: .loss)
+        try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
         try files.create(folderOption: out)
         print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
@@ -180,6 +165,22 @@ struct TrainCommand: ParsableCommand {
         try loop.run()
         let bits = trainer.best.map { String(format: ", best validation %.4f nats/char (%.4f bits/char)", $0.value, $0.value / Foundation.log(2)) } ?? ""
         print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
+    }
+
+    /// Restores a saved run's weights and training state into `trainer` (when `file` is given), and
+    /// refuses a run that has already reached `total`.
+    func continueRun<Task: TrainingTask>(_ trainer: Trainer<Task>, from file: SafeTensors?, path: URL, total: Int) throws {
+        if let file {
+            do {
+                try ModelCheckpoint.assign(file, to: trainer.task.model)
+                try trainer.restore(from: file)
+            } catch {
+                throw UserError("\(path.path): \(error); it cannot be resumed")
+            }
+        }
+        guard trainer.step < total else {
+            throw UserError("--steps: the run in \(out) has already taken \(trainer.step) of \(total) steps; give a larger --steps or --epochs to continue")
+        }
     }
 
     func validateOptions() throws {

@@ -54,6 +54,15 @@ struct TrainSettings: Codable, Equatable {
     }
 
     var cellKind: CellKind? { Self.cellKind(cell) }
+
+    /// The trainer these settings describe, for a run of `total` steps.
+    func trainer<Task: TrainingTask>(for task: Task, total: Int, monitor: Monitor) -> Trainer<Task> {
+        let schedule = ScheduleKind(rawValue: lrSchedule) ?? .constant
+        return Trainer(task: task, optimizer: optimizerKind!, learningRate: lr, clipNorm: clip > 0 ? clip : nil,
+                       schedule: schedule, warmupSteps: warmup,
+                       schedulePeriod: schedule == .cosine ? total : (lrStep > 0 ? lrStep : task.stepsPerEpoch),
+                       gamma: lrGamma, plateauPatience: lrPatience, patience: patience > 0 ? patience : nil, monitor: monitor)
+    }
     var optimizerKind: OptimizerKind? { OptimizerKind(rawValue: optimizer) }
     var initializationKind: WeightInitialization? { WeightInitialization(rawValue: initialization) }
     var taskKind: TaskKind? { TaskKind(rawValue: task) }

@@ -86,7 +86,7 @@ struct LabelledSequenceFileTests {
         #expect(examples.count == 2)
         #expect(examples[0].content == .frames([[1, 4], [2, 5], [3, 6]]) && examples[0].label == "a" && examples[0].line == 11)
         #expect(examples[1].content == .frames([[0.5, 100], [0, 2], [-1, 3]]) && examples[1].label == "b")
-        let unequal = "@univariate true\n@equalLength false\n@classLabel true x y\n@data\n1,2,3:x\n4:y\n"
+        let unequal = "% an ARFF-style comment\n@univariate true\n@equalLength false\n@classLabel true x y\n@data\n1,2,3:x\n4:y\n"
         #expect(try Self.parse(unequal, .ts).map(\.content) == [.frames([[1], [2], [3]]), .frames([[4]])])
     }
 

@@ -165,29 +165,9 @@ public enum CharRNNCheckpoint {
             return Loaded(model: loaded.model, configuration: loaded.model.configuration, metadata: file.metadata, file: file)
         }
         let configuration = try CharRNNConfiguration(metadata: file.metadata)
-        let expected = configuration.tensorShapes
-        let expectedNames = Set(expected.map(\.name))
-        for (name, shape) in expected {
-            guard let entry = file.entries[name] else { throw .missingTensor(name: name, expected: shape) }
-            guard entry.shape == shape else { throw .wrongShape(name: name, expected: shape, found: entry.shape) }
-        }
-        if let extra = file.names.first(where: { !expectedNames.contains($0) && !$0.hasPrefix(trainingStatePrefix) }) {
-            throw .unexpectedTensor(name: extra, shape: file.entries[extra]!.shape)
-        }
         var generator = RandomGenerator(seed: 0)
         let model = configuration.makeModel(using: &generator)
-        for (name, parameter) in model.namedParameters {
-            let value: Tensor<Float>
-            do {
-                value = try file.tensor(name)
-            } catch {
-                throw .file(error)
-            }
-            if let bad = value.scalars.firstIndex(where: { !$0.isFinite }) {
-                throw .nonFinite(name: name, index: bad, value: value.scalars[bad])
-            }
-            parameter.value = value
-        }
+        try ModelCheckpoint.assign(file, to: model)
         return Loaded(model: model, configuration: configuration, metadata: file.metadata, file: file)
     }
 

@@ -102,6 +102,13 @@ public enum ModelCheckpoint {
         if let problem = validate(configuration) { throw .badMetadata(key: "config", reason: problem) }
         var generator = RandomGenerator(seed: 0)
         let model = M(configuration: configuration, using: &generator)
+        try assign(file, to: model)
+        return Loaded(model: model, metadata: file.metadata, file: file)
+    }
+
+    /// Sets every parameter of `model` from the tensor of its name in `file`: each must be present with
+    /// the parameter's shape and finite values, and no other tensor outside `training.` may be there.
+    public static func assign<M: Module>(_ file: SafeTensors, to model: M) throws(CheckpointError) where M.Scalar == Float {
         let expected = Set(model.namedParameters.map(\.name))
         for (name, parameter) in model.namedParameters {
             guard let entry = file.entries[name] else { throw .missingTensor(name: name, expected: parameter.shape) }
@@ -122,7 +129,6 @@ public enum ModelCheckpoint {
             }
             parameter.value = value
         }
-        return Loaded(model: model, metadata: file.metadata, file: file)
     }
 
     public static func load<M: RecurModel>(

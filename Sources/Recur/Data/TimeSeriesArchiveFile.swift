@@ -2,7 +2,7 @@ import Foundation
 
 /// The `.ts` format of the UEA/UCR time-series classification archive (as sktime and aeon write it):
 ///
-///     # comments
+///     # comments (or % ...)
 ///     @problemName BasicMotions
 ///     @timeStamps false
 ///     @missing false
@@ -36,7 +36,7 @@ public enum TimeSeriesArchiveFile {
         for (number, raw) in LabelledSequenceFile.numberedLines(text) {
             func fail(_ problem: String) -> DataError { DataError(path: path, line: number, problem) }
             let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("#") { continue }
+            if line.hasPrefix("#") || line.hasPrefix("%") { continue }  // comments (`%` as in ARFF)
             if !inData {
                 guard line.hasPrefix("@") else { throw fail("is not a header line (@...) and comes before @data") }
                 let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
