@@ -13,10 +13,13 @@ final class Progress {
     private var lastDraw = Date.distantPast
     private var lastLine = Date()
     let lineInterval: TimeInterval
+    /// The throughput's unit: `tok/s`, `ex/s`.
+    let rateUnit: String
 
-    init(total: Int, lineInterval: TimeInterval = 10) {
+    init(total: Int, lineInterval: TimeInterval = 10, rateUnit: String = "tok/s") {
         self.total = total
         self.lineInterval = lineInterval
+        self.rateUnit = rateUnit
     }
 
     /// Reports `step` of `total`; the bar is redrawn at most 5 times a second.
@@ -28,12 +31,12 @@ final class Progress {
             let width = 24
             let filled = total > 0 ? min(width, width * step / total) : width
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            let line = String(format: "\r[%@] %d/%d  loss %.4f  %@ tok/s  ETA %@ ", bar, step, total, loss,
-                              Progress.compact(tokensPerSecond), Progress.duration(secondsLeft))
+            let line = String(format: "\r[%@] %d/%d  loss %.4f  %@ %@  ETA %@ ", bar, step, total, loss,
+                              Progress.compact(tokensPerSecond), rateUnit, Progress.duration(secondsLeft))
             FileHandle.standardError.write(Data(line.utf8))
         } else if now.timeIntervalSince(lastLine) >= lineInterval || step == total {
             lastLine = now
-            print(String(format: "step %d/%d  loss %.4f  %.0f tok/s  ETA %@", step, total, loss, tokensPerSecond,
+            print(String(format: "step %d/%d  loss %.4f  %.0f %@  ETA %@", step, total, loss, tokensPerSecond, rateUnit,
                          Progress.duration(secondsLeft)))
             fflush(stdout)
         }

@@ -55,7 +55,7 @@ struct TrainingLoop<Task: TrainingTask> {
     func run() throws -> ValidationResult? {
         var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed)
         Interrupt.install()
-        let progress = Progress(total: total)
+        let progress = Progress(total: total, rateUnit: itemName == "tokens" ? "tok/s" : "ex/s")
         let start = Date()
         let startStep = trainer.step
         var window: [Double] = []

@@ -96,7 +96,8 @@ struct ClassifyCommandTests {
         let test = try Self.write(file(20, offset: 1), "Slopes_TEST.ts", in: work)
         let out = work.appendingPathComponent("run").path
         let run = try CLI.recur(["train", "--task", "classify", "--data", train, "--val", test, "--out", out, "--epochs", "15",
-                                 "--hidden", "10", "--batch", "8", "--cell", "gru", "--lr", "0.02", "--threads", "1"])
+                                 "--hidden", "10", "--batch", "8", "--cell", "gru", "--lr", "0.02", "--threads", "1",
+                                 "--class-weights", "balanced"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("2 features") && run.stdout.contains("48 train / 20 validation"))
         let eval = try CLI.recur(["eval", out + "/best.safetensors", "--data", test, "--json"])

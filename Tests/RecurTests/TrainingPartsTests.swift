@@ -186,4 +186,14 @@ struct MemoryEstimateTests {
         let d1 = c.trainingBytes(batch: 128, steps: 100) - bytes, d2 = c.trainingBytes(batch: 192, steps: 100) - c.trainingBytes(batch: 128, steps: 100)
         #expect(abs(d1 - d2) < 1e-6 * d1)
     }
+
+    @Test("the shapes the estimate counts are the built model's named parameters, for every cell", arguments: CellKind.allCases)
+    func shapesAreTheModels(cell: CellKind) {
+        let vocabulary = Vocabulary(symbols: (0..<11).map { Unicode.Scalar(UInt8(65 + $0)) })
+        let c = CharRNNConfiguration(cell: cell, layers: 3, hiddenSize: 7, embeddingSize: 5, vocabulary: vocabulary)
+        var g = RandomGenerator(seed: 1)
+        let model = c.makeModel(using: &g)
+        #expect(c.tensorShapes.map(\.name) == model.namedParameters.map(\.name))
+        #expect(c.tensorShapes.map(\.shape) == model.namedParameters.map(\.parameter.shape))
+    }
 }

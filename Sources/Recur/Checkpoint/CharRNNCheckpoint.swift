@@ -37,7 +37,8 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
         return nil
     }
 
-    /// The expected tensors: PyTorch state_dict names and shapes, in storage order.
+    /// The tensors a model of this shape has, without building it (for the memory estimate; a test
+    /// checks it against the built model's named parameters).
     public var tensorShapes: [(name: String, shape: [Int])] {
         let gh = cell.gateCount * hiddenSize
         var shapes: [(String, [Int])] = [("embedding.weight", [vocabulary.count, embeddingSize])]
