@@ -49,8 +49,74 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
         biasHH = Parameter(p.biasHH)
     }
 
+    /// A cell with the given weights (copied): PyTorch's `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+    public init(cell: CellKind, weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>, biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>) {
+        let H = weightHH.shape.last ?? 0, GH = cell.gateCount * H
+        precondition(weightHH.shape == [GH, H] && weightIH.rank == 2 && weightIH.shape[0] == GH && biasIH.shape == [GH] && biasHH.shape == [GH],
+                     "\(cell) cell: weights of shapes \(weightIH.shape), \(weightHH.shape), \(biasIH.shape), \(biasHH.shape) do not fit together")
+        self.cell = cell
+        self.inputSize = weightIH.shape[1]
+        self.hiddenSize = H
+        self.weightIH = Parameter(weightIH)
+        self.weightHH = Parameter(weightHH)
+        self.biasIH = Parameter(biasIH)
+        self.biasHH = Parameter(biasHH)
+    }
+
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
         [("weight_ih", weightIH), ("weight_hh", weightHH), ("bias_ih", biasIH), ("bias_hh", biasHH)]
+    }
+
+    // MARK: The step on raw buffers (no allocation)
+
+    /// The input side of a step: `gates[B, G*H] = x[B, I] W_ih^T + b_ih`, plus `b_hh` for the RNN and
+    /// the LSTM (whose input and recurrent parts are simply added; the GRU keeps `b_hh` with the
+    /// recurrent part, which its reset gate scales). `RecurrentLayer.project` forms the same sum.
+    public func projectInput(_ x: UnsafePointer<Scalar>, batch: Int, into gates: UnsafeMutablePointer<Scalar>) {
+        let GH = gateWidth, I = inputSize
+        biasIH.value.withUnsafeBufferPointer { bih in
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                for r in 0..<batch {
+                    let row = gates + r * GH
+                    row.update(from: bih.baseAddress!, count: GH)
+                    if cell != .gru { for j in 0..<GH { row[j] += bhh[j] } }
+                }
+            }
+        }
+        weightIH.value.withUnsafeBufferPointer { w in
+            gemm(engine: engine, transB: true, m: batch, n: GH, k: I, a: x, lda: I, b: w.baseAddress!, ldb: I,
+                 beta: 1, c: gates, ldc: GH)
+        }
+    }
+
+    /// Advances the state `h` (and `c`) `[B, H]` by one step, in place, given the step's input side in
+    /// `gates` (as `projectInput` leaves it). On exit `gates` holds the gate activations and `cache`
+    /// `[B, 4H]` what the backward step needs (LSTM: tanh(c') `[B, H]` in its first B x H elements; GRU:
+    /// r | z | n | h_n per row); `hiddenGates` `[B, G*H]` is the GRU's workspace. Allocates nothing: a sampler calls this
+    /// once per layer and symbol.
+    public func advance(gates: UnsafeMutablePointer<Scalar>, hiddenGates: UnsafeMutablePointer<Scalar>,
+                        h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
+                        cache: UnsafeMutablePointer<Scalar>, batch: Int) {
+        let H = hiddenSize, GH = gateWidth
+        let recurrent = cell == .gru ? hiddenGates : gates
+        if cell == .gru {
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                for r in 0..<batch { (hiddenGates + r * GH).update(from: bhh.baseAddress!, count: GH) }
+            }
+        }
+        weightHH.value.withUnsafeBufferPointer { w in
+            gemm(engine: engine, transB: true, m: batch, n: GH, k: H, a: h, lda: H, b: w.baseAddress!, ldb: H,
+                 beta: 1, c: recurrent, ldc: GH)
+        }
+        switch cell {
+        case .lstm:
+            // In place: each element of c and h is read before it is written.
+            LSTMGates.forward(gates: gates, cPrev: c!, hPrev: h, c: c!, h: h, tanhC: cache, batch: batch, hidden: H, active: nil)
+        case .gru:
+            GRUGates.forward(xGates: gates, hGates: hiddenGates, hPrev: h, h: h, cache: cache, batch: batch, hidden: H, active: nil)
+        case .rnnTanh, .rnnReLU:
+            RNNGates.forward(preactivation: gates, hPrev: h, h: h, activation: cell.rnnActivation!, batch: batch, hidden: H, active: nil)
+        }
     }
 
     private var gateWidth: Int { cell.gateCount * hiddenSize }
@@ -58,24 +124,6 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// An all-zero state for `batch` rows.
     public func zeroState(batch: Int) -> RecurrentState<Scalar> {
         RecurrentState(h: Tensor(shape: [batch, hiddenSize]), c: cell.hasCellState ? Tensor(shape: [batch, hiddenSize]) : nil)
-    }
-
-    /// `y[B, G*H] = a[B, K] W[G*H, K]^T + bias`.
-    private func affine(_ a: Tensor<Scalar>, _ w: Parameter<Scalar>, _ bias: Parameter<Scalar>) -> Tensor<Scalar> {
-        let B = a.shape[0], K = a.shape[1], N = gateWidth
-        var y = Tensor<Scalar>(shape: [B, N])
-        y.withUnsafeMutableBufferPointer { yb in
-            bias.value.withUnsafeBufferPointer { bb in
-                for r in 0..<B { (yb.baseAddress! + r * N).update(from: bb.baseAddress!, count: N) }
-            }
-            a.withUnsafeBufferPointer { ab in
-                w.value.withUnsafeBufferPointer { wb in
-                    gemm(engine: engine, transB: true, m: B, n: N, k: K, a: ab.baseAddress!, lda: K,
-                         b: wb.baseAddress!, ldb: K, beta: 1, c: yb.baseAddress!, ldc: N)
-                }
-            }
-        }
-        return y
     }
 
     /// Accumulates dW += d[B, G*H]^T a[B, K] and db += column sums of d; returns d W `[B, K]`.
@@ -110,58 +158,34 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
         let previous = state ?? zeroState(batch: B)
         precondition(previous.h.shape == [B, H] && (!cell.hasCellState || previous.c?.shape == [B, H]),
                      "\(cell) cell: expected a state of shape [\(B), \(H)]")
-        var h = Tensor<Scalar>(shape: [B, H])
+        var gates = Tensor<Scalar>(shape: [B, gateWidth]), hiddenGates = Tensor<Scalar>(shape: [B, gateWidth])
+        var h = previous.h, c = previous.c ?? Tensor<Scalar>(shape: [0])
+        var cache = Tensor<Scalar>(shape: [B, 4 * H])
+        x.withUnsafeBufferPointer { xb in
+            gates.withUnsafeMutableBufferPointer { g in
+                projectInput(xb.baseAddress!, batch: B, into: g.baseAddress!)
+                hiddenGates.withUnsafeMutableBufferPointer { hg in
+                    h.withUnsafeMutableBufferPointer { hb in
+                        c.withUnsafeMutableBufferPointer { cb in
+                            cache.withUnsafeMutableBufferPointer { kb in
+                                advance(gates: g.baseAddress!, hiddenGates: hg.baseAddress!, h: hb.baseAddress!,
+                                        c: cell.hasCellState ? cb.baseAddress! : nil, cache: kb.baseAddress!, batch: B)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let state = RecurrentState(h: h, c: cell.hasCellState ? c : nil)
         switch cell {
         case .lstm:
-            var gates = affine(x, weightIH, biasIH)
-            let recurrent = affine(previous.h, weightHH, biasHH)
-            var c = Tensor<Scalar>(shape: [B, H]), tanhC = Tensor<Scalar>(shape: [B, H])
-            gates.withUnsafeMutableBufferPointer { g in
-                recurrent.withUnsafeBufferPointer { r in for i in 0..<g.count { g[i] += r[i] } }
-                previous.c!.withUnsafeBufferPointer { cp in
-                    previous.h.withUnsafeBufferPointer { hp in
-                        c.withUnsafeMutableBufferPointer { cb in
-                            h.withUnsafeMutableBufferPointer { hb in
-                                tanhC.withUnsafeMutableBufferPointer { tb in
-                                    LSTMGates.forward(gates: g.baseAddress!, cPrev: cp.baseAddress!, hPrev: hp.baseAddress!,
-                                                      c: cb.baseAddress!, h: hb.baseAddress!, tanhC: tb.baseAddress!,
-                                                      batch: B, hidden: H, active: nil)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            return Step(input: x, previous: previous, state: RecurrentState(h: h, c: c), gates: gates, tanhC: tanhC)
+            // tanh(c') is the cache's first B x H elements.
+            let tanhC = Tensor<Scalar>(shape: [B, H], scalars: Array(cache.scalars[0..<(B * H)]))
+            return Step(input: x, previous: previous, state: state, gates: gates, tanhC: tanhC)
         case .gru:
-            let xGates = affine(x, weightIH, biasIH), hGates = affine(previous.h, weightHH, biasHH)
-            var cache = Tensor<Scalar>(shape: [B, GRUGates.cacheWidth * H])
-            xGates.withUnsafeBufferPointer { xg in
-                hGates.withUnsafeBufferPointer { hg in
-                    previous.h.withUnsafeBufferPointer { hp in
-                        h.withUnsafeMutableBufferPointer { hb in
-                            cache.withUnsafeMutableBufferPointer { cb in
-                                GRUGates.forward(xGates: xg.baseAddress!, hGates: hg.baseAddress!, hPrev: hp.baseAddress!,
-                                                 h: hb.baseAddress!, cache: cb.baseAddress!, batch: B, hidden: H, active: nil)
-                            }
-                        }
-                    }
-                }
-            }
-            return Step(input: x, previous: previous, state: RecurrentState(h: h), gates: cache, tanhC: Tensor(shape: [0]))
+            return Step(input: x, previous: previous, state: state, gates: cache, tanhC: Tensor(shape: [0]))
         case .rnnTanh, .rnnReLU:
-            var pre = affine(x, weightIH, biasIH)
-            let recurrent = affine(previous.h, weightHH, biasHH)
-            pre.withUnsafeMutableBufferPointer { p in
-                recurrent.withUnsafeBufferPointer { r in for i in 0..<p.count { p[i] += r[i] } }
-                previous.h.withUnsafeBufferPointer { hp in
-                    h.withUnsafeMutableBufferPointer { hb in
-                        RNNGates.forward(preactivation: p.baseAddress!, hPrev: hp.baseAddress!, h: hb.baseAddress!,
-                                         activation: cell.rnnActivation!, batch: B, hidden: H, active: nil)
-                    }
-                }
-            }
-            return Step(input: x, previous: previous, state: RecurrentState(h: h), gates: Tensor(shape: [0]), tanhC: Tensor(shape: [0]))
+            return Step(input: x, previous: previous, state: state, gates: Tensor(shape: [0]), tanhC: Tensor(shape: [0]))
         }
     }
 

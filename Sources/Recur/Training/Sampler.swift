@@ -2,9 +2,9 @@ import RecurCore
 
 /// Draws text from a character model one symbol at a time, feeding each draw back as the next input.
 ///
-/// This is its own batch-1 path: the weights are copied once into flat buffers, and every step works
-/// on buffers allocated at construction (per layer h, c and the gate rows; logits, probabilities and
-/// an index heap of V entries), so producing a character allocates nothing. The first layer's input
+/// Each layer is a single-step cell (`RecurrentCell`, with the model's weights) advanced in place on
+/// buffers allocated at construction (per layer h, c and the gate rows; logits, probabilities and an
+/// index heap of V entries), so producing a character allocates nothing. The first layer's input
 /// projection of every symbol (`embedding W_ih^T + b`, `[V, G*H]`) is computed once, so a step reads
 /// one row of it; the rest is one matrix-vector product per weight matrix (`[1, in] x [in, G*H]`), the
 /// fused gate kernel, and the output layer. A step streams every weight once: its speed is that of
@@ -32,11 +32,7 @@ public final class Sampler {
     private var vocabularySize: Int { configuration.vocabulary.count }
 
     private struct LayerBuffers {
-        var inputSize: Int
-        var weightIH: ScratchBuffer<Float>  // [G*H, in] (empty for the first layer: see inputTable)
-        var weightHH: ScratchBuffer<Float>  // [G*H, H]
-        var inputBias: ScratchBuffer<Float>   // [G*H]: b_ih, plus b_hh for the cells that add the two
-        var hiddenBias: ScratchBuffer<Float>  // [G*H]: b_hh (the GRU adds it inside r * (W_hn h + b_hn))
+        var cell: RecurrentCell<Float>
         var h: ScratchBuffer<Float>         // [H]
         var c: ScratchBuffer<Float>         // [H] (LSTM)
         var gates: ScratchBuffer<Float>     // [G*H]
@@ -60,28 +56,17 @@ public final class Sampler {
             tensor.withUnsafeBufferPointer { buffer.pointer.update(from: $0.baseAddress!, count: tensor.count) }
             return buffer
         }
-        func inputBias(of layer: RecurrentLayer<Float>) -> ScratchBuffer<Float> {
-            let bias = copy(layer.biasIH.value)
-            if configuration.cell != .gru {
-                layer.biasHH.value.withUnsafeBufferPointer { bhh in
-                    for j in 0..<bhh.count { bias.pointer[j] += bhh[j] }
-                }
-            }
-            return bias
-        }
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = configuration.vocabulary.count
         let inputTable = ScratchBuffer<Float>(count: V * GH)
         model.embedding.weight.value.withUnsafeBufferPointer { table in
             model.rnn.layers[0][0].project(table.baseAddress!, rows: V, into: inputTable.pointer)
         }
         self.inputTable = inputTable
-        layers = model.rnn.layers.enumerated().map { l, directions in
+        layers = model.rnn.layers.map { directions in
             let layer = directions[0]
             return LayerBuffers(
-                inputSize: layer.inputSize,
-                weightIH: l == 0 ? ScratchBuffer(count: 0) : copy(layer.weightIH.value), weightHH: copy(layer.weightHH.value),
-                inputBias: inputBias(of: layer),
-                hiddenBias: copy(layer.biasHH.value),
+                cell: RecurrentCell(cell: layer.cell, weightIH: layer.weightIH.value, weightHH: layer.weightHH.value,
+                                    biasIH: layer.biasIH.value, biasHH: layer.biasHH.value),
                 h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
                 hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H))
         }
@@ -108,32 +93,14 @@ public final class Sampler {
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = vocabularySize
         var input: UnsafePointer<Float>? = nil  // the previous layer's h; the first layer reads inputTable
         for layer in layers {
-            let gates = layer.gates.pointer, hiddenGates = layer.hiddenGates.pointer
-            let isGRU = configuration.cell == .gru
-            // x W_ih^T + b_ih (+ b_hh), then h W_hh^T (+ b_hh for the GRU, whose r gates that part).
+            // x W_ih^T + b_ih (+ b_hh): a row of the table for the first layer.
             if let input {
-                gates.update(from: layer.inputBias.pointer, count: GH)
-                gemm(transB: true, m: 1, n: GH, k: layer.inputSize, a: input, lda: layer.inputSize,
-                     b: layer.weightIH.pointer, ldb: layer.inputSize, beta: 1, c: gates, ldc: GH)
+                layer.cell.projectInput(input, batch: 1, into: layer.gates.pointer)
             } else {
-                gates.update(from: inputTable.pointer + id * GH, count: GH)
+                layer.gates.pointer.update(from: inputTable.pointer + id * GH, count: GH)
             }
-            let recurrent = isGRU ? hiddenGates : gates
-            if isGRU { hiddenGates.update(from: layer.hiddenBias.pointer, count: GH) }
-            gemm(transB: true, m: 1, n: GH, k: H, a: layer.h.pointer, lda: H,
-                 b: layer.weightHH.pointer, ldb: H, beta: 1, c: recurrent, ldc: GH)
-            switch configuration.cell {
-            case .lstm:
-                // In place: each element of c and h is read before it is written.
-                LSTMGates.forward(gates: gates, cPrev: layer.c.pointer, hPrev: layer.h.pointer, c: layer.c.pointer,
-                                  h: layer.h.pointer, tanhC: layer.cache.pointer, batch: 1, hidden: H, active: nil)
-            case .gru:
-                GRUGates.forward(xGates: gates, hGates: hiddenGates, hPrev: layer.h.pointer, h: layer.h.pointer,
-                                 cache: layer.cache.pointer, batch: 1, hidden: H, active: nil)
-            case .rnnTanh, .rnnReLU:
-                RNNGates.forward(preactivation: gates, hPrev: layer.h.pointer, h: layer.h.pointer,
-                                 activation: configuration.cell.rnnActivation!, batch: 1, hidden: H, active: nil)
-            }
+            layer.cell.advance(gates: layer.gates.pointer, hiddenGates: layer.hiddenGates.pointer, h: layer.h.pointer,
+                               c: layer.c.pointer, cache: layer.cache.pointer, batch: 1)
             input = UnsafePointer(layer.h.pointer)
         }
         logits.pointer.update(from: headBias.pointer, count: V)
