@@ -114,15 +114,7 @@ struct ClassifyCommandTests {
         let options = ["--data", train, "--checkpoint-every", "3", "--eval-every", "5", "--lr-schedule", "step", "--lr-step", "4", "--lr-gamma", "0.7", "--warmup", "4"]
             + Self.small
         let killed = work.appendingPathComponent("killed")
-        let training = try CLI.start(["train", "--out", killed.path, "--steps", "100000"] + options)
-        let file = killed.appendingPathComponent("training.safetensors")
-        let deadline = Date().addingTimeInterval(60)
-        while (TrainingCommandTests.savedStep(file) ?? 0) < 6 && Date() < deadline && training.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        kill(training.process.processIdentifier, SIGKILL)
-        #expect(training.finish().status == SIGKILL)
-        let step = try #require(TrainingCommandTests.savedStep(file))
+        let step = try TrainingCommandTests.killAfterCheckpoint(["--steps", "100000"] + options, out: killed, atLeast: 6)
         #expect(step >= 6 && step % 3 == 0, "step \(step)")
         let resumed = try CLI.recur(["train", "--out", killed.path, "--steps", "100000", "--resume"] + options + ["--patience", "1"])
         #expect(resumed.status == 2 && resumed.stderr.contains("--patience: the run was trained with 0, not 1"), "\(resumed.stderr)")

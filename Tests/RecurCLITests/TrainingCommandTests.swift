@@ -106,6 +106,22 @@ struct TrainingCommandTests {
         return metadata["training.step"].flatMap(Int.init)
     }
 
+    /// Starts `recur train` into `out` and kills it with SIGKILL once its training checkpoint has reached
+    /// `step` (or after a minute); returns the step of the checkpoint left behind.
+    static func killAfterCheckpoint(_ arguments: [String], out: URL, atLeast step: Int,
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
+        let training = try CLI.start(["train", "--out", out.path] + arguments)
+        let file = out.appendingPathComponent("training.safetensors")
+        let deadline = Date().addingTimeInterval(60)
+        while (savedStep(file) ?? 0) < step && Date() < deadline && training.process.isRunning {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(training.process.processIdentifier, SIGKILL)
+        let killed = training.finish()
+        #expect(killed.status == SIGKILL, "the run was not killed: \(killed.status) \(killed.stderr)", sourceLocation: sourceLocation)
+        return try #require(savedStep(file), "no checkpoint was written", sourceLocation: sourceLocation)
+    }
+
     /// Trains `--steps target` straight through into a new folder and expects the tensors of `resumed`
     /// (model and training state) to equal its own bit for bit.
     static func expectEqualsStraightRun(_ resumed: URL, target: Int, options: [String], in work: URL,
@@ -132,16 +148,7 @@ struct TrainingCommandTests {
         let options = ["--data", data.path, "--threads", "1", "--cell", cell, "--optimizer", optimizer, "--dropout", "0.3",
                        "--hidden", "24", "--layers", "2", "--embedding", "8", "--batch", "4", "--seq-length", "16",
                        "--eval-every", "7", "--checkpoint-every", "4"]
-        let training = try CLI.start(["train", "--out", out.path, "--steps", "100000"] + options)
-        let file = out.appendingPathComponent("training.safetensors")
-        let deadline = Date().addingTimeInterval(60)
-        while (Self.savedStep(file) ?? 0) < 4 && Date() < deadline && training.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        kill(training.process.processIdentifier, SIGKILL)
-        let killed = training.finish()
-        #expect(killed.status == SIGKILL, "the run was not killed: \(killed.status) \(killed.stderr)")
-        let step = try #require(Self.savedStep(file), "no checkpoint was written")
+        let step = try Self.killAfterCheckpoint(["--steps", "100000"] + options, out: out, atLeast: 4)
         #expect(step >= 4 && step % 4 == 0, "step \(step) is not a periodic checkpoint")
         let target = step + 6
         let resumed = try CLI.recur(["train", "--out", out.path, "--steps", String(target), "--resume"] + options)
