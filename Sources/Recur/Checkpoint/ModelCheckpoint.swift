@@ -146,12 +146,12 @@ public enum ModelCheckpoint {
     /// A decoding error in a few words: the key path and what was wrong.
     static func describe(_ error: Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
+        func keys(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
         func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return keys.isEmpty ? context.debugDescription : "\(keys): \(context.debugDescription)"
+            keys(context).isEmpty ? context.debugDescription : "\(keys(context)): \(context.debugDescription)"
         }
         switch error {
-        case let .keyNotFound(key, context): return "\(path(context)) no '\(key.stringValue)'"
+        case let .keyNotFound(key, context): return keys(context).isEmpty ? "no '\(key.stringValue)'" : "\(keys(context)): no '\(key.stringValue)'"
         case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context): return path(context)
         @unknown default: return "\(error)"
         }
