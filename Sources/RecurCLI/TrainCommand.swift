@@ -200,7 +200,7 @@ struct TrainCommand: ParsableCommand {
         try positive("checkpoint-every", checkpointEvery, limit: 1 << 40)
         try positive("max-vocab", maxVocab, limit: 1 << 24)
         try positive("lr-step", lrStep, limit: 1 << 40)
-        try positive("lr-patience", lrPatience, limit: 1 << 20)
+        if let lrPatience, lrPatience < 0 || lrPatience > 1 << 20 { throw UserError("--lr-patience: must be an integer in 0...\(1 << 20), got \(lrPatience)") }
         try positive("patience", patience, limit: 1 << 20)
         if let warmup, warmup < 0 || warmup > 1 << 40 { throw UserError("--warmup: must be an integer in 0...\(1 << 40), got \(warmup)") }
         if let lrGamma, !(lrGamma > 0 && lrGamma <= 1) { throw UserError("--lr-gamma: must be a number in (0, 1], got \(lrGamma)") }

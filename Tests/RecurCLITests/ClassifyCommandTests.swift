@@ -180,3 +180,26 @@ extension ClassifyCommandTests {
         #expect(lmOption.status == 2 && lmOption.stderr.contains("--pool: applies to --task classify"))
     }
 }
+
+extension ClassifyCommandTests {
+    @Test("--patience stops a run whose validation accuracy stops improving, saving its checkpoints; --lr-schedule plateau lowers the rate")
+    func earlyStopping() throws {
+        let work = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let train = try Self.write(Self.sentiment(count: 64, seed: 5), "train.jsonl", in: work)
+        let out = work.appendingPathComponent("run").path
+        // A learning rate too small to change any prediction: accuracy cannot improve after the first validation.
+        let run = try CLI.recur(["train", "--data", train, "--out", out, "--steps", "200", "--eval-every", "2", "--patience", "3",
+                                 "--lr", "1e-9", "--lr-schedule", "plateau", "--lr-patience", "0", "--lr-gamma", "0.5"] + Self.small.dropLast(2))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("early stopping: 3 validations without a better accuracy (best at step 2)"), "\(run.stdout)")
+        #expect(run.stdout.contains("done: 8 steps"), "\(run.stdout)")
+        #expect(TrainingCommandTests.savedStep(URL(fileURLWithPath: out + "/training.safetensors")) == 8)
+        let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        let rates = try metrics.map { line -> Double in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try #require(object["lr"] as? Double)
+        }
+        #expect(rates.count == 4 && rates[0] == 1e-9 && rates.last! < rates[0], "\(rates)")
+    }
+}
