@@ -44,3 +44,16 @@ struct SequenceFormatOptions: ParsableArguments {
     @Option(help: "The format of the labelled-sequence files. [default: from the extension: .jsonl, .tsv, .ts]")
     var format: LabelledSequenceFormat?
 }
+
+/// The compute-thread option of every command that computes (train, eval, predict, bench).
+struct ComputeOptions: ParsableArguments {
+    @Option(help: "Compute threads for the products and the element-wise kernels. [default: one per core]")
+    var threads: Int?
+
+    /// Checks the value and sets the thread count.
+    func apply() throws {
+        guard let threads else { return }
+        guard threads > 0 && threads <= 1024 else { throw UserError("--threads: must be in 1...1024, got \(threads)") }
+        ComputeThreads.set(threads)
+    }
+}

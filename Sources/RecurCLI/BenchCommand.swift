@@ -17,17 +17,14 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Comma-separated configuration names (default: all).") var only: String?
     @Option(help: "Seconds of training per configuration.") var seconds: Double = 8
-    @Option(help: "Compute threads (default: what the engine picks, normally one per core).") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Flag(help: "One JSON line per configuration, with the reference script's keys.") var json = false
 
     func run() throws {
         guard seconds.isFinite && seconds > 0 && seconds <= 3600 else {
             throw UserError("--seconds: must be a number in (0, 3600], got \(seconds)")
         }
-        if let threads {
-            guard threads > 0 && threads <= 1024 else { throw UserError("--threads: must be in 1...1024, got \(threads)") }
-            ComputeThreads.set(threads)
-        }
+        try compute.apply()
         var chosen = CharRNNBenchmark.configurations
         if let only {
             let names = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

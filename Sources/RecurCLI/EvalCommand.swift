@@ -20,11 +20,13 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The data to evaluate on: a UTF-8 text (lm) or labelled sequences (classify).") var data: String
     @Option(help: "Steps per chunk (lm).") var chunk: Int = 1000
     @OptionGroup var sequenceFormat: SequenceFormatOptions
+    @OptionGroup var compute: ComputeOptions
     var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Flag(help: "Print one JSON line.") var json = false
 
     func run() throws {
         guard chunk > 0 && chunk <= 1 << 20 else { throw UserError("--chunk: must be an integer in 1...1048576, got \(chunk)") }
+        try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         if try checkpointTask(file, path: checkpoint) == SequenceClassifier<Float>.task {
             return try evaluateClassifier(try loadClassifier(file, path: checkpoint))

@@ -15,9 +15,11 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "A classifier checkpoint written by recur train --task classify.") var checkpoint: String
     @Option(help: "The sequences to label: JSON Lines, TSV (label<TAB>text, or text alone) or .ts.") var data: String
     @OptionGroup var sequenceFormat: SequenceFormatOptions
+    @OptionGroup var compute: ComputeOptions
     var format: LabelledSequenceFormat? { sequenceFormat.format }
 
     func run() throws {
+        try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
         guard task == SequenceClassifier<Float>.task else {

@@ -19,7 +19,7 @@ extension TrainCommand {
     func runClassifier() throws {
         if seqLength != nil { throw UserError("--seq-length: applies to --task lm; a classifier reads whole sequences") }
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
-        if let threads { ComputeThreads.set(threads) }
+        try compute.apply()
         let files = RunFiles(folder: URL(fileURLWithPath: out))
         let resumePoint = resumeFrom ?? (resume ? .latest : nil)
         try files.prepare(resuming: resumePoint, folderOption: out)

@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("resume-from"),
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
     var resumeFrom: ResumePoint?
-    @Option(help: "GEMM threads. [default: all cores]") var threads: Int?
+    @OptionGroup var compute: ComputeOptions
     @Option(name: .customLong("on-nonfinite"),
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
     var onNonfinite: NonfiniteAction = .stop
@@ -71,7 +71,7 @@ struct TrainCommand: ParsableCommand {
                               ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil)] where given {
             throw UserError("--\(name): applies to --task classify, not --task lm")
         }
-        if let threads { ComputeThreads.set(threads) }
+        try compute.apply()
         let text: String
         do {
             text = try TextFile.read(data)
@@ -205,7 +205,6 @@ struct TrainCommand: ParsableCommand {
         if let warmup, warmup < 0 || warmup > 1 << 40 { throw UserError("--warmup: must be an integer in 0...\(1 << 40), got \(warmup)") }
         if let lrGamma, !(lrGamma > 0 && lrGamma <= 1) { throw UserError("--lr-gamma: must be a number in (0, 1], got \(lrGamma)") }
         if let maxVocab, maxVocab < 2 { throw UserError("--max-vocab: must be at least 2 (the unknown token and one more), got \(maxVocab)") }
-        try positive("threads", threads, limit: 1024)
         if epochs != nil && steps != nil { throw UserError("--epochs and --steps: give one of them, not both") }
         if let lr, !(lr.isFinite && lr > 0 && lr <= 10) { throw UserError("--lr: must be a number in (0, 10], got \(lr)") }
         if let clip, !(clip.isFinite && clip >= 0) { throw UserError("--clip: must be a non-negative number (0 turns clipping off), got \(clip)") }
