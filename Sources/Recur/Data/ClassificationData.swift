@@ -9,19 +9,8 @@ public enum ClassificationData {
         guard labels.count >= 2 else {
             throw DataError(path: path, line: 0, "has \(labels.count == 1 ? "a single label, '\(labels[0])'" : "no labels"); a classifier needs examples of at least two classes")
         }
-        var texts: [String] = [], frames: [[[Double]]] = []
-        for example in examples {
-            switch example.content {
-            case let .text(text): texts.append(text)
-            case let .frames(f): frames.append(f)
-            }
-        }
-        if !texts.isEmpty {
-            let vocabulary = TokenVocabulary(texts: texts, tokenization: tokenization, maxSize: maxVocabulary)
-            guard vocabulary.count >= 2 else { throw DataError(path: path, line: 0, "holds no \(tokenization == .words ? "words" : "characters") to learn from") }
-            return (labels, vocabulary, nil)
-        }
-        return (labels, nil, FeatureScaling(fitting: frames))
+        let inputs = try InputEncoding.fit(examples, tokenization: tokenization, maxVocabulary: maxVocabulary, path: path)
+        return (labels, inputs.vocabulary, inputs.scaling)
     }
 
     /// The examples encoded for a classifier of `configuration`: an unknown label, text given to a
@@ -42,23 +31,9 @@ public enum ClassificationData {
                 guard !requireLabels else { throw DataError(path: path, line: example.line, "has no label") }
                 labels.append(-1)
             }
-            switch (example.content, configuration.vocabulary, configuration.scaling) {
-            case let (.text(text), vocabulary?, _):
-                let ids = vocabulary.encode(text)
-                guard !ids.isEmpty else {
-                    throw DataError(path: path, line: example.line, "has no \(vocabulary.tokenization == .words ? "words" : "characters") once tokenised; every example needs at least one")
-                }
-                tokens.append(ids)
-            case let (.frames(f), _, scaling?):
-                guard f[0].count == scaling.width else {
-                    throw DataError(path: path, line: example.line, "has frames of \(f[0].count) features; the model reads \(scaling.width)")
-                }
-                frames.append(scaling.apply(f))
-            case (.text, nil, _):
-                throw DataError(path: path, line: example.line, "is text, but the model reads numeric sequences")
-            case (.frames, _, nil):
-                throw DataError(path: path, line: example.line, "is a numeric sequence, but the model reads text")
-            }
+            let input = try InputEncoding.encode(example, vocabulary: configuration.vocabulary, scaling: configuration.scaling, path: path)
+            if let ids = input.ids { tokens.append(ids) }
+            if let scaled = input.frames { frames.append(scaled) }
         }
         if let scaling = configuration.scaling { return EncodedSequences(inputs: .features(width: scaling.width, frames), labels: labels) }
         return EncodedSequences(inputs: .tokens(tokens), labels: labels)

@@ -5,18 +5,32 @@ import Foundation
 public struct LabelledSequence: Equatable, Sendable {
     public enum Content: Equatable, Sendable {
         case text(String)
+        /// Tokens given one by one (tagging input).
+        case tokens([String])
         /// Frames `[steps][features]`.
         case frames([[Double]])
     }
     public var content: Content
     public var label: String?
+    /// One tag per step (tagging), or nil.
+    public var tags: [String]?
     /// The 1-based line of the file it was read from.
     public var line: Int
 
-    public init(content: Content, label: String?, line: Int) {
+    public init(content: Content, label: String?, line: Int, tags: [String]? = nil) {
         self.content = content
         self.label = label
         self.line = line
+        self.tags = tags
+    }
+
+    /// The number of steps: tokens, characters (unicode scalars) or frames.
+    public var steps: Int {
+        switch content {
+        case let .text(text): return text.unicodeScalars.count
+        case let .tokens(tokens): return tokens.count
+        case let .frames(frames): return frames.count
+        }
     }
 }
 

@@ -7,6 +7,8 @@ public enum Tokenization: String, Codable, CaseIterable, Sendable {
     /// Lower-cased words: letters, digits and apostrophes; every other character separates (as Keras'
     /// `Tokenizer` with its default filters does).
     case words
+    /// Tokens as the file gives them, one by one (tagging); a text splits at white space.
+    case given
 
     public func tokens(of text: String) -> [String] {
         switch self {
@@ -25,6 +27,8 @@ public enum Tokenization: String, Codable, CaseIterable, Sendable {
             }
             if !current.isEmpty { words.append(String(current)) }
             return words
+        case .given:
+            return text.split(whereSeparator: \.isWhitespace).map(String.init)
         }
     }
 }
@@ -66,14 +70,23 @@ public struct TokenVocabulary: Codable, Equatable, Sendable {
 
     /// The vocabulary of `texts`: at most `maxSize` tokens including the unknown one.
     public init(texts: [String], tokenization: Tokenization, maxSize: Int? = nil) {
+        self.init(tokenLists: texts.map { tokenization.tokens(of: $0) }, tokenization: tokenization, maxSize: maxSize)
+    }
+
+    /// The vocabulary of token lists (as `tokenization` made them; `given`: as a file gave them): at
+    /// most `maxSize` tokens including the unknown one, most frequent first (ties by code points).
+    public init(tokenLists: [[String]], tokenization: Tokenization = .given, maxSize: Int? = nil) {
         var counts: [String: Int] = [:]
-        for text in texts { for token in tokenization.tokens(of: text) { counts[token, default: 0] += 1 } }
+        for list in tokenLists { for token in list { counts[token, default: 0] += 1 } }
         var ranked = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.unicodeScalars.lexicographicallyPrecedes($1.key.unicodeScalars, by: { $0.value < $1.value }) }
         if let maxSize { ranked = Array(ranked.prefix(max(0, maxSize - 1))) }
         self.init(tokenization: tokenization, tokens: [Self.unknown] + ranked.map(\.key))
     }
 
     public var count: Int { tokens.count }
+
+    /// The ids of tokens given one by one (unknown ones as 0).
+    public func encode(tokens: [String]) -> [Int] { tokens.map { index[$0] ?? 0 } }
 
     /// The ids of a text's tokens (unknown ones as 0).
     public func encode(_ text: String) -> [Int] {
