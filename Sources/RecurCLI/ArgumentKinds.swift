@@ -7,6 +7,8 @@ enum TaskKind: String, CaseIterable, ExpressibleByArgument {
     case lm
     /// Many-to-one: a label for each whole sequence.
     case classify
+    /// Many-to-many aligned: a tag for every step.
+    case tag
 }
 
 /// The cells by their command-line names (`rnn` is the tanh RNN).
@@ -41,7 +43,7 @@ extension LabelledSequenceFormat: ExpressibleByArgument {}
 
 /// The input-format option of every command that reads labelled sequences (train, eval, predict).
 struct SequenceFormatOptions: ParsableArguments {
-    @Option(help: "The format of the labelled-sequence files. [default: from the extension: .jsonl, .tsv, .ts]")
+    @Option(help: "The format of the data files. [default: from the extension: .jsonl, .tsv, .ts, .conll]")
     var format: LabelledSequenceFormat?
 }
 

@@ -30,6 +30,15 @@ func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint
     }
 }
 
+/// Loads a tagger checkpoint, or throws a one-line UserError.
+func loadTagger(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceTagger> {
+    do {
+        return try ModelCheckpoint.load(SequenceTagger.self, from: file) { $0.problem }
+    } catch {
+        throw UserError("\(path): \(error)")
+    }
+}
+
 /// Refuses a missing path or a folder with the one-line error for it.
 func checkCheckpointPath(_ path: String) throws {
     var isDirectory: ObjCBool = false

@@ -22,14 +22,17 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var sequenceFormat: SequenceFormatOptions
     @OptionGroup var compute: ComputeOptions
     var format: LabelledSequenceFormat? { sequenceFormat.format }
+    @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1. [default: the last]") var tagColumn: Int?
     @Flag(help: "Print one JSON line.") var json = false
 
     func run() throws {
         guard chunk > 0 && chunk <= 1 << 20 else { throw UserError("--chunk: must be an integer in 1...1048576, got \(chunk)") }
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
-        if try checkpointTask(file, path: checkpoint) == SequenceClassifier<Float>.task {
-            return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
+        switch try checkpointTask(file, path: checkpoint) {
+        case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
+        case SequenceTagger.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
+        default: break
         }
         let loaded = try loadCheckpoint(checkpoint)
         let text: String
@@ -86,6 +89,51 @@ struct EvalCommand: ParsableCommand {
         }
         let f1 = metrics.f1
         print("per class F1: " + labels.enumerated().map { String(format: "%@ %.4f", $0.element, f1[$0.offset]) }.joined(separator: ", "))
+    }
+}
+
+extension EvalCommand {
+    /// A tagger's loss, token accuracy, macro-F1 and (BIO tags) chunk F1 on tagged sequences.
+    func evaluateTagger(_ loaded: ModelCheckpoint.Loaded<SequenceTagger>) throws {
+        let configuration = loaded.model.configuration
+        let examples = try TrainCommand.readTaggedSequences(data, format: format, characters: configuration.vocabulary?.tokenization == .chars,
+                                                            tagColumn: tagColumn, requireTags: true)
+        let encoded: EncodedSequences
+        do {
+            encoded = try TaggingData.encode(examples, for: configuration, path: data)
+        } catch {
+            throw UserError(error.description)
+        }
+        let e = TaggingTask.evaluate(loaded.model, on: encoded)
+        if json {
+            let report = TaggerReport(task: "tag", sequences: encoded.count, tokens: e.taggedSteps, loss: e.loss,
+                                      accuracy: e.metrics.accuracy, macroF1: e.metrics.macroF1, chunkF1: e.chunkF1)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print(String(format: "%@: %d sequences, %d tokens, loss %.6f, accuracy %.4f, macro-F1 %.4f%@", data, encoded.count,
+                     e.taggedSteps, e.loss, e.metrics.accuracy, e.metrics.macroF1, e.chunkF1.map { String(format: ", chunk F1 %.4f", $0) } ?? ""))
+        let f1 = e.metrics.f1
+        print("per tag F1: " + configuration.tags.enumerated().map { String(format: "%@ %.4f", $0.element, f1[$0.offset]) }.joined(separator: ", "))
+    }
+}
+
+/// `recur eval --json` for a tagger.
+struct TaggerReport: Encodable {
+    var task: String
+    var sequences: Int
+    var tokens: Int
+    var loss: Double
+    var accuracy: Double
+    var macroF1: Double
+    var chunkF1: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case task, sequences, tokens, loss, accuracy
+        case macroF1 = "macro_f1"
+        case chunkF1 = "chunk_f1"
     }
 }
 

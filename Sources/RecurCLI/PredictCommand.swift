@@ -16,12 +16,14 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "The sequences to label: JSON Lines, TSV (label<TAB>text, or text alone) or .ts.") var data: String
     @OptionGroup var sequenceFormat: SequenceFormatOptions
     @OptionGroup var compute: ComputeOptions
+    @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1; a line may give the token alone. [default: the last]") var tagColumn: Int?
     var format: LabelledSequenceFormat? { sequenceFormat.format }
 
     func run() throws {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
+        if task == SequenceTagger.task { return try predictTags(try loadTagger(file, path: checkpoint)) }
         guard task == SequenceClassifier<Float>.task else {
             throw UserError("\(checkpoint): is a '\(task)' model; recur predict labels sequences with a classifier (for a character model, use recur sample)")
         }
@@ -43,6 +45,30 @@ struct PredictCommand: ParsableCommand {
             let line = Prediction(label: configuration.labels[prediction],
                                   probabilities: Dictionary(uniqueKeysWithValues: zip(configuration.labels, probabilities)))
             output += String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
+        }
+        FileHandle.standardOutput.write(Data(output.utf8))
+    }
+}
+
+extension PredictCommand {
+    /// A tag for every step of every input: `{"tags": [...]}` per line.
+    func predictTags(_ loaded: ModelCheckpoint.Loaded<SequenceTagger>) throws {
+        let configuration = loaded.model.configuration
+        var examples = try TrainCommand.readTaggedSequences(data, format: format, characters: configuration.vocabulary?.tokenization == .chars,
+                                                            tagColumn: tagColumn, requireTags: false)
+        for index in examples.indices { examples[index].tags = nil }
+        let encoded: EncodedSequences
+        do {
+            encoded = try TaggingData.encode(examples, for: configuration, path: data, requireTags: false)
+        } catch {
+            throw UserError(error.description)
+        }
+        let evaluation = TaggingTask.evaluate(loaded.model, on: encoded)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var output = ""
+        for predicted in evaluation.predictions {
+            output += String(decoding: try encoder.encode(["tags": predicted.map { configuration.tags[$0] }]), as: UTF8.self) + "\n"
         }
         FileHandle.standardOutput.write(Data(output.utf8))
     }

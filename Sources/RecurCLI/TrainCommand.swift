@@ -45,6 +45,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var sequenceFormat: SequenceFormatOptions
     var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Option(help: "How text becomes tokens (classify). [default: chars]") var tokens: Tokenization?
+    @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1. [default: the last]") var tagColumn: Int?
     @Option(name: .customLong("max-vocab"), help: "At most N tokens, the unknown token included, the most frequent kept (classify). [default: all]") var maxVocab: Int?
     @Flag(inversion: .prefixedNo, help: "Run each recurrent layer in both directions (classify). [default: no]") var bidirectional: Bool?
     @Option(help: "How a classifier reduces the outputs over time. [default: last]") var pool: PoolingKind?
@@ -66,10 +67,16 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try validateOptions()
-        if task == .classify { return try runClassifier() }
+        if task == .classify { return try runSequenceTask(ClassifierRecipe.self) }
+        if task == .tag {
+            if pool != nil { throw UserError("--pool: applies to --task classify; a tagger keeps every step") }
+            if tokens == .words { throw UserError("--tokens words: a tagger reads tokens as given, or the characters of \"text\" with --tokens chars") }
+            return try runSequenceTask(TaggerRecipe.self)
+        }
         for (name, given) in [("val", val != nil), ("format", format != nil), ("tokens", tokens != nil), ("max-vocab", maxVocab != nil),
-                              ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil)] where given {
-            throw UserError("--\(name): applies to --task classify, not --task lm")
+                              ("bidirectional", bidirectional != nil), ("pool", pool != nil), ("class-weights", classWeights != nil),
+                              ("tag-column", tagColumn != nil)] where given {
+            throw UserError("--\(name): applies to --task classify or tag, not --task lm")
         }
         try compute.apply()
         let text: String
@@ -199,6 +206,7 @@ struct TrainCommand: ParsableCommand {
         try positive("eval-every", evalEvery, limit: 1 << 40)
         try positive("checkpoint-every", checkpointEvery, limit: 1 << 40)
         try positive("max-vocab", maxVocab, limit: 1 << 24)
+        try positive("tag-column", tagColumn, limit: 1 << 10)
         try positive("lr-step", lrStep, limit: 1 << 40)
         if let lrPatience, lrPatience < 0 || lrPatience > 1 << 20 { throw UserError("--lr-patience: must be an integer in 0...\(1 << 20), got \(lrPatience)") }
         try positive("patience", patience, limit: 1 << 20)

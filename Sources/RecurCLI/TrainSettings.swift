@@ -36,12 +36,16 @@ struct TrainSettings: Codable, Equatable {
     static func defaults(for task: TaskKind) -> TrainSettings {
         var settings = TrainSettings()
         settings.task = task.rawValue
-        if task == .classify {
+        if task == .classify || task == .tag {
             settings.layers = 1
             settings.hidden = 128
             settings.batch = 32
             settings.lr = 1e-3
             settings.valFraction = 0.1
+        }
+        if task == .tag {
+            settings.bidirectional = true
+            settings.tokens = Tokenization.given.rawValue
         }
         return settings
     }

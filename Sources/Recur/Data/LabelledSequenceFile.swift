@@ -42,6 +42,8 @@ public enum LabelledSequenceFormat: String, CaseIterable, Codable, Sendable {
     case tsv
     /// The UEA/UCR time-series archive's `.ts` format (sktime/aeon).
     case ts
+    /// CoNLL columns, a tag per token (tagging only: `TaggedSequenceFile`).
+    case conll
 
     /// The format a file's extension names, or nil.
     public init?(path: String) {
@@ -49,6 +51,7 @@ public enum LabelledSequenceFormat: String, CaseIterable, Codable, Sendable {
         case "jsonl", "json", "ndjson": self = .jsonl
         case "tsv", "tab": self = .tsv
         case "ts": self = .ts
+        case "conll", "conllu", "bio", "iob": self = .conll
         default: return nil
         }
     }
@@ -97,6 +100,7 @@ public enum LabelledSequenceFile {
         case .jsonl: examples = try parseJSONLines(text, path: path, requireLabels: requireLabels)
         case .tsv: examples = try parseTSV(text, path: path, requireLabels: requireLabels)
         case .ts: examples = try TimeSeriesArchiveFile.parse(text, path: path, requireLabels: requireLabels)
+        case .conll: throw DataError(path: path, line: 0, "is CoNLL, a format of tagged tokens; use --task tag, or give labelled sequences (.jsonl, .tsv, .ts)")
         }
         guard !examples.isEmpty else { throw DataError(path: path, line: 0, "holds no examples") }
         if case let .frames(first)? = examples.first?.content {
@@ -170,37 +174,44 @@ public enum LabelledSequenceFile {
                 guard !text.isEmpty else { throw fail("has an empty \"text\"") }
                 examples.append(LabelledSequence(content: .text(text), label: label, line: number))
             case let (nil, sequence?):
-                guard case let .array(steps) = sequence else { throw fail("has a \"sequence\" that is not a list of frames") }
-                var frames: [[Double]] = []
-                frames.reserveCapacity(steps.count)
-                for (t, step) in steps.enumerated() {
-                    let values: [JSONValue]
-                    switch step {
-                    case let .array(list) where !list.isEmpty: values = list
-                    case .number: values = [step]
-                    default: throw fail("step \(t) of \"sequence\" is not a number or a non-empty list of numbers")
-                    }
-                    var frame: [Double] = []
-                    frame.reserveCapacity(values.count)
-                    for value in values {
-                        guard case let .number(literal) = value, let double = Double(literal) else {
-                            throw fail("step \(t) of \"sequence\" holds something that is not a number")
-                        }
-                        guard double.isFinite, abs(double) <= Double(Float.greatestFiniteMagnitude) else {
-                            throw fail("step \(t) of \"sequence\" holds \(literal), which is not a finite 32-bit number")
-                        }
-                        frame.append(double)
-                    }
-                    if let width = frames.first?.count, width != frame.count {
-                        throw fail("step \(t) of \"sequence\" has \(frame.count) features, but step 0 has \(width); every frame must have the same width")
-                    }
-                    frames.append(frame)
-                }
+                let frames = try frames(of: sequence, fail: fail).get()
                 guard !frames.isEmpty else { throw fail("has an empty \"sequence\"") }
                 examples.append(LabelledSequence(content: .frames(frames), label: label, line: number))
             }
         }
         return examples
+    }
+
+    /// The frames of a JSON `sequence` value: a list of steps, each a number or a non-empty list of
+    /// finite numbers, all of one width.
+    static func frames(of sequence: JSONValue, fail: (String) -> DataError) -> Result<[[Double]], DataError> {
+        guard case let .array(steps) = sequence else { return .failure(fail("has a \"sequence\" that is not a list of frames")) }
+        var frames: [[Double]] = []
+        frames.reserveCapacity(steps.count)
+        for (t, step) in steps.enumerated() {
+            let values: [JSONValue]
+            switch step {
+            case let .array(list) where !list.isEmpty: values = list
+            case .number: values = [step]
+            default: return .failure(fail("step \(t) of \"sequence\" is not a number or a non-empty list of numbers"))
+            }
+            var frame: [Double] = []
+            frame.reserveCapacity(values.count)
+            for value in values {
+                guard case let .number(literal) = value, let double = Double(literal) else {
+                    return .failure(fail("step \(t) of \"sequence\" holds something that is not a number"))
+                }
+                guard double.isFinite, abs(double) <= Double(Float.greatestFiniteMagnitude) else {
+                    return .failure(fail("step \(t) of \"sequence\" holds \(literal), which is not a finite 32-bit number"))
+                }
+                frame.append(double)
+            }
+            if let width = frames.first?.count, width != frame.count {
+                return .failure(fail("step \(t) of \"sequence\" has \(frame.count) features, but step 0 has \(width); every frame must have the same width"))
+            }
+            frames.append(frame)
+        }
+        return .success(frames)
     }
 
     static func parseTSV(_ text: String, path: String, requireLabels: Bool) throws(DataError) -> [LabelledSequence] {

@@ -13,6 +13,8 @@ public struct SequenceBatch: Sendable {
     public var features: Tensor<Float>?
     /// Class ids, one per row (-1 where the input has no label).
     public var labels: [Int]
+    /// Tag ids `[T * B]`, time-major, -1 past each row's length or where a step has no tag (tagging).
+    public var stepTags: [Int]?
 
     public var batch: Int { rows.count }
 }
@@ -27,10 +29,13 @@ public struct EncodedSequences: Sendable {
     public var inputs: Inputs
     /// Class ids (-1 for an unlabelled example).
     public var labels: [Int]
+    /// Tag ids per step (tagging; -1 for a step without a tag), or nil.
+    public var tags: [[Int]]?
 
-    public init(inputs: Inputs, labels: [Int]) {
+    public init(inputs: Inputs, labels: [Int], tags: [[Int]]? = nil) {
         self.inputs = inputs
         self.labels = labels
+        self.tags = tags
     }
 
     public var count: Int { labels.count }
@@ -48,6 +53,11 @@ public struct EncodedSequences: Sendable {
         let T = lengths.max() ?? 0, B = rows.count
         var result = SequenceBatch(steps: T, rows: rows, lengths: lengths, tokens: nil, features: nil,
                                    labels: rows.map { labels[$0] })
+        if let tags {
+            var flat = [Int](repeating: -1, count: T * B)
+            for (b, row) in rows.enumerated() { for (t, tag) in tags[row].enumerated() { flat[t * B + b] = tag } }
+            result.stepTags = flat
+        }
         switch inputs {
         case let .tokens(ids):
             var flat = [Int](repeating: 0, count: T * B)

@@ -1,0 +1,101 @@
+import RecurCore
+
+/// Many-to-many aligned training: shuffled, length-bucketed mini-batches of whole sequences through a
+/// `SequenceTagger`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
+/// BIO tags).
+public final class TaggingTask: TrainingTask {
+    public let model: SequenceTagger
+    public let training: EncodedSequences
+    public let validation: EncodedSequences?
+    public let order: SequenceBatches
+    private var epochBatches: (epoch: Int, batches: [[Int]])?
+
+    public init(model: SequenceTagger, training: EncodedSequences, validation: EncodedSequences?, batchSize: Int, seed: UInt64) {
+        self.model = model
+        self.training = training
+        self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
+        self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
+    }
+
+    public var stepsPerEpoch: Int { order.batchesPerEpoch }
+
+    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
+        let epoch = step / stepsPerEpoch
+        if epochBatches?.epoch != epoch { epochBatches = (epoch, order.batches(epoch: epoch)) }
+        return model.lossAndGradients(training.batch(epochBatches!.batches[step % stepsPerEpoch]))
+    }
+
+    public func finishStep(step: Int, applied: Bool) {}
+
+    public func validate() -> ValidationResult? {
+        guard let validation else { return nil }
+        let e = Self.evaluate(model, on: validation)
+        var metrics = ["accuracy": e.metrics.accuracy, "macro_f1": e.metrics.macroF1]
+        if let chunk = e.chunkF1 { metrics["chunk_f1"] = chunk }
+        return ValidationResult(loss: e.loss, metrics: metrics)
+    }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
+    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
+
+    /// What a tagger makes of a set of sequences.
+    public struct Evaluation: Sendable {
+        /// Mean cross-entropy over the tagged steps.
+        public var loss: Double
+        /// The predicted tag ids of every step, per sequence in the set's order.
+        public var predictions: [[Int]]
+        /// Over the tagged steps.
+        public var metrics: ClassificationMetrics
+        /// conlleval's chunk F1, when the model's tags are BIO.
+        public var chunkF1: Double?
+        public var taggedSteps: Int
+    }
+
+    public static func evaluate(_ model: SequenceTagger, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
+        let wasTraining = model.isTraining
+        model.isTraining = false
+        defer { model.isTraining = wasTraining }
+        let C = model.configuration.tagCount
+        var predictions = [[Int]](repeating: [], count: examples.count)
+        var lossSum = 0.0, tagged = 0
+        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize) {
+            let batch = examples.batch(rows)
+            let logits = model.logits(batch)
+            let targets = batch.stepTags!, mask = targets.map { $0 >= 0 }
+            let counted = mask.filter { $0 }.count
+            if counted > 0 {
+                lossSum += SoftmaxCrossEntropy.compute(logits: logits, targets: targets.map { max($0, 0) }, mask: mask).loss * Double(counted)
+                tagged += counted
+            }
+            let B = rows.count
+            logits.withUnsafeBufferPointer { z in
+                for (b, row) in rows.enumerated() {
+                    predictions[row] = (0..<batch.lengths[b]).map { t in
+                        let base = (t * B + b) * C
+                        var best = 0
+                        for c in 1..<C where z[base + c] > z[base + best] { best = c }
+                        return best
+                    }
+                }
+            }
+        }
+        let tags = examples.tags ?? []
+        var truth: [Int] = [], predicted: [Int] = []
+        for (row, sequence) in tags.enumerated() {
+            for (t, tag) in sequence.enumerated() where tag >= 0 {
+                truth.append(tag)
+                predicted.append(predictions[row][t])
+            }
+        }
+        let names = model.configuration.tags
+        var chunk: Double? = nil
+        if ChunkF1.isBIO(names) {
+            let labelled = tags.indices.filter { tags[$0].allSatisfy { $0 >= 0 } }
+            chunk = ChunkF1.score(truth: labelled.map { tags[$0].map { names[$0] } },
+                                  predictions: labelled.map { predictions[$0].map { names[$0] } }).f1
+        }
+        return Evaluation(loss: tagged > 0 ? lossSum / Double(tagged) : 0, predictions: predictions,
+                          metrics: ClassificationMetrics(classCount: C, truth: truth, predictions: predicted),
+                          chunkF1: chunk, taggedSteps: tagged)
+    }
+}

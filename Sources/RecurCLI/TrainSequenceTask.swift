@@ -1,0 +1,244 @@
+import Foundation
+import Recur
+
+/// `recur train --task classify`: a sequence classifier on labelled sequences.
+extension TrainCommand {
+    /// Reads a labelled-sequence file, or throws the one-line error for it.
+    static func readSequences(_ path: String, format: LabelledSequenceFormat?, requireLabels: Bool) throws -> [LabelledSequence] {
+        let text = try readText(path)
+        guard let format = format ?? LabelledSequenceFormat(path: path) else {
+            throw UserError("\(path): cannot tell the format from the extension; name it .jsonl, .tsv or .ts, or give --format jsonl|tsv|ts")
+        }
+        do {
+            return try LabelledSequenceFile.parse(text, format: format, path: path, requireLabels: requireLabels)
+        } catch {
+            throw UserError(error.description)
+        }
+    }
+
+    /// `recur train` for a task over whole sequences (classify, tag): read, split, fit or restore the
+    /// configuration, encode, build, train.
+    func runSequenceTask<Recipe: SequenceTaskRecipe>(_ recipe: Recipe.Type) throws {
+        let name = Recipe.kind.rawValue
+        if seqLength != nil { throw UserError("--seq-length: applies to --task lm; --task \(name) reads whole sequences") }
+        if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
+        try compute.apply()
+        let files = RunFiles(folder: URL(fileURLWithPath: out))
+        let resumePoint = resumeFrom ?? (resume ? .latest : nil)
+        try files.prepare(resuming: resumePoint, folderOption: out)
+        let resumeFile = resumePoint == .best ? files.bestTraining : files.training
+
+        let examples = try Recipe.read(data, command: self)
+        let checksum = TextFile.checksum(try readText(data) + (val.map { (try? readText($0)) ?? "" } ?? ""))
+
+        // Settings: the command line over the task's defaults, or over the saved run when resuming.
+        var settings = TrainSettings.defaults(for: Recipe.kind)
+        var saved: ModelCheckpoint.Loaded<Recipe.Model>? = nil
+        if resumePoint != nil {
+            do {
+                saved = try ModelCheckpoint.load(Recipe.Model.self, from: resumeFile) { Recipe.problem($0) }
+            } catch {
+                throw UserError("\(resumeFile.path): \(error); it cannot be resumed")
+            }
+            guard let json = saved!.metadata["training.settings"], let decoded = TrainSettings(json: json), decoded.task == name else {
+                throw UserError("\(resumeFile.path): has no --task \(name) training settings; it cannot be resumed")
+            }
+            guard saved!.metadata["training.data_checksum"] == checksum else {
+                throw UserError("\(data): is not the data this run was trained on (its checksum differs); resume with the same data, or train into another --out")
+            }
+            settings = decoded
+            try checkUnchanged(settings)
+        }
+        applyOptions(to: &settings)
+
+        // The split: --val, or a seeded random --val-fraction of the examples.
+        var trainExamples = examples, validationExamples: [LabelledSequence] = []
+        if let val {
+            validationExamples = try Recipe.read(val, command: self)
+        } else if settings.valFraction > 0 {
+            var order = Array(examples.indices)
+            var generator = RandomGenerator(seed: settings.seed ^ 0x5641_4C49_4441_5445)
+            generator.shuffle(&order)
+            let held = Int((Double(examples.count) * settings.valFraction).rounded())
+            if held > 0 && held < examples.count {
+                validationExamples = order.prefix(held).sorted().map { examples[$0] }
+                trainExamples = order.dropFirst(held).sorted().map { examples[$0] }
+            }
+        }
+
+        // The model's configuration: fitted on the training part, or the saved one.
+        let training: EncodedSequences, validation: EncodedSequences?
+        let configuration: Recipe.Model.Configuration
+        do {
+            configuration = try saved?.model.configuration ?? Recipe.fit(trainExamples, settings: settings, path: data)
+            training = try Recipe.encode(trainExamples, for: configuration, path: data)
+            validation = validationExamples.isEmpty ? nil : try Recipe.encode(validationExamples, for: configuration, path: val ?? data)
+        } catch let error as DataError {
+            throw UserError(error.description)
+        }
+
+        var generator = RandomGenerator(seed: settings.seed)
+        let model = Recipe.Model(configuration: configuration, using: &generator)
+        let batchSize = min(settings.batch, training.count)
+        let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
+        let stepsPerEpoch = task.stepsPerEpoch
+        let total: Int
+        if let steps { total = steps }
+        else if let epochs { total = epochs * stepsPerEpoch }
+        else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
+        let trainer = settings.trainer(for: task, total: total, monitor: .accuracy)
+        try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
+
+        try files.create(folderOption: out)
+        print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
+              + "\(training.count) train / \(validation?.count ?? 0) validation sequences; batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
+              + "\(settings.optimizer) lr \(settings.lr); " + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+        let loop = TrainingLoop(
+            trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
+            checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,
+            runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
+                          "examples": String(training.count)],
+            itemName: Recipe.itemName, dataOption: data,
+            describeValidation: { result in
+                var text = String(format: "validation loss %.4f  accuracy %.4f  macro-F1 %.4f", result.loss,
+                                  result.metrics["accuracy"] ?? 0, result.metrics["macro_f1"] ?? 0)
+                if let chunk = result.metrics["chunk_f1"] { text += String(format: "  chunk-F1 %.4f", chunk) }
+                return (result.metrics, text)
+            }, resumed: saved != nil)
+        let start = Date()
+        try loop.run()
+        let best = trainer.best.map { String(format: ", best validation accuracy %.4f at step %d", $0.value, $0.step) } ?? ""
+        print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(best); model in \(files.model.path)")
+    }
+}
+
+/// What differs between the whole-sequence tasks under `TrainCommand.runSequenceTask`.
+protocol SequenceTaskRecipe {
+    associatedtype Model: RecurModel
+    associatedtype Task: TrainingTask where Task.Model == Model
+    static var kind: TaskKind { get }
+    /// What the throughput counts: `examples`, `tokens`.
+    static var itemName: String { get }
+    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence]
+    static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> Model.Configuration
+    static func encode(_ examples: [LabelledSequence], for configuration: Model.Configuration, path: String) throws(DataError) -> EncodedSequences
+    static func problem(_ configuration: Model.Configuration) -> String?
+    static func makeTask(model: Model, training: EncodedSequences, validation: EncodedSequences?, settings: TrainSettings, batchSize: Int) -> Task
+    /// The model in a few words for the start line.
+    static func describe(_ configuration: Model.Configuration, settings: TrainSettings) -> String
+}
+
+extension SequenceTaskRecipe {
+    /// The input in a few words: tokens and their kind, or features.
+    static func describeInput(_ vocabulary: TokenVocabulary?, width: Int, embedding: Int) -> String {
+        guard let vocabulary else { return "\(width) features" }
+        let kind = ["chars": "characters", "words": "words", "given": "tokens"][vocabulary.tokenization.rawValue] ?? "tokens"
+        return "\(vocabulary.count) \(kind) (embedding \(embedding))"
+    }
+}
+
+/// `--task classify`: a label per sequence.
+enum ClassifierRecipe: SequenceTaskRecipe {
+    static let kind = TaskKind.classify
+    static let itemName = "examples"
+
+    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence] {
+        try TrainCommand.readSequences(path, format: command.format, requireLabels: true)
+    }
+
+    static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> SequenceClassifierConfiguration {
+        let fitted = try ClassificationData.fit(examples, tokenization: Tokenization(rawValue: settings.tokens) ?? .chars,
+                                                maxVocabulary: settings.maxVocab > 0 ? settings.maxVocab : nil, path: path)
+        let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: settings.embedding) }
+            ?? .features(fitted.scaling!.width)
+        return SequenceClassifierConfiguration(
+            input: input, cell: settings.cellKind!, layers: settings.layers, hiddenSize: settings.hidden,
+            bidirectional: settings.bidirectional, dropout: settings.dropout, pooling: PoolingKind(rawValue: settings.pool) ?? .last,
+            labels: fitted.labels, initialization: settings.initializationKind!, vocabulary: fitted.vocabulary, scaling: fitted.scaling)
+    }
+
+    static func encode(_ examples: [LabelledSequence], for configuration: SequenceClassifierConfiguration, path: String) throws(DataError) -> EncodedSequences {
+        try ClassificationData.encode(examples, for: configuration, path: path)
+    }
+
+    static func problem(_ configuration: SequenceClassifierConfiguration) -> String? { configuration.problem }
+
+    static func makeTask(model: SequenceClassifier<Float>, training: EncodedSequences, validation: EncodedSequences?,
+                         settings: TrainSettings, batchSize: Int) -> ClassificationTask {
+        if settings.classWeights == ClassWeighting.balanced.rawValue {
+            model.classWeights = ClassificationData.balancedWeights(labels: training.labels, classCount: model.classCount)
+        }
+        return ClassificationTask(model: model, training: training, validation: validation, batchSize: batchSize, seed: settings.seed)
+    }
+
+    static func describe(_ c: SequenceClassifierConfiguration, settings: TrainSettings) -> String {
+        "\(c.cell.rawValue) \(c.layers)x\(c.hiddenSize)\(c.bidirectional ? " bidirectional" : ""), \(c.pooling.rawValue) pooling, "
+            + "\(c.classCount) classes, \(describeInput(c.vocabulary, width: c.input.width, embedding: settings.embedding))"
+    }
+}
+
+/// `--task tag`: a tag per step.
+enum TaggerRecipe: SequenceTaskRecipe {
+    static let kind = TaskKind.tag
+    static let itemName = "tokens"
+
+    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence] {
+        try TrainCommand.readTaggedSequences(path, format: command.format, characters: command.tokens == .chars,
+                                             tagColumn: command.tagColumn, requireTags: true)
+    }
+
+    static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> SequenceTaggerConfiguration {
+        let fitted = try TaggingData.fit(examples, tokenization: Tokenization(rawValue: settings.tokens) ?? .given,
+                                         maxVocabulary: settings.maxVocab > 0 ? settings.maxVocab : nil, path: path)
+        let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: settings.embedding) }
+            ?? .features(fitted.scaling!.width)
+        return SequenceTaggerConfiguration(
+            input: input, cell: settings.cellKind!, layers: settings.layers, hiddenSize: settings.hidden,
+            bidirectional: settings.bidirectional, dropout: settings.dropout, tags: fitted.tags,
+            initialization: settings.initializationKind!, vocabulary: fitted.vocabulary, scaling: fitted.scaling)
+    }
+
+    static func encode(_ examples: [LabelledSequence], for configuration: SequenceTaggerConfiguration, path: String) throws(DataError) -> EncodedSequences {
+        try TaggingData.encode(examples, for: configuration, path: path)
+    }
+
+    static func problem(_ configuration: SequenceTaggerConfiguration) -> String? { configuration.problem }
+
+    static func makeTask(model: SequenceTagger, training: EncodedSequences, validation: EncodedSequences?,
+                         settings: TrainSettings, batchSize: Int) -> TaggingTask {
+        if settings.classWeights == ClassWeighting.balanced.rawValue {
+            model.tagWeights = ClassificationData.balancedWeights(labels: (training.tags ?? []).flatMap { $0 }, classCount: model.configuration.tagCount)
+        }
+        return TaggingTask(model: model, training: training, validation: validation, batchSize: batchSize, seed: settings.seed)
+    }
+
+    static func describe(_ c: SequenceTaggerConfiguration, settings: TrainSettings) -> String {
+        "\(c.cell.rawValue) \(c.layers)x\(c.hiddenSize)\(c.bidirectional ? " bidirectional" : ""), "
+            + "\(c.tagCount) tags, \(describeInput(c.vocabulary, width: c.input.width, embedding: settings.embedding))"
+    }
+}
+
+extension TrainCommand {
+    /// Reads a tagged-sequence file, or throws the one-line error for it.
+    static func readTaggedSequences(_ path: String, format: LabelledSequenceFormat?, characters: Bool, tagColumn: Int?,
+                                    requireTags: Bool) throws -> [LabelledSequence] {
+        let text = try readText(path)
+        let tagged: TaggedSequenceFormat
+        switch format {
+        case .jsonl?: tagged = .jsonl
+        case .conll?, .tsv?: tagged = .conll
+        case .ts?: throw UserError("--format ts: holds a label per series, not a tag per step; use --task classify")
+        case nil:
+            guard let fromName = TaggedSequenceFormat(path: path) else {
+                throw UserError("\(path): cannot tell the format from the extension; name it .jsonl or .conll, or give --format jsonl|conll")
+            }
+            tagged = fromName
+        }
+        do {
+            return try TaggedSequenceFile.parse(text, format: tagged, path: path, characters: characters, tagColumn: tagColumn,
+                                                requireTags: requireTags)
+        } catch {
+            throw UserError(error.description)
+        }
+    }
+}
