@@ -31,9 +31,9 @@ func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint
 }
 
 /// Loads a tagger checkpoint, or throws a one-line UserError.
-func loadTagger(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceTagger> {
+func loadTagger(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceTagger<Float>> {
     do {
-        return try ModelCheckpoint.load(SequenceTagger.self, from: file) { $0.problem }
+        return try ModelCheckpoint.load(SequenceTagger<Float>.self, from: file) { $0.problem }
     } catch {
         throw UserError("\(path): \(error)")
     }

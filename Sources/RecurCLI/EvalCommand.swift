@@ -31,7 +31,7 @@ struct EvalCommand: ParsableCommand {
         let file = try readCheckpointFile(checkpoint)
         switch try checkpointTask(file, path: checkpoint) {
         case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
-        case SequenceTagger.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
+        case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
         default: break
         }
         let loaded = try loadCheckpoint(checkpoint)
@@ -94,7 +94,7 @@ struct EvalCommand: ParsableCommand {
 
 extension EvalCommand {
     /// A tagger's loss, token accuracy, macro-F1 and (BIO tags) chunk F1 on tagged sequences.
-    func evaluateTagger(_ loaded: ModelCheckpoint.Loaded<SequenceTagger>) throws {
+    func evaluateTagger(_ loaded: ModelCheckpoint.Loaded<SequenceTagger<Float>>) throws {
         let configuration = loaded.model.configuration
         let examples = try TrainCommand.readTaggedSequences(data, format: format, characters: configuration.vocabulary?.tokenization == .chars,
                                                             tagColumn: tagColumn, requireTags: true)

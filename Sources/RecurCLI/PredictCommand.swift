@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
-        if task == SequenceTagger.task { return try predictTags(try loadTagger(file, path: checkpoint)) }
+        if task == SequenceTagger<Float>.task { return try predictTags(try loadTagger(file, path: checkpoint)) }
         guard task == SequenceClassifier<Float>.task else {
             throw UserError("\(checkpoint): is a '\(task)' model; recur predict labels sequences with a classifier (for a character model, use recur sample)")
         }
@@ -52,7 +52,7 @@ struct PredictCommand: ParsableCommand {
 
 extension PredictCommand {
     /// A tag for every step of every input: `{"tags": [...]}` per line.
-    func predictTags(_ loaded: ModelCheckpoint.Loaded<SequenceTagger>) throws {
+    func predictTags(_ loaded: ModelCheckpoint.Loaded<SequenceTagger<Float>>) throws {
         let configuration = loaded.model.configuration
         var examples = try TrainCommand.readTaggedSequences(data, format: format, characters: configuration.vocabulary?.tokenization == .chars,
                                                             tagColumn: tagColumn, requireTags: false)

@@ -204,7 +204,7 @@ enum TaggerRecipe: SequenceTaskRecipe {
 
     static func problem(_ configuration: SequenceTaggerConfiguration) -> String? { configuration.problem }
 
-    static func makeTask(model: SequenceTagger, training: EncodedSequences, validation: EncodedSequences?,
+    static func makeTask(model: SequenceTagger<Float>, training: EncodedSequences, validation: EncodedSequences?,
                          settings: TrainSettings, batchSize: Int) -> TaggingTask {
         if settings.classWeights == ClassWeighting.balanced.rawValue {
             model.tagWeights = ClassificationData.balancedWeights(labels: (training.tags ?? []).flatMap { $0 }, classCount: model.configuration.tagCount)

@@ -17,6 +17,17 @@ public struct SequenceBatch: Sendable {
     public var stepTags: [Int]?
 
     public var batch: Int { rows.count }
+
+    public init(steps: Int, rows: [Int], lengths: [Int], tokens: [Int]? = nil, features: Tensor<Float>? = nil,
+                labels: [Int], stepTags: [Int]? = nil) {
+        self.steps = steps
+        self.rows = rows
+        self.lengths = lengths
+        self.tokens = tokens
+        self.features = features
+        self.labels = labels
+        self.stepTags = stepTags
+    }
 }
 
 /// Encoded many-to-one examples: each a sequence of token ids or of scaled frames, with a class id.

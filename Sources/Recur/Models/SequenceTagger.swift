@@ -57,19 +57,16 @@ public struct SequenceTaggerConfiguration: Codable, Equatable, Sendable {
 /// recurrent network `[T, B, D*H]` -> linear at every step `[T, B, C]` logits; the loss is softmax
 /// cross-entropy over the real steps only (padding never counts). Parameter names are those of the
 /// equivalent PyTorch module: `embedding.weight`, `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`.
-public final class SequenceTagger: RecurModel {
-    public typealias Scalar = Float
-    public static var task: String { "tag" }
-
+public final class SequenceTagger<Scalar: RecurScalar>: Module {
     public let configuration: SequenceTaggerConfiguration
-    public let embedding: Embedding<Float>?
-    public let rnn: RecurrentNetwork<Float>
-    public let head: Linear<Float>
+    public let embedding: Embedding<Scalar>?
+    public let rnn: RecurrentNetwork<Scalar>
+    public let head: Linear<Scalar>
     /// Per-tag loss weights in training; nil weighs all alike.
     public var tagWeights: [Double]?
     private var usedTokens = false
 
-    public init(configuration c: SequenceTaggerConfiguration, using generator: inout RandomGenerator) {
+    public init(_ c: SequenceTaggerConfiguration, using generator: inout RandomGenerator) {
         precondition(c.problem == nil, "SequenceTagger: \(c.problem ?? "")")
         configuration = c
         if case let .tokens(vocabularySize, embeddingSize) = c.input {
@@ -88,7 +85,7 @@ public final class SequenceTagger: RecurModel {
         }
     }
 
-    public var namedParameters: [(name: String, parameter: Parameter<Float>)] {
+    public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
         (embedding?.namedParameters.map { ("embedding." + $0.name, $0.parameter) } ?? [])
             + rnn.namedParameters.map { ("rnn." + $0.name, $0.parameter) }
             + head.namedParameters.map { ("head." + $0.name, $0.parameter) }
@@ -99,14 +96,9 @@ public final class SequenceTagger: RecurModel {
         set { rnn.isTraining = newValue }
     }
 
-    public var dropoutGenerator: RandomGenerator {
-        get { rnn.generator }
-        set { rnn.generator = newValue }
-    }
-
     /// Logits `[T, B, C]` of a batch (token or feature input, as the model reads).
-    public func logits(_ batch: SequenceBatch) -> Tensor<Float> {
-        let hidden: Tensor<Float>
+    public func logits(_ batch: SequenceBatch) -> Tensor<Scalar> {
+        let hidden: Tensor<Scalar>
         if let tokens = batch.tokens {
             guard let embedding else { preconditionFailure("SequenceTagger: this model reads features, not tokens") }
             usedTokens = true
@@ -114,14 +106,14 @@ public final class SequenceTagger: RecurModel {
         } else {
             precondition(embedding == nil, "SequenceTagger: this model reads tokens, not features")
             usedTokens = false
-            hidden = rnn.forward(batch.features!, lengths: batch.lengths).output
+            hidden = rnn.forward(Tensor<Scalar>(batch.features!), lengths: batch.lengths).output
         }
         return head.forward(hidden)
     }
 
     /// Back-propagates dL/dlogits `[T, B, C]`; returns dL/d(features) after a features forward pass.
     @discardableResult
-    public func backward(logitsGradient: Tensor<Float>) -> Tensor<Float>? {
+    public func backward(logitsGradient: Tensor<Scalar>) -> Tensor<Scalar>? {
         let (dInput, _) = rnn.backward(outputGradient: head.backward(logitsGradient))
         if usedTokens {
             embedding!.accumulate(weightGradient: dInput)
@@ -130,13 +122,31 @@ public final class SequenceTagger: RecurModel {
         return dInput
     }
 
-    /// Mean cross-entropy over the batch's tagged real steps, and its gradients.
-    public func lossAndGradients(_ batch: SequenceBatch) -> (loss: Double, count: Int) {
+    /// Mean cross-entropy over the batch's tagged real steps (padding and untagged steps count for
+    /// nothing), and its gradients.
+    public func maskedLossAndGradients(_ batch: SequenceBatch) -> (loss: Double, count: Int) {
         let targets = batch.stepTags!
         let mask = targets.map { $0 >= 0 }
         let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits(batch), targets: targets.map { max($0, 0) },
                                                           mask: mask, classWeights: tagWeights)
         backward(logitsGradient: dLogits)
         return (loss, mask.filter { $0 }.count)
+    }
+}
+
+extension SequenceTagger: RecurModel where Scalar == Float {
+    public static var task: String { "tag" }
+
+    public convenience init(configuration: SequenceTaggerConfiguration, using generator: inout RandomGenerator) {
+        self.init(configuration, using: &generator)
+    }
+
+    public var dropoutGenerator: RandomGenerator {
+        get { rnn.generator }
+        set { rnn.generator = newValue }
+    }
+
+    public func lossAndGradients(_ batch: SequenceBatch) -> (loss: Double, count: Int) {
+        maskedLossAndGradients(batch)
     }
 }

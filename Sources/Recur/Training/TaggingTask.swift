@@ -1,16 +1,16 @@
 import RecurCore
 
 /// Many-to-many aligned training: shuffled, length-bucketed mini-batches of whole sequences through a
-/// `SequenceTagger`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
+/// `SequenceTagger<Float>`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
 /// BIO tags).
 public final class TaggingTask: TrainingTask {
-    public let model: SequenceTagger
+    public let model: SequenceTagger<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
     private var epochBatches: (epoch: Int, batches: [[Int]])?
 
-    public init(model: SequenceTagger, training: EncodedSequences, validation: EncodedSequences?, batchSize: Int, seed: UInt64) {
+    public init(model: SequenceTagger<Float>, training: EncodedSequences, validation: EncodedSequences?, batchSize: Int, seed: UInt64) {
         self.model = model
         self.training = training
         self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
@@ -51,7 +51,7 @@ public final class TaggingTask: TrainingTask {
         public var taggedSteps: Int
     }
 
-    public static func evaluate(_ model: SequenceTagger, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
+    public static func evaluate(_ model: SequenceTagger<Float>, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
