@@ -194,6 +194,45 @@ class SequenceClassifier(torch.nn.Module):
         return self.head(pooled)
 
 
+class SequenceTagger(torch.nn.Module):
+    """The PyTorch twin of Recur's SequenceTagger (token input): embedding -> bidirectional LSTM ->
+    linear at every step; the loss counts the real steps only."""
+
+    def __init__(self, vocabulary, embedding, hidden, tags, layers=2):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(vocabulary, embedding)
+        self.rnn = torch.nn.LSTM(embedding, hidden, num_layers=layers, bidirectional=True)
+        self.head = torch.nn.Linear(2 * hidden, tags)
+
+    def forward(self, ids, lengths):
+        packed = pack_padded_sequence(self.embedding(ids), lengths, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, total_length=ids.shape[0])
+        return self.head(out)
+
+
+def tagger_fixture():
+    """A bidirectional 2-layer LSTM tagger on token ids with packed lengths: logits [T, B, C], the
+    mean cross-entropy over the real steps (padding ignored) and every parameter's gradient."""
+    torch.manual_seed(41)
+    T, B, V, E, H, C = 8, 4, 11, 5, 6, 4
+    model = SequenceTagger(V, E, H, C)
+    ids = torch.randint(0, V, (T, B))
+    lengths = torch.tensor([8, 3, 6, 1])
+    tags = torch.randint(0, C, (T, B))
+    padded = torch.arange(T)[:, None] >= lengths[None, :]
+    targets = tags.masked_fill(padded, -100)
+    logits = model(ids, lengths)
+    loss = F.cross_entropy(logits.reshape(-1, C), targets.reshape(-1), ignore_index=-100)
+    loss.backward()
+    tensors = {name: p for name, p in model.state_dict().items()}
+    tensors.update({"logits": logits})
+    tensors.update({"grad." + name: p.grad for name, p in model.named_parameters()})
+    write("tagger_lstm", {"vocabulary": V, "embedding": E, "hidden_size": H, "tags": C, "steps": T, "batch": B,
+                          "lengths": lengths.tolist(), "ids": ids.reshape(-1).tolist(), "targets": targets.reshape(-1).tolist(),
+                          "loss": loss.item()}, tensors)
+
+
 def classifier_fixture():
     """A bidirectional 2-layer GRU classifier with mean pooling on variable lengths: logits, the
     cross-entropy and every parameter's gradient."""
@@ -224,5 +263,6 @@ if __name__ == "__main__":
     weighted_loss_fixture()
     optimizer_fixture()
     classifier_fixture()
+    tagger_fixture()
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         cell_fixture(cell)

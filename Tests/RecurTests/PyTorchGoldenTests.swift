@@ -143,3 +143,36 @@ extension PyTorchGoldenTests {
         print("golden classifier_gru_mean [\(engine)]: largest logit difference from PyTorch \(logitsCloseness.maxDifference)")
     }
 }
+
+extension PyTorchGoldenTests {
+    @Test("a bidirectional 2-layer LSTM tagger on packed lengths gives PyTorch's logits, masked loss and gradients",
+          arguments: GEMMEngine.allCases)
+    func tagger(engine: GEMMEngine) throws {
+        let f = try Self.fixture("tagger_lstm")
+        var g = RandomGenerator(seed: 0)
+        let configuration = SequenceTaggerConfiguration(
+            input: .tokens(vocabularySize: f.int("vocabulary"), embeddingSize: f.int("embedding")), cell: .lstm, layers: 2,
+            hiddenSize: f.int("hidden_size"), bidirectional: true, tags: (0..<f.int("tags")).map(String.init))
+        let model = SequenceTagger<Float>(configuration, using: &g)
+        model.rnn.engine = engine
+        model.head.engine = engine
+        for (name, parameter) in model.namedParameters { parameter.value = f.tensor(name) }
+        let (T, B) = (f.int("steps"), f.int("batch"))
+        let targets = try #require(f.ints("targets"))
+        let batch = SequenceBatch(steps: T, rows: Array(0..<B), lengths: try #require(f.ints("lengths")), tokens: try #require(f.ints("ids")),
+                                  labels: [Int](repeating: -1, count: B), stepTags: targets.map { $0 < 0 ? -1 : $0 })
+        let logits = model.logits(batch)
+        let close = closeness(logits, f.tensor("logits", as: Float.self), absolute: 1e-4, relative: 0)
+        #expect(close.passes, "logits [\(engine)]: \(close)")
+        model.zeroGradients()
+        let (loss, count) = model.maskedLossAndGradients(batch)
+        #expect(abs(loss - f.double("loss")) < 1e-5, "\(loss) vs \(f.double("loss"))")
+        #expect(count == 18)
+        for (name, parameter) in model.namedParameters {
+            let result = closeness(parameter.gradient, f.tensor("grad." + name, as: Float.self), absolute: Self.absolute, relative: Self.relative)
+            #expect(result.passes, "grad.\(name) [\(engine)]: \(result)")
+        }
+        #expect(model.namedParameters.count == 19)
+        print("golden tagger_lstm [\(engine)]: largest logit difference from PyTorch \(close.maxDifference)")
+    }
+}
