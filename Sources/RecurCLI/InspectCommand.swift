@@ -12,8 +12,10 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let file = try readCheckpointFile(checkpoint)
-        if try checkpointTask(file, path: checkpoint) == SequenceClassifier<Float>.task {
-            return try inspectClassifier(try loadClassifier(file, path: checkpoint))
+        switch try checkpointTask(file, path: checkpoint) {
+        case SequenceClassifier<Float>.task: return try inspectClassifier(try loadClassifier(file, path: checkpoint))
+        case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint))
+        default: break
         }
         let loaded = try loadCheckpoint(checkpoint)
         let c = loaded.configuration, m = loaded.metadata
@@ -55,28 +57,46 @@ struct InspectCommand: ParsableCommand {
     }
 
     private func inspectClassifier(_ loaded: ModelCheckpoint.Loaded<SequenceClassifier<Float>>) throws {
-        let c = loaded.model.configuration, m = loaded.metadata
+        let c = loaded.model.configuration
+        printSequenceModel(loaded.file, parameters: loaded.model.namedParameters, task: "classify", cell: c.cell, layers: c.layers,
+                           hidden: c.hiddenSize, bidirectional: c.bidirectional, extra: "\(c.pooling.rawValue) pooling, ", dropout: c.dropout,
+                           initialization: c.initialization, input: c.input, vocabulary: c.vocabulary, names: ("labels", c.labels))
+    }
+
+    private func inspectTagger(_ loaded: ModelCheckpoint.Loaded<SequenceTagger<Float>>) throws {
+        let c = loaded.model.configuration
+        printSequenceModel(loaded.file, parameters: loaded.model.namedParameters, task: "tag", cell: c.cell, layers: c.layers,
+                           hidden: c.hiddenSize, bidirectional: c.bidirectional, extra: "", dropout: c.dropout,
+                           initialization: c.initialization, input: c.input, vocabulary: c.vocabulary, names: ("tags", c.tags))
+    }
+
+    /// What a classifier's or a tagger's checkpoint holds.
+    private func printSequenceModel(_ file: SafeTensors, parameters: [(name: String, parameter: Parameter<Float>)], task: String,
+                                    cell: CellKind, layers: Int, hidden: Int, bidirectional: Bool, extra: String, dropout: Double,
+                                    initialization: WeightInitialization, input: SequenceInput, vocabulary: TokenVocabulary?,
+                                    names: (kind: String, list: [String])) {
+        let m = file.metadata
         print("\(checkpoint)")
-        let input: String
-        switch c.input {
-        case let .tokens(v, e): input = "\(v) \(c.vocabulary?.tokenization == .words ? "word" : "character") tokens, embedding \(e)"
-        case let .features(f): input = "\(f) features (standardised)"
+        let inputText: String
+        switch input {
+        case let .tokens(v, e): inputText = "\(v) \(["chars": "character", "words": "word", "given": "given"][vocabulary?.tokenization.rawValue ?? ""] ?? "") tokens, embedding \(e)"
+        case let .features(f): inputText = "\(f) features (standardised)"
         }
-        print("  model: classify, \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden\(c.bidirectional ? ", bidirectional" : ""), \(c.pooling.rawValue) pooling, dropout \(c.dropout), init \(c.initialization.rawValue)")
-        print("  input: \(input)")
-        print("  labels (\(c.labels.count)): \(c.labels.prefix(30).joined(separator: ", "))\(c.labels.count > 30 ? ", ..." : "")")
+        print("  model: \(task), \(cell.rawValue), \(layers) layer\(layers == 1 ? "" : "s") x \(hidden) hidden\(bidirectional ? ", bidirectional" : ""), \(extra)dropout \(dropout), init \(initialization.rawValue)")
+        print("  input: \(inputText)")
+        print("  \(names.kind) (\(names.list.count)): \(names.list.prefix(30).joined(separator: ", "))\(names.list.count > 30 ? ", ..." : "")")
         print("  format: \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), task \(m["task"] ?? "?")")
         if let step = m["step"] { print("  step: \(step)") }
-        for key in ["train_loss", "val_loss", "val_accuracy", "val_macro_f1", "best_val_accuracy", "optimizer", "lr", "examples"] where m[key] != nil {
+        for key in m.keys.sorted() where key.hasPrefix("val_") || key.hasPrefix("best_val_") || ["train_loss", "optimizer", "lr", "examples"].contains(key) {
             print("  \(key): \(m[key]!)")
         }
         print("  tensors:")
         var total = 0
-        for (name, parameter) in loaded.model.namedParameters {
+        for (name, parameter) in parameters {
             total += parameter.value.count
             print("    \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(parameter.shape.map(String.init).joined(separator: " x ").padding(toLength: 14, withPad: " ", startingAt: 0)) \(parameter.value.count)")
         }
         print("    total parameters: \(total)")
-        printTrainingState(loaded.file)
+        printTrainingState(file)
     }
 }
