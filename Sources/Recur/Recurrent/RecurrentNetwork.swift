@@ -42,6 +42,9 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     private let dropouts: [Dropout<Scalar>]  // one after each layer but the last
     private var layerInputs: [LayerInput<Scalar>] = []
     private var lastShape: (steps: Int, batch: Int)?
+    /// After `forward(tokens:...)` over a vocabulary larger than the batch: the ids and the table's
+    /// shape, so that `backward` turns dL/dx into dL/d(table).
+    private var embeddedTokens: (ids: [Int], shape: [Int])?
     private var scratch = [ScratchBuffer<Scalar>]()  // per-direction output, gradient rows
 
     /// The number of directions, D.
@@ -112,6 +115,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
         precondition(x.rank == 3 && x.shape[2] == inputSize,
                      "\(cell): expected input [T, B, \(inputSize)], got \(x.shape)")
+        embeddedTokens = nil
         return forward(.dense(x), initialState: initialState, lengths: lengths)
     }
 
@@ -125,6 +129,13 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     ) -> (output: Tensor<Scalar>, finalState: RecurrentState<Scalar>) {
         precondition(embedding.embeddingSize == inputSize,
                      "\(cell): expected an embedding of \(inputSize) features, got \(embedding.embeddingSize)")
+        // The table's V rows are worth projecting once only when there are fewer of them than the
+        // batch's T*B tokens (a character vocabulary); a word vocabulary is embedded row by row.
+        if embedding.vocabularySize > steps * batch {
+            embeddedTokens = (ids, embedding.weight.shape)
+            return forward(.dense(embedding.forward(ids, shape: [steps, batch])), initialState: initialState, lengths: lengths)
+        }
+        embeddedTokens = nil
         return forward(embedding.tokens(ids, steps: steps, batch: batch), initialState: initialState, lengths: lengths)
     }
 
@@ -242,6 +253,19 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
                 }
             }
             dCurrent = dInput
+        }
+        if let (ids, shape) = embeddedTokens {
+            // dL/d(table): each token's row of dL/dx added to its id's row.
+            var dTable = Tensor<Scalar>(shape: shape)
+            let E = shape[1]
+            dCurrent.withUnsafeBufferPointer { dx in
+                dTable.withUnsafeMutableBufferPointer { dt in
+                    for (position, id) in ids.enumerated() {
+                        for j in 0..<E { dt[id * E + j] += dx[position * E + j] }
+                    }
+                }
+            }
+            return (dTable, RecurrentState(h: dh0, c: dc0))
         }
         return (dCurrent, RecurrentState(h: dh0, c: dc0))
     }
