@@ -159,7 +159,7 @@ extension PyTorchGoldenTests {
         for (name, parameter) in model.namedParameters { parameter.value = f.tensor(name) }
         let (T, B) = (f.int("steps"), f.int("batch"))
         let targets = try #require(f.ints("targets"))
-        let batch = SequenceBatch(steps: T, rows: Array(0..<B), lengths: try #require(f.ints("lengths")), tokens: try #require(f.ints("ids")),
+        let batch = SequenceBatch(steps: T, rows: Array(0..<B), lengths: try #require(f.ints("lengths")), tokens: f.ints("ids"),
                                   labels: [Int](repeating: -1, count: B), stepTags: targets.map { $0 < 0 ? -1 : $0 })
         let logits = model.logits(batch)
         let close = closeness(logits, f.tensor("logits", as: Float.self), absolute: 1e-4, relative: 0)

@@ -86,19 +86,8 @@ public struct SequenceClassifierConfiguration: Codable, Equatable, Sendable {
     /// What is wrong with this configuration (sizes out of range, labels, encodings that do not fit
     /// the input), or nil: a checkpoint's configuration is checked before a model is built from it.
     public var problem: String? {
-        if case let .tokens(v, e) = input, !(v >= 1 && v <= 1 << 24 && e >= 1 && e <= 16384) { return "token input sizes \(v), \(e) are out of range" }
-        if case let .features(f) = input, !(f >= 1 && f <= 1 << 16) { return "feature count \(f) is out of range" }
-        if !(layers >= 1 && layers <= 64) { return "layers \(layers) is out of range" }
-        if !(hiddenSize >= 1 && hiddenSize <= 16384) { return "hidden size \(hiddenSize) is out of range" }
-        if !(dropout >= 0 && dropout < 1) { return "dropout \(dropout) is not in [0, 1)" }
-        if labels.count < 2 || Set(labels).count != labels.count { return "labels must be at least two distinct names" }
-        if let vocabulary, case let .tokens(v, _) = input, vocabulary.count != v {
-            return "the vocabulary has \(vocabulary.count) tokens but the input \(v)"
-        }
-        if let scaling, case let .features(f) = input, scaling.width != f || scaling.standardDeviation.count != f {
-            return "the scaling has \(scaling.width) features but the input \(f)"
-        }
-        return nil
+        input.problem(layers: layers, hiddenSize: hiddenSize, dropout: dropout, names: labels, kind: "labels",
+                      vocabulary: vocabulary, scaling: scaling)
     }
 }
 
@@ -110,42 +99,32 @@ public struct SequenceClassifierConfiguration: Codable, Equatable, Sendable {
 /// `embedding.weight` (token input), `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`.
 public final class SequenceClassifier<Scalar: RecurScalar>: Module {
     public let configuration: SequenceClassifierConfiguration
-    public let embedding: Embedding<Scalar>?
-    public let rnn: RecurrentNetwork<Scalar>
+    public let encoder: SequenceEncoder<Scalar>
     public let pooling: SequencePooling<Scalar>
     public let head: Linear<Scalar>
-
-    private var usedTokens = false
     /// Per-class loss weights in training (`SoftmaxCrossEntropy`'s `classWeights`); nil weighs all alike.
     public var classWeights: [Double]?
 
     public init(_ configuration: SequenceClassifierConfiguration, using generator: inout RandomGenerator) {
         let c = configuration
-        precondition(c.classCount >= 2, "SequenceClassifier: expected at least 2 classes, got \(c.classCount)")
         precondition(c.problem == nil, "SequenceClassifier: \(c.problem ?? "")")
-        let initialization = c.initialization
         self.configuration = c
-        if case let .tokens(vocabularySize, embeddingSize) = c.input {
-            embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: embeddingSize,
-                                  initialization: initialization, using: &generator)
-        } else {
-            embedding = nil
-        }
-        rnn = RecurrentNetwork(cell: c.cell, inputSize: c.input.width, hiddenSize: c.hiddenSize, layers: c.layers,
-                               bidirectional: c.bidirectional, dropout: c.dropout, initialization: initialization,
-                               using: &generator)
+        encoder = SequenceEncoder(input: c.input, cell: c.cell, layers: c.layers, hiddenSize: c.hiddenSize,
+                                  bidirectional: c.bidirectional, dropout: c.dropout, initialization: c.initialization,
+                                  using: &generator)
         pooling = SequencePooling(c.pooling, directions: c.bidirectional ? 2 : 1)
-        head = Linear(inputSize: (c.bidirectional ? 2 : 1) * c.hiddenSize, outputSize: c.classCount, using: &generator)
-        if initialization == .keras {
+        head = Linear(inputSize: encoder.outputWidth, outputSize: c.classCount, using: &generator)
+        if c.initialization == .keras {
             head.weight.value = Initializer.glorotUniform(shape: head.weight.shape, using: &generator)
             head.bias?.value.zero()
         }
     }
 
+    public var embedding: Embedding<Scalar>? { encoder.embedding }
+    public var rnn: RecurrentNetwork<Scalar> { encoder.rnn }
+
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
-        (embedding?.namedParameters.map { ("embedding." + $0.name, $0.parameter) } ?? [])
-            + rnn.namedParameters.map { ("rnn." + $0.name, $0.parameter) }
-            + head.namedParameters.map { ("head." + $0.name, $0.parameter) }
+        encoder.namedParameters + head.namedParameters.map { ("head." + $0.name, $0.parameter) }
     }
 
     public var classCount: Int { configuration.classCount }
@@ -158,18 +137,12 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
 
     /// Logits `[B, C]` for token ids `[T * B]` (time-major, padding anything in range) with B lengths in 1...T.
     public func forward(tokens ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> Tensor<Scalar> {
-        guard let embedding else { preconditionFailure("SequenceClassifier: this model reads features, not tokens") }
-        usedTokens = true
-        let (hidden, _) = rnn.forward(tokens: ids, steps: steps, batch: batch, embedding: embedding, lengths: lengths)
-        return head.forward(pooling.forward(hidden, lengths: lengths))
+        head.forward(pooling.forward(encoder.forward(tokens: ids, steps: steps, batch: batch, lengths: lengths), lengths: lengths))
     }
 
     /// Logits `[B, C]` for features `[T, B, F]` with B lengths in 1...T.
     public func forward(features x: Tensor<Scalar>, lengths: [Int]) -> Tensor<Scalar> {
-        precondition(embedding == nil, "SequenceClassifier: this model reads tokens, not features")
-        usedTokens = false
-        let (hidden, _) = rnn.forward(x, lengths: lengths)
-        return head.forward(pooling.forward(hidden, lengths: lengths))
+        head.forward(pooling.forward(encoder.forward(features: x, lengths: lengths), lengths: lengths))
     }
 
     /// Back-propagates dL/dlogits `[B, C]` through the last forward pass, accumulating every
@@ -177,12 +150,7 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
     /// after a token one: ids have no gradient).
     @discardableResult
     public func backward(logitsGradient: Tensor<Scalar>) -> Tensor<Scalar>? {
-        let (dInput, _) = rnn.backward(outputGradient: pooling.backward(head.backward(logitsGradient)))
-        if usedTokens {
-            embedding!.accumulate(weightGradient: dInput)
-            return nil
-        }
-        return dInput
+        encoder.backward(pooling.backward(head.backward(logitsGradient)))
     }
 }
 
@@ -200,10 +168,7 @@ extension SequenceClassifier: RecurModel where Scalar == Float {
 
     /// Logits `[B, C]` of a batch (token or feature input, as the model reads).
     public func logits(_ batch: SequenceBatch) -> Tensor<Float> {
-        if let tokens = batch.tokens {
-            return forward(tokens: tokens, steps: batch.steps, batch: batch.batch, lengths: batch.lengths)
-        }
-        return forward(features: batch.features!, lengths: batch.lengths)
+        head.forward(pooling.forward(encoder.forward(batch), lengths: batch.lengths))
     }
 
     /// Mean (class-weighted, with `classWeights`) cross-entropy of the batch's labels, and its gradients.
