@@ -65,6 +65,15 @@ func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
     }
 }
 
+/// Loads a character model from a checkpoint file already read, or throws a one-line UserError.
+func loadCheckpoint(_ file: SafeTensors, path: String) throws -> CharRNNCheckpoint.Loaded {
+    do {
+        return try CharRNNCheckpoint.load(file)
+    } catch {
+        throw UserError("\(path): \(error)")
+    }
+}
+
 /// The ids of a text under a checkpoint's vocabulary, or a UserError naming the unknown characters.
 func encode(_ text: String, with vocabulary: Vocabulary, what: String) throws -> [Int] {
     do {

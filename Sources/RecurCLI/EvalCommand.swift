@@ -34,7 +34,7 @@ struct EvalCommand: ParsableCommand {
         case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
         default: break
         }
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(file, path: checkpoint)
         let text: String
         do {
             text = try TextFile.read(data)
@@ -73,9 +73,7 @@ struct EvalCommand: ParsableCommand {
             }
             let object = ClassifierReport(task: "classify", examples: encoded.count, loss: evaluation.loss, accuracy: metrics.accuracy,
                                           macroF1: metrics.macroF1, confusion: confusion)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(object), as: UTF8.self))
+            print(try jsonLine(object))
             return
         }
         print(String(format: "%@: %d sequences, loss %.6f, accuracy %.4f, macro-F1 %.4f", data, encoded.count,
@@ -108,9 +106,7 @@ extension EvalCommand {
         if json {
             let report = TaggerReport(task: "tag", sequences: encoded.count, tokens: e.taggedSteps, loss: e.loss,
                                       accuracy: e.metrics.accuracy, macroF1: e.metrics.macroF1, chunkF1: e.chunkF1)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try jsonLine(report))
             return
         }
         print(String(format: "%@: %d sequences, %d tokens, loss %.6f, accuracy %.4f, macro-F1 %.4f%@", data, encoded.count,

@@ -17,7 +17,7 @@ struct InspectCommand: ParsableCommand {
         case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint))
         default: break
         }
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(file, path: checkpoint)
         let c = loaded.configuration, m = loaded.metadata
         print("\(checkpoint)")
         print("  model: \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden, embedding \(c.embeddingSize), vocabulary \(c.vocabulary.count), dropout \(c.dropout), init \(c.initialization.rawValue)")

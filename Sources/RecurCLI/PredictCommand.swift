@@ -38,13 +38,11 @@ struct PredictCommand: ParsableCommand {
             throw UserError(error.description)
         }
         let evaluation = ClassificationTask.evaluate(loaded.model, on: encoded)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var output = ""
         for (prediction, probabilities) in zip(evaluation.predictions, evaluation.probabilities) {
             let line = Prediction(label: configuration.labels[prediction],
                                   probabilities: Dictionary(uniqueKeysWithValues: zip(configuration.labels, probabilities)))
-            output += String(decoding: try encoder.encode(line), as: UTF8.self) + "\n"
+            output += try jsonLine(line) + "\n"
         }
         FileHandle.standardOutput.write(Data(output.utf8))
     }
@@ -64,11 +62,9 @@ extension PredictCommand {
             throw UserError(error.description)
         }
         let evaluation = TaggingTask.evaluate(loaded.model, on: encoded)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var output = ""
         for predicted in evaluation.predictions {
-            output += String(decoding: try encoder.encode(["tags": predicted.map { configuration.tags[$0] }]), as: UTF8.self) + "\n"
+            output += try jsonLine(["tags": predicted.map { configuration.tags[$0] }]) + "\n"
         }
         FileHandle.standardOutput.write(Data(output.utf8))
     }

@@ -4,8 +4,9 @@ import Recur
 /// `recur train --task classify`: a sequence classifier on labelled sequences.
 extension TrainCommand {
     /// Reads a labelled-sequence file, or throws the one-line error for it.
-    static func readSequences(_ path: String, format: LabelledSequenceFormat?, requireLabels: Bool) throws -> [LabelledSequence] {
-        let text = try readText(path)
+    static func readSequences(_ path: String, text given: String? = nil, format: LabelledSequenceFormat?,
+                              requireLabels: Bool) throws -> [LabelledSequence] {
+        let text = try given ?? readText(path)
         guard let format = format ?? LabelledSequenceFormat(path: path) else {
             throw UserError("\(path): cannot tell the format from the extension; name it .jsonl, .tsv or .ts, or give --format jsonl|tsv|ts")
         }
@@ -28,8 +29,9 @@ extension TrainCommand {
         try files.prepare(resuming: resumePoint, folderOption: out)
         let resumeFile = resumePoint == .best ? files.bestTraining : files.training
 
-        let examples = try Recipe.read(data, command: self)
-        let checksum = TextFile.checksum(try readText(data) + (val.map { (try? readText($0)) ?? "" } ?? ""))
+        let dataText = try readText(data), valText = try val.map(readText)
+        let examples = try Recipe.read(data, text: dataText, command: self)
+        let checksum = TextFile.checksum(dataText + (valText ?? ""))
 
         // Settings: the command line over the task's defaults, or over the saved run when resuming.
         var settings = TrainSettings.defaults(for: Recipe.kind)
@@ -53,8 +55,8 @@ extension TrainCommand {
 
         // The split: --val, or a seeded random --val-fraction of the examples.
         var trainExamples = examples, validationExamples: [LabelledSequence] = []
-        if let val {
-            validationExamples = try Recipe.read(val, command: self)
+        if let val, let valText {
+            validationExamples = try Recipe.read(val, text: valText, command: self)
         } else if settings.valFraction > 0 {
             var order = Array(examples.indices)
             var generator = RandomGenerator(seed: settings.seed ^ 0x5641_4C49_4441_5445)
@@ -119,7 +121,8 @@ protocol SequenceTaskRecipe {
     static var kind: TaskKind { get }
     /// What the throughput counts: `examples`, `tokens`.
     static var itemName: String { get }
-    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence]
+    /// The examples of a file whose `text` was read already.
+    static func read(_ path: String, text: String, command: TrainCommand) throws -> [LabelledSequence]
     static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> Model.Configuration
     static func encode(_ examples: [LabelledSequence], for configuration: Model.Configuration, path: String) throws(DataError) -> EncodedSequences
     static func problem(_ configuration: Model.Configuration) -> String?
@@ -142,15 +145,14 @@ enum ClassifierRecipe: SequenceTaskRecipe {
     static let kind = TaskKind.classify
     static let itemName = "examples"
 
-    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence] {
-        try TrainCommand.readSequences(path, format: command.format, requireLabels: true)
+    static func read(_ path: String, text: String, command: TrainCommand) throws -> [LabelledSequence] {
+        try TrainCommand.readSequences(path, text: text, format: command.format, requireLabels: true)
     }
 
     static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> SequenceClassifierConfiguration {
         let fitted = try ClassificationData.fit(examples, tokenization: Tokenization(rawValue: settings.tokens) ?? .chars,
                                                 maxVocabulary: settings.maxVocab > 0 ? settings.maxVocab : nil, path: path)
-        let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: settings.embedding) }
-            ?? .features(fitted.scaling!.width)
+        let input = SequenceInput(vocabulary: fitted.vocabulary, scaling: fitted.scaling, embeddingSize: settings.embedding)
         return SequenceClassifierConfiguration(
             input: input, cell: settings.cellKind!, layers: settings.layers, hiddenSize: settings.hidden,
             bidirectional: settings.bidirectional, dropout: settings.dropout, pooling: PoolingKind(rawValue: settings.pool) ?? .last,
@@ -182,16 +184,15 @@ enum TaggerRecipe: SequenceTaskRecipe {
     static let kind = TaskKind.tag
     static let itemName = "tokens"
 
-    static func read(_ path: String, command: TrainCommand) throws -> [LabelledSequence] {
-        try TrainCommand.readTaggedSequences(path, format: command.format, characters: command.tokens == .chars,
+    static func read(_ path: String, text: String, command: TrainCommand) throws -> [LabelledSequence] {
+        try TrainCommand.readTaggedSequences(path, text: text, format: command.format, characters: command.tokens == .chars,
                                              tagColumn: command.tagColumn, requireTags: true)
     }
 
     static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> SequenceTaggerConfiguration {
         let fitted = try TaggingData.fit(examples, tokenization: Tokenization(rawValue: settings.tokens) ?? .given,
                                          maxVocabulary: settings.maxVocab > 0 ? settings.maxVocab : nil, path: path)
-        let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: settings.embedding) }
-            ?? .features(fitted.scaling!.width)
+        let input = SequenceInput(vocabulary: fitted.vocabulary, scaling: fitted.scaling, embeddingSize: settings.embedding)
         return SequenceTaggerConfiguration(
             input: input, cell: settings.cellKind!, layers: settings.layers, hiddenSize: settings.hidden,
             bidirectional: settings.bidirectional, dropout: settings.dropout, tags: fitted.tags,
@@ -220,9 +221,9 @@ enum TaggerRecipe: SequenceTaskRecipe {
 
 extension TrainCommand {
     /// Reads a tagged-sequence file, or throws the one-line error for it.
-    static func readTaggedSequences(_ path: String, format: LabelledSequenceFormat?, characters: Bool, tagColumn: Int?,
-                                    requireTags: Bool) throws -> [LabelledSequence] {
-        let text = try readText(path)
+    static func readTaggedSequences(_ path: String, text given: String? = nil, format: LabelledSequenceFormat?, characters: Bool,
+                                    tagColumn: Int?, requireTags: Bool) throws -> [LabelledSequence] {
+        let text = try given ?? readText(path)
         let tagged: TaggedSequenceFormat
         switch format {
         case .jsonl?: tagged = .jsonl

@@ -44,7 +44,7 @@ enum FuzzTarget: String, CaseIterable {
             for format in LabelledSequenceFormat.allCases {
                 guard let examples = try? LabelledSequenceFile.parse(text, format: format, path: "fuzz"),
                       let fitted = try? ClassificationData.fit(examples, tokenization: .words, maxVocabulary: 50, path: "fuzz") else { continue }
-                let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: 2) } ?? .features(fitted.scaling!.width)
+                let input = SequenceInput(vocabulary: fitted.vocabulary, scaling: fitted.scaling, embeddingSize: 2)
                 let configuration = SequenceClassifierConfiguration(input: input, hiddenSize: 2, labels: fitted.labels,
                                                                     vocabulary: fitted.vocabulary, scaling: fitted.scaling)
                 precondition(configuration.problem == nil || fitted.scaling.map { $0.width > 1 << 16 } == true,
@@ -61,7 +61,7 @@ enum FuzzTarget: String, CaseIterable {
             for (format, characters) in [(TaggedSequenceFormat.jsonl, false), (.jsonl, true), (.conll, false)] {
                 guard let examples = try? TaggedSequenceFile.parse(text, format: format, path: "fuzz", characters: characters),
                       let fitted = try? TaggingData.fit(examples, tokenization: characters ? .chars : .given, maxVocabulary: 50, path: "fuzz") else { continue }
-                let input: SequenceInput = fitted.vocabulary.map { .tokens(vocabularySize: $0.count, embeddingSize: 2) } ?? .features(fitted.scaling!.width)
+                let input = SequenceInput(vocabulary: fitted.vocabulary, scaling: fitted.scaling, embeddingSize: 2)
                 let configuration = SequenceTaggerConfiguration(input: input, hiddenSize: 2, tags: fitted.tags,
                                                                 vocabulary: fitted.vocabulary, scaling: fitted.scaling)
                 guard configuration.problem == nil, let encoded = try? TaggingData.encode(examples, for: configuration, path: "fuzz") else { continue }

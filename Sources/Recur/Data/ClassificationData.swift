@@ -5,10 +5,8 @@ public enum ClassificationData {
     /// feature scaling (numeric frames). A single label is refused: there is nothing to learn.
     public static func fit(_ examples: [LabelledSequence], tokenization: Tokenization, maxVocabulary: Int?,
                            path: String) throws(DataError) -> (labels: [String], vocabulary: TokenVocabulary?, scaling: FeatureScaling?) {
-        let labels = Array(Set(examples.compactMap(\.label))).sorted()
-        guard labels.count >= 2 else {
-            throw DataError(path: path, line: 0, "has \(labels.count == 1 ? "a single label, '\(labels[0])'" : "no labels"); a classifier needs examples of at least two classes")
-        }
+        let labels = try ClassNames.fit(examples.compactMap(\.label), noun: "label",
+                                        requirement: "a classifier needs examples of at least two classes", path: path)
         let inputs = try InputEncoding.fit(examples, tokenization: tokenization, maxVocabulary: maxVocabulary, path: path)
         return (labels, inputs.vocabulary, inputs.scaling)
     }
@@ -18,15 +16,11 @@ public enum ClassificationData {
     /// Unlabelled examples get class -1 unless `requireLabels`.
     public static func encode(_ examples: [LabelledSequence], for configuration: SequenceClassifierConfiguration,
                               path: String, requireLabels: Bool = true) throws(DataError) -> EncodedSequences {
-        var classIndex: [String: Int] = [:]
-        for (id, label) in configuration.labels.enumerated() { classIndex[label] = id }
+        let classes = ClassNames(configuration.labels, noun: "label")
         var labels: [Int] = [], tokens: [[Int]] = [], frames: [[Float]] = []
         for example in examples {
             if let label = example.label {
-                guard let id = classIndex[label] else {
-                    throw DataError(path: path, line: example.line, "has the label '\(label)', which the model does not know (its labels: \(configuration.labels.prefix(20).joined(separator: ", "))\(configuration.labels.count > 20 ? ", ..." : ""))")
-                }
-                labels.append(id)
+                labels.append(try classes.id(of: label, line: example.line, path: path))
             } else {
                 guard !requireLabels else { throw DataError(path: path, line: example.line, "has no label") }
                 labels.append(-1)

@@ -53,3 +53,36 @@ public enum InputEncoding {
         }
     }
 }
+
+/// The names of a model's classes or tags, in id order, and the id of each.
+public struct ClassNames {
+    public let names: [String]
+    /// `label` or `tag`, for the errors.
+    let noun: String
+    private let index: [String: Int]
+
+    public init(_ names: [String], noun: String) {
+        self.names = names
+        self.noun = noun
+        var index: [String: Int] = [:]
+        for (id, name) in names.enumerated() { index[name] = id }
+        self.index = index
+    }
+
+    /// The distinct names a training set uses, sorted; fewer than two are refused with `requirement`.
+    public static func fit(_ used: [String], noun: String, requirement: String, path: String) throws(DataError) -> [String] {
+        let names = Array(Set(used)).sorted()
+        guard names.count >= 2 else {
+            throw DataError(path: path, line: 0, "has \(names.count == 1 ? "a single \(noun), '\(names[0])'" : "no \(noun)s"); \(requirement)")
+        }
+        return names
+    }
+
+    /// The id of `name`, or an error naming the line and the names the model knows.
+    public func id(of name: String, line: Int, path: String) throws(DataError) -> Int {
+        guard let id = index[name] else {
+            throw DataError(path: path, line: line, "has the \(noun) '\(name)', which the model does not know (its \(noun)s: \(names.prefix(20).joined(separator: ", "))\(names.count > 20 ? ", ..." : ""))")
+        }
+        return id
+    }
+}

@@ -76,22 +76,6 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
 /// anything it cannot use: malformed JSON, missing or extra fields, an empty sequence, frames of mixed
 /// widths, NaN or infinite numbers, a `.ts` header the data contradicts.
 public enum LabelledSequenceFile {
-    /// Reads `path`. `requireLabels`: a missing label is an error (training, evaluation); otherwise
-    /// labels are optional (prediction).
-    public static func read(_ path: String, format: LabelledSequenceFormat? = nil,
-                            requireLabels: Bool = true) throws(DataError) -> [LabelledSequence] {
-        let text: String
-        do {
-            text = try TextFile.read(path)
-        } catch {
-            throw DataError(path: path, line: 0, error.description)
-        }
-        guard let format = format ?? LabelledSequenceFormat(path: path) else {
-            throw DataError(path: path, line: 0, "cannot tell the format from the extension; name it .jsonl, .tsv or .ts, or give --format jsonl|tsv|ts")
-        }
-        return try parse(text, format: format, path: path, requireLabels: requireLabels)
-    }
-
     /// Parses a file's text.
     public static func parse(_ text: String, format: LabelledSequenceFormat, path: String,
                              requireLabels: Bool = true) throws(DataError) -> [LabelledSequence] {
@@ -103,21 +87,51 @@ public enum LabelledSequenceFile {
         case .conll: throw DataError(path: path, line: 0, "is CoNLL, a format of tagged tokens; use --task tag, or give labelled sequences (.jsonl, .tsv, .ts)")
         }
         guard !examples.isEmpty else { throw DataError(path: path, line: 0, "holds no examples") }
+        try checkOneKind(examples, path: path)
+        return examples
+    }
+
+    /// A file holds one kind of input: numeric sequences of one width, or text (tokens).
+    static func checkOneKind(_ examples: [LabelledSequence], path: String) throws(DataError) {
         if case let .frames(first)? = examples.first?.content {
             let width = first[0].count
             for example in examples {
-                if case let .frames(frames) = example.content, frames[0].count != width {
+                guard case let .frames(frames) = example.content else {
+                    throw DataError(path: path, line: example.line, "is text, but the first example is a numeric sequence; a file holds one kind")
+                }
+                if frames[0].count != width {
                     throw DataError(path: path, line: example.line,
                                     "has frames of \(frames[0].count) features, but the first sequence's have \(width)")
-                }
-                if case .text = example.content {
-                    throw DataError(path: path, line: example.line, "is text, but the first example is a numeric sequence; a file holds one kind")
                 }
             }
         } else if let numeric = examples.first(where: { if case .frames = $0.content { return true } else { return false } }) {
             throw DataError(path: path, line: numeric.line, "is a numeric sequence, but the first example is text; a file holds one kind")
         }
-        return examples
+    }
+
+    /// The fields of one JSON Lines line: an object whose keys are among `allowed`, none given twice.
+    /// `example` shows a good line; `described` names the fields, for the errors.
+    static func fields(of line: Substring, allowed: Set<String>, example: String, described: String,
+                       fail: (String) -> DataError) throws(DataError) -> [String: JSONValue] {
+        let fields: [(key: String, value: JSONValue)]
+        do {
+            guard case let .object(object) = try JSONValue.parse(Array(line.utf8)) else {
+                throw fail("is not a JSON object; each line must be one object such as \(example)")
+            }
+            fields = object
+        } catch let error as JSONValue.ParseError {
+            throw fail("is not valid JSON (\(error.reason) at character \(error.offset + 1)); each line must be one JSON object")
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw fail("is not valid JSON")
+        }
+        var object: [String: JSONValue] = [:]
+        for (key, value) in fields {
+            guard allowed.contains(key) else { throw fail("has an unexpected field '\(key)'; the fields are \(described)") }
+            guard object.updateValue(value, forKey: key) == nil else { throw fail("has the field '\(key)' twice") }
+        }
+        return object
     }
 
     /// The lines of a text with their 1-based numbers, blank lines left out.
@@ -137,26 +151,9 @@ public enum LabelledSequenceFile {
         var examples: [LabelledSequence] = []
         for (number, line) in numberedLines(text) {
             func fail(_ problem: String) -> DataError { DataError(path: path, line: number, problem) }
-            let fields: [(key: String, value: JSONValue)]
-            do {
-                guard case let .object(object) = try JSONValue.parse(Array(line.utf8)) else {
-                    throw fail("is not a JSON object; each line must be one object such as {\"text\": \"...\", \"label\": \"...\"}")
-                }
-                fields = object
-            } catch let error as JSONValue.ParseError {
-                throw fail("is not valid JSON (\(error.reason) at character \(error.offset + 1)); each line must be one JSON object")
-            } catch let error as DataError {
-                throw error
-            } catch {
-                throw fail("is not valid JSON")
-            }
-            var object: [String: JSONValue] = [:]
-            for (key, value) in fields {
-                guard ["text", "sequence", "label"].contains(key) else {
-                    throw fail("has an unexpected field '\(key)'; the fields are \"text\" or \"sequence\", and \"label\"")
-                }
-                guard object.updateValue(value, forKey: key) == nil else { throw fail("has the field '\(key)' twice") }
-            }
+            let object = try fields(of: line, allowed: ["text", "sequence", "label"],
+                                    example: "{\"text\": \"...\", \"label\": \"...\"}",
+                                    described: "\"text\" or \"sequence\", and \"label\"", fail: fail)
             let label: String?
             switch object["label"] {
             case nil, .null?: label = nil

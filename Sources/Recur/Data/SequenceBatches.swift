@@ -100,12 +100,14 @@ public struct EncodedSequences: Sendable {
 /// The order in which a training set is visited: each epoch a seeded shuffle, cut into buckets of
 /// similar lengths (so that batches carry little padding), batched, and the batches shuffled. The
 /// batches of epoch e depend only on the seed and e, so a resumed run needs nothing but its step.
-public struct SequenceBatches: Sendable {
+public final class SequenceBatches {
     public let lengths: [Int]
     public let batchSize: Int
     public let seed: UInt64
     /// How many batches share one length-sorted bucket.
     public let bucketBatches: Int
+    /// The last epoch's batches, kept while its steps run.
+    private var cached: (epoch: Int, batches: [[Int]])?
 
     public init(lengths: [Int], batchSize: Int, seed: UInt64, bucketBatches: Int = 50) {
         precondition(!lengths.isEmpty && batchSize > 0, "SequenceBatches: expected examples and a positive batch size")
@@ -116,6 +118,13 @@ public struct SequenceBatches: Sendable {
     }
 
     public var batchesPerEpoch: Int { (lengths.count + batchSize - 1) / batchSize }
+
+    /// The example indices of the batch that global step `step` (from 0) trains on.
+    public func rows(step: Int) -> [Int] {
+        let epoch = step / batchesPerEpoch
+        if cached?.epoch != epoch { cached = (epoch, batches(epoch: epoch)) }
+        return cached!.batches[step % batchesPerEpoch]
+    }
 
     /// The example indices of every batch of `epoch`, in training order.
     public func batches(epoch: Int) -> [[Int]] {

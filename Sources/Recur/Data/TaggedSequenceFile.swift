@@ -33,18 +33,7 @@ public enum TaggedSequenceFile {
         case .conll: examples = try parseCoNLL(text, path: path, tagColumn: tagColumn, requireTags: requireTags)
         }
         guard !examples.isEmpty else { throw DataError(path: path, line: 0, "holds no sequences") }
-        let numeric = examples.filter { if case .frames = $0.content { return true } else { return false } }
-        if !numeric.isEmpty && numeric.count != examples.count {
-            throw DataError(path: path, line: (numeric.count < examples.count / 2 ? numeric[0] : examples.first { if case .frames = $0.content { return false } else { return true } }!).line,
-                            "mixes numeric sequences and tokens; a file holds one kind")
-        }
-        if case let .frames(first)? = numeric.first?.content {
-            for example in numeric {
-                if case let .frames(frames) = example.content, frames[0].count != first[0].count {
-                    throw DataError(path: path, line: example.line, "has frames of \(frames[0].count) features, but the first sequence's have \(first[0].count)")
-                }
-            }
-        }
+        try LabelledSequenceFile.checkOneKind(examples, path: path)
         return examples
     }
 
@@ -52,26 +41,9 @@ public enum TaggedSequenceFile {
         var examples: [LabelledSequence] = []
         for (number, line) in LabelledSequenceFile.numberedLines(text) {
             func fail(_ problem: String) -> DataError { DataError(path: path, line: number, problem) }
-            let fields: [(key: String, value: JSONValue)]
-            do {
-                guard case let .object(object) = try JSONValue.parse(Array(line.utf8)) else {
-                    throw fail("is not a JSON object; each line must be one object such as {\"tokens\": [...], \"tags\": [...]}")
-                }
-                fields = object
-            } catch let error as JSONValue.ParseError {
-                throw fail("is not valid JSON (\(error.reason) at character \(error.offset + 1)); each line must be one JSON object")
-            } catch let error as DataError {
-                throw error
-            } catch {
-                throw fail("is not valid JSON")
-            }
-            var object: [String: JSONValue] = [:]
-            for (key, value) in fields {
-                guard ["tokens", "text", "sequence", "tags"].contains(key) else {
-                    throw fail("has an unexpected field '\(key)'; the fields are \"tokens\", \"text\" or \"sequence\", and \"tags\"")
-                }
-                guard object.updateValue(value, forKey: key) == nil else { throw fail("has the field '\(key)' twice") }
-            }
+            let object = try LabelledSequenceFile.fields(
+                of: line, allowed: ["tokens", "text", "sequence", "tags"], example: "{\"tokens\": [...], \"tags\": [...]}",
+                described: "\"tokens\", \"text\" or \"sequence\", and \"tags\"", fail: fail)
             func strings(_ key: String) throws(DataError) -> [String]? {
                 guard let value = object[key] else { return nil }
                 guard case let .array(items) = value else { throw fail("has a \"\(key)\" that is not a list of strings") }

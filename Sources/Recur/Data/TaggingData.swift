@@ -5,10 +5,7 @@ public enum TaggingData {
     /// distinct tags is refused: there is nothing to learn.
     public static func fit(_ examples: [LabelledSequence], tokenization: Tokenization, maxVocabulary: Int?,
                            path: String) throws(DataError) -> (tags: [String], vocabulary: TokenVocabulary?, scaling: FeatureScaling?) {
-        let tags = Array(Set(examples.flatMap { $0.tags ?? [] })).sorted()
-        guard tags.count >= 2 else {
-            throw DataError(path: path, line: 0, "has \(tags.count == 1 ? "a single tag, '\(tags[0])'" : "no tags"); a tagger needs at least two")
-        }
+        let tags = try ClassNames.fit(examples.flatMap { $0.tags ?? [] }, noun: "tag", requirement: "a tagger needs at least two", path: path)
         let inputs = try InputEncoding.fit(examples, tokenization: tokenization, maxVocabulary: maxVocabulary, path: path)
         return (tags, inputs.vocabulary, inputs.scaling)
     }
@@ -17,8 +14,7 @@ public enum TaggingData {
     /// with the line; untagged examples get tag -1 at every step unless `requireTags`.
     public static func encode(_ examples: [LabelledSequence], for configuration: SequenceTaggerConfiguration,
                               path: String, requireTags: Bool = true) throws(DataError) -> EncodedSequences {
-        var tagIndex: [String: Int] = [:]
-        for (id, tag) in configuration.tags.enumerated() { tagIndex[tag] = id }
+        let names = ClassNames(configuration.tags, noun: "tag")
         var tokens: [[Int]] = [], frames: [[Float]] = [], tags: [[Int]] = []
         for example in examples {
             let input = try InputEncoding.encode(example, vocabulary: configuration.vocabulary, scaling: configuration.scaling, path: path)
@@ -28,12 +24,7 @@ public enum TaggingData {
                     throw DataError(path: path, line: example.line, "has \(steps) steps but \(given.count) tags; every step needs one tag")
                 }
                 var ids: [Int] = []
-                for tag in given {
-                    guard let id = tagIndex[tag] else {
-                        throw DataError(path: path, line: example.line, "has the tag '\(tag)', which the model does not know (its tags: \(configuration.tags.prefix(20).joined(separator: ", "))\(configuration.tags.count > 20 ? ", ..." : ""))")
-                    }
-                    ids.append(id)
-                }
+                for tag in given { ids.append(try names.id(of: tag, line: example.line, path: path)) }
                 tags.append(ids)
             } else {
                 guard !requireTags else { throw DataError(path: path, line: example.line, "has no tags") }

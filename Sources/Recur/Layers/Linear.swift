@@ -25,6 +25,17 @@ public final class Linear<Scalar: RecurScalar>: Module {
         self.bias = bias ? Parameter(Initializer.uniform(shape: [outputSize], bound: bound, using: &generator)) : nil
     }
 
+    /// Initialised by a scheme: `.pytorch` as above; `.keras` as Keras' Dense (glorot-uniform weight,
+    /// zero bias; drawn after PyTorch's draws, so both schemes consume the generator alike).
+    public convenience init(inputSize: Int, outputSize: Int, initialization: WeightInitialization,
+                            using generator: inout RandomGenerator) {
+        self.init(inputSize: inputSize, outputSize: outputSize, using: &generator)
+        if initialization == .keras {
+            weight.value = Initializer.glorotUniform(shape: weight.shape, using: &generator)
+            bias?.value.zero()
+        }
+    }
+
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

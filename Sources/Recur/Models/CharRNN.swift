@@ -21,11 +21,7 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
                               initialization: initialization, using: &generator)
         rnn = RecurrentNetwork(cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, layers: layers,
                                dropout: dropout, initialization: initialization, using: &generator)
-        head = Linear(inputSize: hiddenSize, outputSize: vocabularySize, using: &generator)
-        if initialization == .keras {
-            head.weight.value = Initializer.glorotUniform(shape: head.weight.shape, using: &generator)
-            head.bias?.value.zero()
-        }
+        head = Linear(inputSize: hiddenSize, outputSize: vocabularySize, initialization: initialization, using: &generator)
     }
 
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {

@@ -7,6 +7,11 @@ public enum SequenceInput: Codable, Equatable, Sendable {
     /// `features` numbers per step (already normalised by the caller).
     case features(Int)
 
+    /// Token input of `embeddingSize` for a vocabulary, else numeric input of the scaling's width.
+    public init(vocabulary: TokenVocabulary?, scaling: FeatureScaling?, embeddingSize: Int) {
+        if let vocabulary { self = .tokens(vocabularySize: vocabulary.count, embeddingSize: embeddingSize) } else { self = .features(scaling?.width ?? 0) }
+    }
+
     /// The recurrent network's input width.
     public var width: Int {
         switch self {
@@ -113,11 +118,7 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
                                   bidirectional: c.bidirectional, dropout: c.dropout, initialization: c.initialization,
                                   using: &generator)
         pooling = SequencePooling(c.pooling, directions: c.bidirectional ? 2 : 1)
-        head = Linear(inputSize: encoder.outputWidth, outputSize: c.classCount, using: &generator)
-        if c.initialization == .keras {
-            head.weight.value = Initializer.glorotUniform(shape: head.weight.shape, using: &generator)
-            head.bias?.value.zero()
-        }
+        head = Linear(inputSize: encoder.outputWidth, outputSize: c.classCount, initialization: c.initialization, using: &generator)
     }
 
     public var embedding: Embedding<Scalar>? { encoder.embedding }

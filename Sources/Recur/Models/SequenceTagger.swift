@@ -59,11 +59,7 @@ public final class SequenceTagger<Scalar: RecurScalar>: Module {
         encoder = SequenceEncoder(input: c.input, cell: c.cell, layers: c.layers, hiddenSize: c.hiddenSize,
                                   bidirectional: c.bidirectional, dropout: c.dropout, initialization: c.initialization,
                                   using: &generator)
-        head = Linear(inputSize: encoder.outputWidth, outputSize: c.tagCount, using: &generator)
-        if c.initialization == .keras {
-            head.weight.value = Initializer.glorotUniform(shape: head.weight.shape, using: &generator)
-            head.bias?.value.zero()
-        }
+        head = Linear(inputSize: encoder.outputWidth, outputSize: c.tagCount, initialization: c.initialization, using: &generator)
     }
 
     public var embedding: Embedding<Scalar>? { encoder.embedding }

@@ -7,7 +7,6 @@ public final class ClassificationTask: TrainingTask {
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
-    private var epochBatches: (epoch: Int, batches: [[Int]])?
 
     public init(model: SequenceClassifier<Float>, training: EncodedSequences, validation: EncodedSequences?,
                 batchSize: Int, seed: UInt64) {
@@ -21,9 +20,7 @@ public final class ClassificationTask: TrainingTask {
 
     /// The batch that step `step` trains on.
     public func batch(step: Int) -> SequenceBatch {
-        let epoch = step / stepsPerEpoch
-        if epochBatches?.epoch != epoch { epochBatches = (epoch, order.batches(epoch: epoch)) }
-        return training.batch(epochBatches!.batches[step % stepsPerEpoch])
+        training.batch(order.rows(step: step))
     }
 
     public func computeGradients(step: Int) -> (loss: Double, count: Int) {

@@ -8,7 +8,6 @@ public final class TaggingTask: TrainingTask {
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
-    private var epochBatches: (epoch: Int, batches: [[Int]])?
 
     public init(model: SequenceTagger<Float>, training: EncodedSequences, validation: EncodedSequences?, batchSize: Int, seed: UInt64) {
         self.model = model
@@ -20,9 +19,7 @@ public final class TaggingTask: TrainingTask {
     public var stepsPerEpoch: Int { order.batchesPerEpoch }
 
     public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        let epoch = step / stepsPerEpoch
-        if epochBatches?.epoch != epoch { epochBatches = (epoch, order.batches(epoch: epoch)) }
-        return model.lossAndGradients(training.batch(epochBatches!.batches[step % stepsPerEpoch]))
+        model.lossAndGradients(training.batch(order.rows(step: step)))
     }
 
     public func finishStep(step: Int, applied: Bool) {}
