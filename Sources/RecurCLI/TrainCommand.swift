@@ -56,6 +56,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr-gamma"), help: "--lr-schedule step or plateau: the decay factor. [default: 0.1]") var lrGamma: Double?
     @Option(name: .customLong("lr-patience"), help: "--lr-schedule plateau: validations without improvement before a decay. [default: 3]") var lrPatience: Int?
     @Option(help: "Stop after N validations without a better validation loss (lm) or accuracy (classify). [default: never]") var patience: Int?
+    @Flag(name: .customLong("condition-every-step"),
+          help: "--task lm on JSON Lines: feed the condition at every step too, not only into the initial state.")
+    var conditionEveryStep = false
+    @Flag(help: "--task lm on JSON Lines: ignore the lines' conditions and train an unconditioned model of the texts (for comparison).")
+    var unconditioned = false
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
     @Option(name: .customLong("resume-from"),
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
@@ -67,6 +72,23 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try validateOptions()
+        let sequencesOfText = task == .lm && (format ?? LabelledSequenceFormat(path: data)) == .jsonl
+        if !sequencesOfText {
+            for (name, given) in [("condition-every-step", conditionEveryStep), ("unconditioned", unconditioned)] where given {
+                throw UserError("--\(name): applies to --task lm on JSON Lines sequences ({\"text\": ..., \"condition\": ...})")
+            }
+        }
+        if sequencesOfText {
+            for (name, given) in [("tokens", tokens != nil), ("max-vocab", maxVocab != nil), ("bidirectional", bidirectional != nil),
+                                  ("pool", pool != nil), ("class-weights", classWeights != nil), ("tag-column", tagColumn != nil)] where given {
+                throw UserError("--\(name): applies to --task classify or tag, not --task lm")
+            }
+            if conditionEveryStep && unconditioned { throw UserError("--condition-every-step and --unconditioned: give one of them, not both") }
+            return try runSequenceTask(GenerationRecipe.self)
+        }
+        if let format, task == .lm, format != .jsonl {
+            throw UserError("--format \(format.rawValue): --task lm reads a plain text, or JSON Lines sequences (--format jsonl)")
+        }
         if task == .classify { return try runSequenceTask(ClassifierRecipe.self) }
         if task == .tag {
             if pool != nil { throw UserError("--pool: applies to --task classify; a tagger keeps every step") }
@@ -256,6 +278,8 @@ struct TrainCommand: ParsableCommand {
         if let lrGamma { settings.lrGamma = lrGamma }
         if let lrPatience { settings.lrPatience = lrPatience }
         if let patience { settings.patience = patience }
+        if conditionEveryStep { settings.conditionEveryStep = true }
+        if unconditioned { settings.unconditioned = true }
     }
 }
 

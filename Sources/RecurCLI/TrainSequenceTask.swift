@@ -21,7 +21,7 @@ extension TrainCommand {
     /// configuration, encode, build, train.
     func runSequenceTask<Recipe: SequenceTaskRecipe>(_ recipe: Recipe.Type) throws {
         let name = Recipe.kind.rawValue
-        if seqLength != nil { throw UserError("--seq-length: applies to --task lm; --task \(name) reads whole sequences") }
+        if seqLength != nil { throw UserError("--seq-length: applies to --task lm on a continuous text; \(Recipe.wholeSequences) reads whole sequences") }
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
         try compute.apply()
         let files = RunFiles(folder: URL(fileURLWithPath: out))
@@ -54,7 +54,7 @@ extension TrainCommand {
         applyOptions(to: &settings)
 
         // The split: --val, or a seeded random --val-fraction of the examples.
-        var trainExamples = examples, validationExamples: [LabelledSequence] = []
+        var trainExamples = examples, validationExamples: [Recipe.Example] = []
         if let val, let valText {
             validationExamples = try Recipe.read(val, text: valText, command: self)
         } else if settings.valFraction > 0 {
@@ -69,7 +69,7 @@ extension TrainCommand {
         }
 
         // The model's configuration: fitted on the training part, or the saved one.
-        let training: EncodedSequences, validation: EncodedSequences?
+        let training: Recipe.Encoded, validation: Recipe.Encoded?
         let configuration: Recipe.Model.Configuration
         do {
             configuration = try saved?.model.configuration ?? Recipe.fit(trainExamples, settings: settings, path: data)
@@ -81,35 +81,30 @@ extension TrainCommand {
 
         var generator = RandomGenerator(seed: settings.seed)
         let model = Recipe.Model(configuration: configuration, using: &generator)
-        let batchSize = min(settings.batch, training.count)
+        let batchSize = min(settings.batch, Recipe.count(training))
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
         if let steps { total = steps }
         else if let epochs { total = epochs * stepsPerEpoch }
         else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
-        let trainer = settings.trainer(for: task, total: total, monitor: .accuracy)
+        let trainer = settings.trainer(for: task, total: total, monitor: Recipe.monitor)
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
         try files.create(folderOption: out)
         print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
-              + "\(training.count) train / \(validation?.count ?? 0) validation sequences; batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
+              + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation sequences; batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
               + "\(settings.optimizer) lr \(settings.lr); " + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
             checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
-                          "examples": String(training.count)],
+                          "examples": String(Recipe.count(training))],
             itemName: Recipe.itemName, dataOption: data,
-            describeValidation: { result in
-                var text = String(format: "validation loss %.4f  accuracy %.4f  macro-F1 %.4f", result.loss,
-                                  result.metrics["accuracy"] ?? 0, result.metrics["macro_f1"] ?? 0)
-                if let chunk = result.metrics["chunk_f1"] { text += String(format: "  chunk-F1 %.4f", chunk) }
-                return (result.metrics, text)
-            }, resumed: saved != nil)
+            describeValidation: { result in (result.metrics, Recipe.describeValidation(result)) }, resumed: saved != nil)
         let start = Date()
         try loop.run()
-        let best = trainer.best.map { String(format: ", best validation accuracy %.4f at step %d", $0.value, $0.step) } ?? ""
+        let best = trainer.best.map { String(format: ", best validation \(Recipe.monitor.metric) %.4f at step %d", $0.value, $0.step) } ?? ""
         print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(best); model in \(files.model.path)")
     }
 }
@@ -118,17 +113,43 @@ extension TrainCommand {
 protocol SequenceTaskRecipe {
     associatedtype Model: RecurModel
     associatedtype Task: TrainingTask where Task.Model == Model
+    /// One example as a file gives it, and a set of them encoded for the model.
+    associatedtype Example
+    associatedtype Encoded
     static var kind: TaskKind { get }
     /// What the throughput counts: `examples`, `tokens`.
     static var itemName: String { get }
+    /// The task's name in messages: "--task classify".
+    static var wholeSequences: String { get }
+    /// The validation figure that picks the best model.
+    static var monitor: Monitor { get }
     /// The examples of a file whose `text` was read already.
-    static func read(_ path: String, text: String, command: TrainCommand) throws -> [LabelledSequence]
-    static func fit(_ examples: [LabelledSequence], settings: TrainSettings, path: String) throws(DataError) -> Model.Configuration
-    static func encode(_ examples: [LabelledSequence], for configuration: Model.Configuration, path: String) throws(DataError) -> EncodedSequences
+    static func read(_ path: String, text: String, command: TrainCommand) throws -> [Example]
+    static func fit(_ examples: [Example], settings: TrainSettings, path: String) throws(DataError) -> Model.Configuration
+    static func encode(_ examples: [Example], for configuration: Model.Configuration, path: String) throws(DataError) -> Encoded
+    static func count(_ encoded: Encoded) -> Int
     static func problem(_ configuration: Model.Configuration) -> String?
-    static func makeTask(model: Model, training: EncodedSequences, validation: EncodedSequences?, settings: TrainSettings, batchSize: Int) -> Task
+    static func makeTask(model: Model, training: Encoded, validation: Encoded?, settings: TrainSettings, batchSize: Int) -> Task
     /// The model in a few words for the start line.
     static func describe(_ configuration: Model.Configuration, settings: TrainSettings) -> String
+    /// A validation's figures in one line.
+    static func describeValidation(_ result: ValidationResult) -> String
+}
+
+/// The recipes of the labelled whole-sequence tasks (classify, tag).
+protocol LabelledSequenceRecipe: SequenceTaskRecipe where Example == LabelledSequence, Encoded == EncodedSequences {}
+
+extension LabelledSequenceRecipe {
+    static var wholeSequences: String { "--task \(kind.rawValue)" }
+    static var monitor: Monitor { .accuracy }
+    static func count(_ encoded: EncodedSequences) -> Int { encoded.count }
+
+    static func describeValidation(_ result: ValidationResult) -> String {
+        var text = String(format: "validation loss %.4f  accuracy %.4f  macro-F1 %.4f", result.loss,
+                          result.metrics["accuracy"] ?? 0, result.metrics["macro_f1"] ?? 0)
+        if let chunk = result.metrics["chunk_f1"] { text += String(format: "  chunk-F1 %.4f", chunk) }
+        return text
+    }
 }
 
 extension SequenceTaskRecipe {
@@ -141,7 +162,7 @@ extension SequenceTaskRecipe {
 }
 
 /// `--task classify`: a label per sequence.
-enum ClassifierRecipe: SequenceTaskRecipe {
+enum ClassifierRecipe: LabelledSequenceRecipe {
     static let kind = TaskKind.classify
     static let itemName = "examples"
 
@@ -180,7 +201,7 @@ enum ClassifierRecipe: SequenceTaskRecipe {
 }
 
 /// `--task tag`: a tag per step.
-enum TaggerRecipe: SequenceTaskRecipe {
+enum TaggerRecipe: LabelledSequenceRecipe {
     static let kind = TaskKind.tag
     static let itemName = "tokens"
 

@@ -29,6 +29,8 @@ struct TrainSettings: Codable, Equatable {
     var lrPatience = 3
     var patience = 0
     var seed: UInt64 = 1
+    var conditionEveryStep = false
+    var unconditioned = false
 
     static let defaults = TrainSettings()
 
@@ -108,6 +110,8 @@ struct TrainSettings: Codable, Equatable {
         lrPatience = try value(.lrPatience, d.lrPatience)
         patience = try value(.patience, d.patience)
         seed = try value(.seed, d.seed)
+        conditionEveryStep = try value(.conditionEveryStep, d.conditionEveryStep)
+        unconditioned = try value(.unconditioned, d.unconditioned)
     }
 
     init?(json: String) {

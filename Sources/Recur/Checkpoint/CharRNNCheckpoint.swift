@@ -10,9 +10,22 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
     public var vocabulary: Vocabulary
     public var dropout: Double
     public var initialization: WeightInitialization
+    /// Trained on independent sequences, each begun with `beginSymbol` and ended with `endSymbol`
+    /// (both in the vocabulary), rather than on one continuous text.
+    public var sequenceBoundaries: Bool
+    /// What the sequences are conditioned on (its vector sets the initial state), or nil.
+    public var condition: GenerationCondition?
+    /// The condition vector is also concatenated to every step's embedded input.
+    public var conditionEveryStep: Bool
+
+    /// The symbol that begins every sequence of a model with sequence boundaries: U+0002, START OF TEXT.
+    public static let beginSymbol: Unicode.Scalar = "\u{02}"
+    /// The symbol that ends every sequence of a model with sequence boundaries: U+0003, END OF TEXT.
+    public static let endSymbol: Unicode.Scalar = "\u{03}"
 
     public init(cell: CellKind, layers: Int, hiddenSize: Int, embeddingSize: Int, vocabulary: Vocabulary,
-                dropout: Double = 0, initialization: WeightInitialization = .pytorch) {
+                dropout: Double = 0, initialization: WeightInitialization = .pytorch, sequenceBoundaries: Bool = false,
+                condition: GenerationCondition? = nil, conditionEveryStep: Bool = false) {
         self.cell = cell
         self.layers = layers
         self.hiddenSize = hiddenSize
@@ -20,7 +33,53 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
         self.vocabulary = vocabulary
         self.dropout = dropout
         self.initialization = initialization
+        self.sequenceBoundaries = sequenceBoundaries
+        self.condition = condition
+        self.conditionEveryStep = conditionEveryStep
     }
+
+    enum CodingKeys: String, CodingKey {
+        case cell, layers, hiddenSize, embeddingSize, vocabulary, dropout, initialization, sequenceBoundaries, condition, conditionEveryStep
+    }
+
+    /// The last three are written only when set: a character model of a text is stored as it was
+    /// before sequence models existed, and checkpoints of that time lack them.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cell, forKey: .cell)
+        try c.encode(layers, forKey: .layers)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(embeddingSize, forKey: .embeddingSize)
+        try c.encode(vocabulary, forKey: .vocabulary)
+        try c.encode(dropout, forKey: .dropout)
+        try c.encode(initialization, forKey: .initialization)
+        if sequenceBoundaries { try c.encode(true, forKey: .sequenceBoundaries) }
+        try c.encodeIfPresent(condition, forKey: .condition)
+        if conditionEveryStep { try c.encode(true, forKey: .conditionEveryStep) }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cell: try c.decode(CellKind.self, forKey: .cell), layers: try c.decode(Int.self, forKey: .layers),
+                  hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), embeddingSize: try c.decode(Int.self, forKey: .embeddingSize),
+                  vocabulary: try c.decode(Vocabulary.self, forKey: .vocabulary), dropout: try c.decode(Double.self, forKey: .dropout),
+                  initialization: try c.decode(WeightInitialization.self, forKey: .initialization),
+                  sequenceBoundaries: try c.decodeIfPresent(Bool.self, forKey: .sequenceBoundaries) ?? false,
+                  condition: try c.decodeIfPresent(GenerationCondition.self, forKey: .condition),
+                  conditionEveryStep: try c.decodeIfPresent(Bool.self, forKey: .conditionEveryStep) ?? false)
+    }
+
+    /// The ids of the begin and end symbols (a model with sequence boundaries).
+    public var boundaryIDs: (begin: Int, end: Int)? {
+        guard sequenceBoundaries, let begin = vocabulary.id(of: Self.beginSymbol), let end = vocabulary.id(of: Self.endSymbol) else { return nil }
+        return (begin, end)
+    }
+
+    /// The width of the state that a condition sets: every layer's h, then (LSTM) every layer's c.
+    public var conditionedStateWidth: Int { layers * hiddenSize * (cell.hasCellState ? 2 : 1) }
+
+    /// The first layer's input width: the embedding, plus the condition when it is fed at every step.
+    public var inputWidth: Int { embeddingSize + (conditionEveryStep ? condition?.width ?? 0 : 0) }
 
     /// A freshly initialised model of this shape.
     public func makeModel(using generator: inout RandomGenerator) -> CharRNN<Float> {
@@ -34,6 +93,10 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
         if !(embeddingSize >= 1 && embeddingSize <= 1 << 20) { return "embedding size \(embeddingSize) is out of range" }
         if vocabulary.count < 1 { return "the vocabulary is empty" }
         if !(dropout >= 0 && dropout < 1) { return "dropout \(dropout) is not in [0, 1)" }
+        if sequenceBoundaries && boundaryIDs == nil { return "a model of sequences needs the begin and end symbols in its vocabulary" }
+        if condition != nil && !sequenceBoundaries { return "only a model of sequences (sequence_boundaries) can be conditioned" }
+        if conditionEveryStep && condition == nil { return "condition_every_step needs a condition" }
+        if let problem = condition?.problem { return problem }
         return nil
     }
 
@@ -43,10 +106,13 @@ public struct CharRNNConfiguration: Codable, Equatable, Sendable {
         let gh = cell.gateCount * hiddenSize
         var shapes: [(String, [Int])] = [("embedding.weight", [vocabulary.count, embeddingSize])]
         for l in 0..<layers {
-            shapes += [("rnn.weight_ih_l\(l)", [gh, l == 0 ? embeddingSize : hiddenSize]), ("rnn.weight_hh_l\(l)", [gh, hiddenSize]),
+            shapes += [("rnn.weight_ih_l\(l)", [gh, l == 0 ? inputWidth : hiddenSize]), ("rnn.weight_hh_l\(l)", [gh, hiddenSize]),
                        ("rnn.bias_ih_l\(l)", [gh]), ("rnn.bias_hh_l\(l)", [gh])]
         }
         shapes += [("head.weight", [vocabulary.count, hiddenSize]), ("head.bias", [vocabulary.count])]
+        if let condition {
+            shapes += [("condition.weight", [conditionedStateWidth, condition.width]), ("condition.bias", [conditionedStateWidth])]
+        }
         return shapes
     }
 

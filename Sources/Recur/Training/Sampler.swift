@@ -13,6 +13,11 @@ import RecurCore
 /// The choice of the next symbol: logits divided by `temperature`, softmax, then optionally only the
 /// `topK` likeliest symbols, and/or the smallest set of likeliest symbols whose probabilities reach
 /// `topP` (nucleus sampling), renormalised; `argmax` takes the likeliest symbol outright.
+///
+/// A model of independent sequences (`sequenceBoundaries`) generates with `generateSequence`: from its
+/// condition's initial state (zero without one), the begin symbol is fed and symbols are drawn until
+/// the end symbol (the begin symbol is never drawn). With `conditionEveryStep` the table holds
+/// `[embedding, c] W_ih^T + b` for the current condition `c`, recomputed by `reset(condition:)`.
 public final class Sampler {
     public let configuration: CharRNNConfiguration
     public var temperature: Double {
@@ -29,6 +34,10 @@ public final class Sampler {
     private let logits: ScratchBuffer<Float>      // [V]
     private let probabilities: ScratchBuffer<Double>  // [V]
     private let order: UnsafeMutablePointer<Int>  // [V], symbol ids for top-k / top-p
+    private let conditionWeight: ScratchBuffer<Float>?  // [S, F]: the condition map
+    private let conditionBias: ScratchBuffer<Float>?    // [S]
+    private let embeddingTable: ScratchBuffer<Float>?   // [V, E], kept when the condition joins every step's input
+    private let firstCell: RecurrentCell<Float>         // the first layer's weights (to rebuild the table)
     private var vocabularySize: Int { configuration.vocabulary.count }
 
     private struct LayerBuffers {
@@ -58,8 +67,10 @@ public final class Sampler {
         }
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = configuration.vocabulary.count
         let inputTable = ScratchBuffer<Float>(count: V * GH)
-        model.embedding.weight.value.withUnsafeBufferPointer { table in
-            model.rnn.layers[0][0].project(table.baseAddress!, rows: V, into: inputTable.pointer)
+        if !configuration.conditionEveryStep {
+            model.embedding.weight.value.withUnsafeBufferPointer { table in
+                model.rnn.layers[0][0].project(table.baseAddress!, rows: V, into: inputTable.pointer)
+            }
         }
         self.inputTable = inputTable
         layers = model.rnn.layers.map { directions in
@@ -75,6 +86,14 @@ public final class Sampler {
         logits = ScratchBuffer(count: V)
         probabilities = ScratchBuffer(count: V)
         order = .allocate(capacity: V)
+        conditionWeight = model.condition.map { copy($0.weight.value) }
+        conditionBias = model.condition.map { copy($0.bias!.value) }
+        embeddingTable = configuration.conditionEveryStep ? copy(model.embedding.weight.value) : nil
+        firstCell = layers[0].cell
+        if configuration.conditionEveryStep, let width = configuration.condition?.width {
+            // Until a condition is set: the all-zero one.
+            reset(condition: [Float](repeating: 0, count: width))
+        }
     }
 
     deinit { order.deallocate() }
@@ -84,6 +103,35 @@ public final class Sampler {
         for layer in layers {
             layer.h.fill(0)
             layer.c.fill(0)
+        }
+    }
+
+    /// Sets the state to what a conditioned model's condition vector `c` (`GenerationCondition.vector`)
+    /// makes of it, `W c + b`, and with `conditionEveryStep` rebuilds the input table for `c`.
+    public func reset(condition c: [Float]) {
+        guard let conditionWeight, let conditionBias, let width = configuration.condition?.width else {
+            preconditionFailure("Sampler: the model is not conditioned")
+        }
+        precondition(c.count == width, "Sampler: expected a condition of \(width) numbers, got \(c.count)")
+        let L = layers.count, H = configuration.hiddenSize, S = configuration.conditionedStateWidth
+        let s = ScratchBuffer<Float>(count: S)
+        s.pointer.update(from: conditionBias.pointer, count: S)
+        c.withUnsafeBufferPointer { cb in
+            gemm(transB: true, m: 1, n: S, k: width, a: cb.baseAddress!, lda: width, b: conditionWeight.pointer, ldb: width,
+                 beta: 1, c: s.pointer, ldc: S)
+        }
+        for (l, layer) in layers.enumerated() {
+            layer.h.pointer.update(from: s.pointer + l * H, count: H)
+            if configuration.cell.hasCellState { layer.c.pointer.update(from: s.pointer + (L + l) * H, count: H) }
+        }
+        if let embeddingTable {
+            let V = vocabularySize, E = configuration.embeddingSize, I = E + width
+            let rows = ScratchBuffer<Float>(count: V * I)
+            for v in 0..<V {
+                (rows.pointer + v * I).update(from: embeddingTable.pointer + v * E, count: E)
+                for j in 0..<width { rows.pointer[v * I + E + j] = c[j] }
+            }
+            firstCell.projectInput(rows.pointer, batch: V, into: inputTable.pointer)
         }
     }
 
@@ -174,6 +222,27 @@ public final class Sampler {
             emit(next)
             feed(next)
         }
+    }
+
+    /// Draws one sequence of a model with sequence boundaries: from the condition's state (`condition`,
+    /// the model's vector for it; nil for an unconditioned model), the begin symbol, then symbols until
+    /// the end symbol or `maxLength` symbols; `prime` is fed after the begin symbol. Returns the drawn
+    /// ids (without the prime and the end symbol), and whether the end symbol came.
+    public func generateSequence(condition: [Float]?, prime: [Int] = [], maxLength: Int,
+                                 using generator: inout RandomGenerator) -> (ids: [Int], ended: Bool) {
+        guard let (begin, end) = configuration.boundaryIDs else { preconditionFailure("Sampler: the model has no sequence boundaries") }
+        if let condition { reset(condition: condition) } else { reset() }
+        var ids: [Int] = []
+        feed(begin)
+        for id in prime { feed(id) }
+        while ids.count < maxLength {
+            logits.pointer[begin] = -.infinity
+            let next = draw(using: &generator)
+            if next == end { return (ids, true) }
+            ids.append(next)
+            feed(next)
+        }
+        return (ids, false)
     }
 
     /// Heap sort of `order[0..<count]` by descending probability, ties by ascending id (deterministic).

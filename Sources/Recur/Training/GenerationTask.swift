@@ -1,0 +1,90 @@
+import Foundation
+import RecurCore
+
+/// One-to-many training: a language model on independent sequences (each from its begin symbol to
+/// its end symbol, optionally conditioned), in shuffled, length-bucketed mini-batches, with the whole
+/// sequence back-propagated (no truncation, no state carried between batches). Validated on held-out
+/// sequences: the mean loss per predicted symbol.
+public final class GenerationTask: TrainingTask {
+    public let model: CharRNN<Float>
+    public let training: GenerationSet
+    public let validation: GenerationSet?
+    public let order: SequenceBatches
+
+    public init(model: CharRNN<Float>, training: GenerationSet, validation: GenerationSet?, batchSize: Int, seed: UInt64) {
+        self.model = model
+        self.training = training
+        self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
+        self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
+    }
+
+    public var stepsPerEpoch: Int { order.batchesPerEpoch }
+
+    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
+        model.lossAndGradients(training.batch(order.rows(step: step)))
+    }
+
+    public func finishStep(step: Int, applied: Bool) {}
+
+    /// The validation loss in nats per symbol (the end symbol included), and `bpc`.
+    public func validate() -> ValidationResult? {
+        guard let validation else { return nil }
+        let nats = Self.evaluate(model, on: validation).loss
+        return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
+    }
+
+    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
+    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
+
+    /// The loss over a group of sequences.
+    public struct Loss: Equatable, Sendable {
+        public var sequences: Int
+        /// Predicted symbols: each sequence's characters and its end symbol.
+        public var symbols: Int
+        /// Mean cross-entropy per symbol, in nats.
+        public var loss: Double
+    }
+
+    /// The loss of a set, overall and per condition label (sequences without a label are in the overall
+    /// figure only).
+    public struct Evaluation: Sendable {
+        public var overall: Loss
+        public var perCondition: [String: Loss]
+        public var loss: Double { overall.loss }
+    }
+
+    public static func evaluate(_ model: CharRNN<Float>, on set: GenerationSet, batchSize: Int = 64) -> Evaluation {
+        let wasTraining = model.isTraining
+        model.isTraining = false
+        defer { model.isTraining = wasTraining }
+        var perRow = [Double](repeating: 0, count: set.count)  // summed nats per sequence
+        for rows in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize) {
+            let batch = set.batch(rows)
+            let (logits, _) = model.forward(batch.inputs, steps: batch.steps, batch: batch.batch,
+                                            lengths: batch.lengths, conditions: batch.conditions)
+            let V = logits.shape[2], B = batch.batch
+            logits.withUnsafeBufferPointer { z in
+                for (b, row) in rows.enumerated() {
+                    var sum = 0.0
+                    for t in 0..<batch.lengths![b] {
+                        let base = (t * B + b) * V
+                        var maximum = z[base]
+                        for j in 1..<V where z[base + j] > maximum { maximum = z[base + j] }
+                        var total = 0.0
+                        for j in 0..<V { total += Foundation.exp(Double(z[base + j] - maximum)) }
+                        sum += Foundation.log(total) + Double(maximum) - Double(z[base + batch.targets[t * B + b]])
+                    }
+                    perRow[row] = sum
+                }
+            }
+        }
+        func loss(_ rows: [Int]) -> Loss {
+            let symbols = rows.reduce(0) { $0 + set.lengths[$1] }
+            let nats = rows.reduce(0.0) { $0 + perRow[$1] }
+            return Loss(sequences: rows.count, symbols: symbols, loss: symbols > 0 ? nats / Double(symbols) : 0)
+        }
+        var groups: [String: [Int]] = [:]
+        for (row, label) in set.labels.enumerated() { if let label { groups[label, default: []].append(row) } }
+        return Evaluation(overall: loss(Array(0..<set.count)), perCondition: groups.mapValues(loss))
+    }
+}
