@@ -233,6 +233,70 @@ def tagger_fixture():
                           "loss": loss.item()}, tensors)
 
 
+class ConditionedGenerator(torch.nn.Module):
+    """The PyTorch twin of Recur's conditioned CharRNN: the condition vector c [B, F] sets the initial
+    state through a linear map, s = condition(c) viewed as [B, k, L, H] (k = 2 for the LSTM: every
+    layer's h, then every layer's c); with every_step, c is also concatenated after each step's
+    embedding. The loss counts the real steps only."""
+
+    def __init__(self, cell, vocabulary, embedding, hidden, features, layers=2, every_step=False):
+        super().__init__()
+        self.cell, self.layers, self.hidden, self.every_step = cell, layers, hidden, every_step
+        self.k = 2 if cell == "lstm" else 1
+        width = embedding + (features if every_step else 0)
+        self.embedding = torch.nn.Embedding(vocabulary, embedding)
+        if cell == "lstm":
+            self.rnn = torch.nn.LSTM(width, hidden, num_layers=layers)
+        elif cell == "gru":
+            self.rnn = torch.nn.GRU(width, hidden, num_layers=layers)
+        else:
+            self.rnn = torch.nn.RNN(width, hidden, num_layers=layers, nonlinearity=cell[4:])
+        self.head = torch.nn.Linear(hidden, vocabulary)
+        self.condition = torch.nn.Linear(features, layers * hidden * self.k)
+
+    def forward(self, ids, lengths, c):
+        T, B = ids.shape
+        s = self.condition(c).view(B, self.k, self.layers, self.hidden)
+        h0 = s[:, 0].transpose(0, 1).contiguous()
+        state = (h0, s[:, 1].transpose(0, 1).contiguous()) if self.cell == "lstm" else h0
+        x = self.embedding(ids)
+        if self.every_step:
+            x = torch.cat([x, c.unsqueeze(0).expand(T, B, c.shape[1])], dim=2)
+        packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
+        out, _ = self.rnn(packed, state)
+        out, _ = pad_packed_sequence(out, total_length=T)
+        return self.head(out)
+
+
+def generator_fixture(cell, every_step):
+    """A conditioned 2-layer generator on token ids with packed lengths and a condition vector per row:
+    logits [T, B, V], the mean cross-entropy over the real steps and every parameter's gradient,
+    the condition map's included."""
+    torch.manual_seed(42)
+    T, B, V, E, H, Fc = 7, 4, 9, 5, 6, 3
+    model = ConditionedGenerator(cell, V, E, H, Fc, every_step=every_step)
+    ids = torch.randint(0, V, (T, B))
+    lengths = torch.tensor([7, 2, 5, 1])
+    c = torch.randn(B, Fc)
+    padded = torch.arange(T)[:, None] >= lengths[None, :]
+    targets = torch.randint(0, V, (T, B)).masked_fill(padded, -100)
+    logits = model(ids, lengths, c)
+    loss = F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), ignore_index=-100)
+    loss.backward()
+    tensors = {name: p for name, p in model.state_dict().items()}
+    tensors.update({"conditions": c, "logits": logits})
+    tensors.update({"grad." + name: p.grad for name, p in model.named_parameters()})
+    write("generator_%s%s" % (cell, "_every_step" if every_step else ""),
+          {"vocabulary": V, "embedding": E, "hidden_size": H, "features": Fc, "layers": 2, "steps": T, "batch": B,
+           "every_step": every_step, "lengths": lengths.tolist(), "ids": ids.reshape(-1).tolist(),
+           "targets": targets.reshape(-1).tolist(), "loss": loss.item()}, tensors)
+
+
+def generator_fixtures():
+    generator_fixture("lstm", False)
+    generator_fixture("gru", True)
+
+
 def classifier_fixture():
     """A bidirectional 2-layer GRU classifier with mean pooling on variable lengths: logits, the
     cross-entropy and every parameter's gradient."""
@@ -264,5 +328,6 @@ if __name__ == "__main__":
     optimizer_fixture()
     classifier_fixture()
     tagger_fixture()
+    generator_fixtures()
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         cell_fixture(cell)

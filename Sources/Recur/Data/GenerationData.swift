@@ -10,6 +10,12 @@ public struct GenerationSet: Sendable {
     /// Per sequence, the condition label its line gave (for the loss per condition), or nil.
     public var labels: [String?]
 
+    public init(sequences: [[Int]], conditions: [[Float]]?, labels: [String?]) {
+        self.sequences = sequences
+        self.conditions = conditions
+        self.labels = labels
+    }
+
     public var count: Int { sequences.count }
     /// Per sequence, the steps it is trained on: every symbol but the last is an input.
     public var lengths: [Int] { sequences.map { $0.count - 1 } }
