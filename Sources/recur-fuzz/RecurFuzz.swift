@@ -19,6 +19,10 @@ enum FuzzTarget: String, CaseIterable {
     /// Parse as JSON Lines and CoNLL tagged sequences (tokens, then characters); what parses is fitted,
     /// encoded and batched, and every batch's tags must sit at the real steps only.
     case tagged
+    /// Parse as JSON Lines conditioned texts; what parses is fitted (with and without its conditions),
+    /// encoded and batched: every sequence must run from the begin to the end symbol, every batch's
+    /// positions past a row's length must be masked, and its condition rows must be the encoded ones.
+    case conditioned
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -70,6 +74,34 @@ enum FuzzTarget: String, CaseIterable {
                     for (b, n) in batch.lengths.enumerated() {
                         for t in 0..<batch.steps {
                             precondition((batch.stepTags![t * rows.count + b] >= 0) == (t < n), "a tag outside the real steps")
+                        }
+                    }
+                }
+            }
+        case .conditioned:
+            guard let text = try? TextFile.text(from: bytes),
+                  let sequences = try? ConditionedTextFile.parse(text, path: "fuzz") else { return }
+            for ignore in [false, true] {
+                guard let fitted = try? GenerationData.fit(sequences, ignoreConditions: ignore, path: "fuzz") else { continue }
+                let configuration = CharRNNConfiguration(cell: .gru, layers: 1, hiddenSize: 2, embeddingSize: 2, vocabulary: fitted.vocabulary,
+                                                         sequenceBoundaries: true, condition: fitted.condition)
+                precondition(configuration.problem == nil || fitted.condition.map { $0.width > 1 << 16 } == true,
+                             "a fitted configuration is invalid: \(configuration.problem ?? "")")
+                guard configuration.problem == nil, let set = try? GenerationData.encode(sequences, for: configuration, path: "fuzz") else { continue }
+                let (begin, end) = configuration.boundaryIDs!
+                for (row, ids) in set.sequences.enumerated() {
+                    precondition(ids.first == begin && ids.last == end && ids.count == sequences[row].text.unicodeScalars.count + 2, "boundaries")
+                }
+                for rows in SequenceBatches(lengths: set.lengths, batchSize: 3, seed: 1).batches(epoch: 0).prefix(4) {
+                    let batch = set.batch(rows)
+                    let mask = batch.mask ?? [Bool](repeating: true, count: batch.steps * batch.batch)
+                    for (b, n) in batch.lengths!.enumerated() {
+                        for t in 0..<batch.steps { precondition(mask[t * rows.count + b] == (t < n), "a position outside the real steps counts") }
+                    }
+                    if let conditions = set.conditions {
+                        for (b, row) in rows.enumerated() {
+                            precondition(Array(batch.conditions!.scalars[(b * conditions[row].count)..<((b + 1) * conditions[row].count)]) == conditions[row],
+                                         "condition rows")
                         }
                     }
                 }

@@ -59,6 +59,29 @@ struct CheckpointTests {
         #expect(abs(loss - expected) < 1e-4, "recur \(loss), PyTorch \(expected)")
     }
 
+    @Test("conditioned generators load both ways with PyTorch's module and give its loss per symbol (within 1e-4 nats)",
+          arguments: ["recur", "torch"], ["lstm", "gru"])
+    func generators(direction: String, name: String) throws {
+        let file = try Self.url("\(direction)_v2_generator_\(name).safetensors")
+        let loaded = try CharRNNCheckpoint.load(file)
+        #expect(loaded.configuration.sequenceBoundaries && loaded.configuration.condition != nil)
+        #expect(loaded.configuration.conditionEveryStep == (name == "gru"))
+        let data = name == "lstm" ? "conditioned.jsonl" : "conditioned-features.jsonl"
+        let texts = try ConditionedTextFile.parse(String(decoding: Data(contentsOf: Self.url(data)), as: UTF8.self), path: data)
+        let set = try GenerationData.encode(texts, for: loaded.configuration, path: data)
+        let loss = GenerationTask.evaluate(loaded.model, on: set).loss
+        let expected = try Self.torchLoss("\(direction)_v2_generator_\(name)")
+        #expect(abs(loss - expected) < 1e-4, "recur \(loss), PyTorch \(expected)")
+        if direction == "recur" {
+            #expect(loss < 1.5, "the fixture model should have learned something")
+            // recur still writes the very bytes PyTorch loaded.
+            let own = CharRNNCheckpoint.metadata(loaded.configuration)
+            let extra = loaded.metadata.filter { own[$0.key] == nil }
+            let bytes = SafeTensors.encode(tensors: CharRNNCheckpoint.tensors(of: loaded.model), metadata: own.merging(extra) { a, _ in a })
+            #expect(bytes == [UInt8](try Data(contentsOf: file)))
+        }
+    }
+
     @Test("evaluation does not depend on the chunk length")
     func chunking() throws {
         let loaded = try CharRNNCheckpoint.load(Self.url("recur_lstm.safetensors"))
