@@ -14,15 +14,15 @@ Usage (needs torch; RECUR is a built recur, release for speed):
         --cell gru --layers 1 --hidden 64 --bidirectional --pool mean --lr 0.003 --batch 8 --epochs 100 --seeds 5
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from comparison import add_common_arguments, recur_run as run_recur
 
 
 def read_ts(path):
@@ -105,35 +105,16 @@ def torch_run(args, seed, train, test, labels):
 
 
 def recur_run(args, seed, work):
-    out = os.path.join(work, f"run-{seed}")
-    command = [args.recur, "train", "--task", "classify", "--data", args.train, "--out", out, "--val-fraction", "0",
-               "--cell", args.cell, "--layers", str(args.layers), "--hidden", str(args.hidden), "--pool", args.pool,
-               "--lr", str(args.lr), "--batch", str(args.batch), "--epochs", str(args.epochs), "--clip", str(args.clip),
-               "--seed", str(seed)]
-    if args.bidirectional:
-        command.append("--bidirectional")
-    start = time.time()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.time() - start
-    result = subprocess.run([args.recur, "eval", os.path.join(out, "model.safetensors"), "--data", args.test, "--json"],
-                            check=True, capture_output=True, text=True)
-    return json.loads(result.stdout)["accuracy"], seconds
+    extra = ["--pool", args.pool] + (["--bidirectional"] if args.bidirectional else [])
+    report, seconds = run_recur(args, "classify", os.path.join(work, f"run-{seed}"), extra, seed)
+    return report["accuracy"], seconds
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--recur", required=True)
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--cell", default="lstm")
-    parser.add_argument("--layers", type=int, default=1)
-    parser.add_argument("--hidden", type=int, default=64)
+    add_common_arguments(parser, hidden=64, lr=0.001, batch=32, epochs=10)
     parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--pool", default="last")
-    parser.add_argument("--lr", type=float, default=0.001)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--clip", type=float, default=5.0)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()

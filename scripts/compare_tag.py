@@ -19,12 +19,13 @@ import collections
 import json
 import os
 import random
-import subprocess
 import tempfile
 import time
 
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from comparison import add_common_arguments, bucketed_batches, recur_run as run_recur
 
 
 def read(path):
@@ -58,17 +59,6 @@ class Tagger(torch.nn.Module):
         return self.head(out)
 
 
-def batches(lengths, size, rng):
-    order = list(range(len(lengths)))
-    rng.shuffle(order)
-    result = []
-    for start in range(0, len(order), size * 50):
-        bucket = sorted(order[start:start + size * 50], key=lambda i: lengths[i])
-        result += [bucket[s:s + size] for s in range(0, len(bucket), size)]
-    rng.shuffle(result)
-    return result
-
-
 def tensors(data, rows):
     lengths = torch.tensor([len(data[r][0]) for r in rows])
     T = int(lengths.max())
@@ -89,7 +79,7 @@ def torch_run(args, train, test, vocabulary_size, tag_count):
     start = time.time()
     tokens = 0
     for _ in range(args.epochs):
-        for rows in batches(lengths, args.batch, rng):
+        for rows in bucketed_batches(lengths, args.batch, rng):
             ids, lens, tags = tensors(train, rows)
             logits = model(ids, lens)
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, tag_count), tags.reshape(-1), ignore_index=-100)
@@ -115,34 +105,16 @@ def torch_run(args, train, test, vocabulary_size, tag_count):
 
 
 def recur_run(args, work):
-    out = os.path.join(work, "recur-run")
-    command = [args.recur, "train", "--task", "tag", "--data", args.train, "--out", out, "--val-fraction", "0",
-               "--cell", args.cell, "--layers", str(args.layers), "--hidden", str(args.hidden), "--embedding", str(args.embedding),
-               "--max-vocab", str(args.max_vocab), "--lr", str(args.lr), "--batch", str(args.batch), "--epochs", str(args.epochs),
-               "--clip", str(args.clip), "--seed", str(args.seed)]
-    start = time.time()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.time() - start
-    result = subprocess.run([args.recur, "eval", os.path.join(out, "model.safetensors"), "--data", args.test, "--json"],
-                            check=True, capture_output=True, text=True)
-    report = json.loads(result.stdout)
+    extra = ["--embedding", str(args.embedding), "--max-vocab", str(args.max_vocab)]
+    report, seconds = run_recur(args, "tag", os.path.join(work, "recur-run"), extra, args.seed)
     return report["accuracy"], report["macro_f1"], seconds
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--recur", required=True)
-    parser.add_argument("--train", required=True)
-    parser.add_argument("--test", required=True)
-    parser.add_argument("--cell", default="lstm")
-    parser.add_argument("--layers", type=int, default=1)
-    parser.add_argument("--hidden", type=int, default=128)
+    add_common_arguments(parser, hidden=128, lr=0.002, batch=64, epochs=2)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--max-vocab", type=int, default=20000)
-    parser.add_argument("--lr", type=float, default=0.002)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--clip", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 

@@ -21,11 +21,21 @@ struct InspectCommand: ParsableCommand {
         let c = loaded.configuration, m = loaded.metadata
         print("\(checkpoint)")
         print("  model: \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden, embedding \(c.embeddingSize), vocabulary \(c.vocabulary.count), dropout \(c.dropout), init \(c.initialization.rawValue)")
+        if c.sequenceBoundaries {
+            var line = "  sequences: each from U+0002 to U+0003, "
+            switch c.condition {
+            case nil: line += "unconditioned"
+            case let .labels(names)?: line += "conditioned on \(names.count) labels (\(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", ..." : ""))"
+            case let .features(size, _)?: line += "conditioned on \(size) features"
+            }
+            print(line + (c.conditionEveryStep ? ", also at every step" : ""))
+        }
         print("  format: \(m["format"] ?? "?") version \(m["format_version"] ?? "?")")
         if let step = m["step"] { print("  step: \(step)") }
+        let unit = c.sequenceBoundaries ? "symbol" : "char"
         for (key, label) in [("train_loss", "training loss"), ("val_loss", "validation loss"), ("best_val_loss", "best validation loss")] {
             if let value = m[key].flatMap(Double.init) {
-                print(String(format: "  %@: %.4f nats/char (%.4f bits/char)", label, value, value / Foundation.log(2)))
+                print(String(format: "  %@: %.4f nats/\(unit) (%.4f bits/\(unit))", label, value, value / Foundation.log(2)))
             }
         }
         for key in ["optimizer", "lr", "batch", "seq_length", "data_chars"] where m[key] != nil {

@@ -7,7 +7,7 @@ import Recur
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a character-level language model on a UTF-8 text.",
+        abstract: "Train a model: a character language model of a text or of (conditioned) sequences, a classifier or a tagger.",
         discussion: """
         Writes into --out: model.safetensors (latest weights, loads in PyTorch), best.safetensors (best \
         validation loss), training.safetensors (what --resume needs), best-training.safetensors (what \
@@ -20,9 +20,9 @@ struct TrainCommand: ParsableCommand {
           recur train --data shakespeare.txt --out runs/keras --layers 1 --hidden 1024 --embedding 256 --init keras
         """)
 
-    @Option(help: "What to learn: lm, a character-level language model of a text; classify, a label for each whole sequence (many-to-one).")
+    @Option(help: "What to learn: lm, a character-level language model of a text, or of JSON Lines sequences (conditioned on their \"condition\" or \"features\"); classify, a label for each whole sequence (many-to-one); tag, a tag for each step.")
     var task: TaskKind = .lm
-    @Option(help: "The training data: a UTF-8 text (lm), or labelled sequences in JSON Lines, TSV or .ts (classify).") var data: String
+    @Option(help: "The training data: a UTF-8 text or {\"text\", \"condition\"} JSON Lines (lm), labelled sequences in JSON Lines, TSV or .ts (classify), tagged sequences in JSON Lines or CoNLL (tag).") var data: String
     @Option(help: "The folder for checkpoints and metrics (created if missing).") var out: String
     @Option(help: "The recurrent cell (rnn is tanh). [default: lstm]") var cell: CellChoice?
     @Option(help: "Stacked recurrent layers. [default: 2]") var layers: Int?
@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (weights, dropout). [default: 1]") var seed: UInt64?
     @Option(name: .customLong("eval-every"), help: "Validate every N steps. [default: 250 (lm), one epoch (classify)]") var evalEvery: Int?
     @Option(name: .customLong("checkpoint-every"), help: "Save checkpoints every N steps. [default: as --eval-every]") var checkpointEvery: Int?
-    @Option(help: "Validation data (classify); without it, --val-fraction of --data is held out at random.") var val: String?
+    @Option(help: "Validation data (classify, tag, lm on JSON Lines); without it, --val-fraction of --data is held out at random.") var val: String?
     @OptionGroup var sequenceFormat: SequenceFormatOptions
     var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Option(help: "How text becomes tokens (classify). [default: chars]") var tokens: Tokenization?

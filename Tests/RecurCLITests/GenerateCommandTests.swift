@@ -37,6 +37,9 @@ struct GenerateCommandTests {
         #expect(run.stdout.contains("recur train: lm, lstm 1x24, 8 symbols (embedding 8), conditioned on 2 condition labels"), "\(run.stdout)")
         let metrics = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
         #expect(metrics.contains("\"val_loss\"") && metrics.contains("\"tokens_per_s\""))
+        let inspect = try CLI.recur(["inspect", out + "/best.safetensors"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("conditioned on 2 labels (down, up)")
+                && inspect.stdout.contains("condition.weight"), "\(inspect.stdout)")
 
         for (condition, ascending) in [("up", true), ("down", false)] {
             let sample = try CLI.recur(["sample", out + "/best.safetensors", "--condition", condition, "--count", "20", "--seed", "3",
