@@ -29,6 +29,10 @@ enum GenerationRecipe: SequenceTaskRecipe {
     }
 
     static func count(_ encoded: GenerationSet) -> Int { encoded.count }
+
+    static func checkFits(_ configuration: CharRNNConfiguration, training: GenerationSet, batchSize: Int) throws {
+        try SystemMemory.checkFits(configuration, batch: batchSize, steps: training.lengths.max() ?? 1, stepsName: "longest sequence")
+    }
     static func problem(_ configuration: CharRNNConfiguration) -> String? { configuration.problem }
 
     static func makeTask(model: CharRNN<Float>, training: GenerationSet, validation: GenerationSet?,

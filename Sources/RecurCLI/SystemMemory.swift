@@ -13,7 +13,8 @@ enum SystemMemory {
 
     /// Throws a UserError, before anything is allocated, when training `configuration` on
     /// `[steps, batch]` chunks would need more memory than is available.
-    static func checkFits(_ configuration: CharRNNConfiguration, batch: Int, steps: Int) throws {
+    /// `steps` is named by `stepsName` in the error ("seq-length", or the longest sequence's length).
+    static func checkFits(_ configuration: CharRNNConfiguration, batch: Int, steps: Int, stepsName: String = "seq-length") throws {
         let needed = configuration.trainingBytes(batch: batch, steps: steps)
         guard let available = availableBytes, needed > Double(available) else { return }
         let c = configuration
@@ -21,8 +22,9 @@ enum SystemMemory {
         let weights = configuration.trainingBytes(batch: 1, steps: 1)
         let option = weights > needed / 2 ? "--hidden \(c.hiddenSize)" : "--batch \(batch)"
         throw UserError("\(option): training would need about \(format(needed)) of buffers "
-                        + "(batch \(batch) x seq-length \(steps), \(c.layers) x \(c.hiddenSize) \(c.cell.rawValue)), "
-                        + "more than the \(format(Double(available))) of memory available; lower --batch, --seq-length or --hidden")
+                        + "(batch \(batch) x \(stepsName) \(steps), \(c.layers) x \(c.hiddenSize) \(c.cell.rawValue)), "
+                        + "more than the \(format(Double(available))) of memory available; lower --batch, "
+                        + (stepsName == "seq-length" ? "--seq-length" : "the \(stepsName)") + " or --hidden")
     }
 
     /// Bytes in the largest binary unit that keeps the number at least 1: "3.2 GiB".

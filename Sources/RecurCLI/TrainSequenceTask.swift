@@ -79,9 +79,10 @@ extension TrainCommand {
             throw UserError(error.description)
         }
 
+        let batchSize = min(settings.batch, Recipe.count(training))
+        try Recipe.checkFits(configuration, training: training, batchSize: batchSize)
         var generator = RandomGenerator(seed: settings.seed)
         let model = Recipe.Model(configuration: configuration, using: &generator)
-        let batchSize = min(settings.batch, Recipe.count(training))
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
@@ -134,6 +135,8 @@ protocol SequenceTaskRecipe {
     static func describe(_ configuration: Model.Configuration, settings: TrainSettings) -> String
     /// A validation's figures in one line.
     static func describeValidation(_ result: ValidationResult) -> String
+    /// Refuses, before the model is built, a run whose buffers cannot fit in memory.
+    static func checkFits(_ configuration: Model.Configuration, training: Encoded, batchSize: Int) throws
 }
 
 /// The recipes of the labelled whole-sequence tasks (classify, tag).
@@ -153,6 +156,8 @@ extension LabelledSequenceRecipe {
 }
 
 extension SequenceTaskRecipe {
+    static func checkFits(_ configuration: Model.Configuration, training: Encoded, batchSize: Int) throws {}
+
     /// The input in a few words: tokens and their kind, or features.
     static func describeInput(_ vocabulary: TokenVocabulary?, width: Int, embedding: Int) -> String {
         guard let vocabulary else { return "\(width) features" }

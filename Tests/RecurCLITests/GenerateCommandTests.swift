@@ -146,6 +146,18 @@ struct GenerateCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out.path))
     }
 
+    @Test("a run whose longest sequence cannot fit in memory is refused before training, naming it")
+    func tooLong() throws {
+        let work = try ClassifyCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let text = "{\"text\": \"\(String(repeating: "a", count: 3_000_000))\"}\n{\"text\": \"b\"}\n"
+        let data = try ClassifyCommandTests.write(text, "long.jsonl", in: work)
+        let out = work.appendingPathComponent("run")
+        let run = try CLI.recur(["train", "--task", "lm", "--data", data, "--out", out.path, "--hidden", "4096", "--batch", "2"])
+        #expect(run.status == 2 && run.stderr.contains("(batch 2 x longest sequence 3000001, 2 x 4096 lstm)"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
     @Test("sample and eval refuse a condition unseen in training (eval with file and line), and options that do not fit the model")
     func badConditions() throws {
         let work = try ClassifyCommandTests.workspace()
