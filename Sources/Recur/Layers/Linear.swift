@@ -40,11 +40,17 @@ public final class Linear<Scalar: RecurScalar>: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
-    /// `[..., I] -> [..., O]`.
-    @_specialize(where Scalar == Float)
+    /// `[..., I] -> [..., O]`, keeping `x` for `backward(_:)`.
     public func forward(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        precondition(x.shape.last == inputSize, "Linear: expected input [..., \(inputSize)], got \(x.shape)")
         input = x
+        return apply(x)
+    }
+
+    /// `[..., I] -> [..., O]`, keeping nothing: for a layer applied several times in one pass (a decoder
+    /// step), whose backward steps then give their inputs to `backward(_:input:)`.
+    @_specialize(where Scalar == Float)
+    public func apply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        precondition(x.shape.last == inputSize, "Linear: expected input [..., \(inputSize)], got \(x.shape)")
         let rows = x.count / inputSize
         var y = Tensor<Scalar>(shape: Array(x.shape.dropLast()) + [outputSize])
         y.withUnsafeMutableBufferPointer { yb in
@@ -64,10 +70,15 @@ public final class Linear<Scalar: RecurScalar>: Module {
         return y
     }
 
-    /// Accumulates dL/dW and dL/db from `dy [..., O]` and returns dL/dx `[..., I]`.
-    @_specialize(where Scalar == Float)
+    /// Accumulates dL/dW and dL/db from `dy [..., O]` and returns dL/dx `[..., I]`, for the last `forward`.
     public func backward(_ dy: Tensor<Scalar>) -> Tensor<Scalar> {
         guard let input else { preconditionFailure("Linear.backward: call forward first") }
+        return backward(dy, input: input)
+    }
+
+    /// Accumulates dL/dW and dL/db from `dy [..., O]` for an application to `input`, and returns dL/dx.
+    @_specialize(where Scalar == Float)
+    public func backward(_ dy: Tensor<Scalar>, input: Tensor<Scalar>) -> Tensor<Scalar> {
         let rows = input.count / inputSize
         precondition(dy.shape == Array(input.shape.dropLast()) + [outputSize],
                      "Linear.backward: expected gradient \(Array(input.shape.dropLast()) + [outputSize]), got \(dy.shape)")

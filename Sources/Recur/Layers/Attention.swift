@@ -1,0 +1,330 @@
+import Foundation
+import RecurCore
+
+/// How a decoder step scores the encoder's outputs (docs/seq2seq.md).
+public enum AttentionKind: String, Codable, CaseIterable, Sendable {
+    /// No attention: the decoder sees the source only through its initial state.
+    case none
+    /// Additive (Bahdanau et al. 2015): `e_j = v . tanh(W_q q + b_q + W_k k_j)`.
+    case bahdanau
+    /// Multiplicative, dot (Luong et al. 2015): `e_j = q . k_j` (the query and key widths must match).
+    case luongDot = "luong-dot"
+    /// Multiplicative, general (Luong et al. 2015): `e_j = q . (W_a k_j)`.
+    case luongGeneral = "luong-general"
+}
+
+/// Attention over a batch of encoder outputs ("keys", which are also the values), one query per row
+/// at a time, with per-row source lengths: the scores of steps past a row's length are left out of
+/// its softmax, so they get weight 0 and no gradient.
+///
+/// Shapes: keys `[S, B, K]` (time-major, as the encoder writes them), query `[B, Q]`, context
+/// `[B, K] = sum_j a_j k_j`, weights `[B, S]`. Parameters (PyTorch names under `attention.`):
+/// Bahdanau `query.weight [A, Q]`, `query.bias [A]`, `key.weight [A, K]`, `score.weight [1, A]`;
+/// Luong general `weight [Q, K]`; Luong dot none.
+///
+/// A decoding pass calls `prepare` once (the keys' projection is computed there, once), `attend` at
+/// every step keeping each `Record`, then in reverse `backward` for each step and `finish` once,
+/// which returns dL/d(keys).
+public final class Attention<Scalar: RecurScalar>: Module {
+    public let kind: AttentionKind
+    public let queryWidth: Int
+    public let keyWidth: Int
+    /// A: the width of the additive score's hidden layer (Bahdanau).
+    public let attentionWidth: Int
+    public var engine: GEMMEngine = .fast
+    let queryWeight: Parameter<Scalar>?   // [A, Q]
+    let queryBias: Parameter<Scalar>?     // [A]
+    let keyWeight: Parameter<Scalar>?     // [A, K] (Bahdanau) or [Q, K] (Luong general)
+    let scoreWeight: Parameter<Scalar>?   // [1, A]
+
+    public init(kind: AttentionKind, queryWidth: Int, keyWidth: Int, attentionWidth: Int? = nil,
+                initialization: WeightInitialization = .pytorch, using generator: inout RandomGenerator) {
+        precondition(kind != .none, "Attention: kind none has no attention layer")
+        precondition(kind != .luongDot || queryWidth == keyWidth,
+                     "Attention: luong-dot needs equal query and key widths, got \(queryWidth) and \(keyWidth)")
+        self.kind = kind
+        self.queryWidth = queryWidth
+        self.keyWidth = keyWidth
+        self.attentionWidth = attentionWidth ?? queryWidth
+        let A = self.attentionWidth
+        func linear(_ outputs: Int, _ inputs: Int, bias: Bool) -> (Parameter<Scalar>, Parameter<Scalar>?) {
+            let layer = Linear<Scalar>(inputSize: inputs, outputSize: outputs, initialization: initialization, using: &generator)
+            return (layer.weight, bias ? layer.bias : nil)
+        }
+        switch kind {
+        case .bahdanau:
+            let q = linear(A, queryWidth, bias: true), k = linear(A, keyWidth, bias: false), v = linear(1, A, bias: false)
+            (queryWeight, queryBias, keyWeight, scoreWeight) = (q.0, q.1, k.0, v.0)
+        case .luongGeneral:
+            (queryWeight, queryBias, keyWeight, scoreWeight) = (nil, nil, linear(queryWidth, keyWidth, bias: false).0, nil)
+        case .luongDot, .none:
+            (queryWeight, queryBias, keyWeight, scoreWeight) = (nil, nil, nil, nil)
+        }
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] {
+        switch kind {
+        case .bahdanau:
+            return [("query.weight", queryWeight!), ("query.bias", queryBias!), ("key.weight", keyWeight!), ("score.weight", scoreWeight!)]
+        case .luongGeneral: return [("weight", keyWeight!)]
+        case .luongDot, .none: return []
+        }
+    }
+
+    /// One batch's keys, their projection, and the gradients that accumulate over a decoding pass.
+    public final class Memory {
+        public let keys: Tensor<Scalar>       // [S, B, K]
+        public let lengths: [Int]
+        /// Bahdanau: `W_k k_j` `[S, B, A]`; Luong general: `W_a k_j` `[S, B, Q]`; dot: the keys.
+        let projected: Tensor<Scalar>
+        var dKeys: Tensor<Scalar>
+        var dProjected: Tensor<Scalar>
+        var steps: Int { keys.shape[0] }
+        var batch: Int { keys.shape[1] }
+
+        init(keys: Tensor<Scalar>, lengths: [Int], projected: Tensor<Scalar>) {
+            self.keys = keys
+            self.lengths = lengths
+            self.projected = projected
+            dKeys = Tensor(shape: keys.shape)
+            dProjected = Tensor(shape: projected.shape)
+        }
+    }
+
+    /// What one step computed, for its backward step.
+    public struct Record {
+        let query: Tensor<Scalar>      // [B, Q]
+        /// Bahdanau: tanh(W_q q + b_q + W_k k_j) `[B, S, A]`.
+        let hidden: Tensor<Scalar>
+        public let weights: Tensor<Scalar>    // [B, S]
+    }
+
+    /// Prepares a batch's keys `[S, B, K]` with B lengths in 1...S.
+    public func prepare(keys: Tensor<Scalar>, lengths: [Int]) -> Memory {
+        precondition(keys.rank == 3 && keys.shape[2] == keyWidth, "Attention: expected keys [S, B, \(keyWidth)], got \(keys.shape)")
+        precondition(lengths.count == keys.shape[1] && lengths.allSatisfy { $0 >= 1 && $0 <= keys.shape[0] },
+                     "Attention: expected \(keys.shape[1]) lengths in 1...\(keys.shape[0]), got \(lengths)")
+        switch kind {
+        case .bahdanau, .luongGeneral:
+            let W = keyWeight!, out = W.shape[0], rows = keys.shape[0] * keys.shape[1]
+            var projected = Tensor<Scalar>(shape: [keys.shape[0], keys.shape[1], out])
+            keys.withUnsafeBufferPointer { k in
+                W.value.withUnsafeBufferPointer { w in
+                    projected.withUnsafeMutableBufferPointer { p in
+                        gemm(engine: engine, transB: true, m: rows, n: out, k: keyWidth, a: k.baseAddress!, lda: keyWidth,
+                             b: w.baseAddress!, ldb: keyWidth, c: p.baseAddress!, ldc: out)
+                    }
+                }
+            }
+            return Memory(keys: keys, lengths: lengths, projected: projected)
+        case .luongDot, .none:
+            return Memory(keys: keys, lengths: lengths, projected: keys)
+        }
+    }
+
+    /// One query `[B, Q]`: the context `[B, K]` and the step's record (which holds the weights).
+    public func attend(_ query: Tensor<Scalar>, _ memory: Memory) -> (context: Tensor<Scalar>, record: Record) {
+        let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
+        precondition(query.shape == [B, Q], "Attention: expected a query [\(B), \(Q)], got \(query.shape)")
+        var scores = Tensor<Scalar>(shape: [B, S])
+        var hidden = Tensor<Scalar>(shape: kind == .bahdanau ? [B, S, A] : [0])
+        query.withUnsafeBufferPointer { q in
+            memory.projected.withUnsafeBufferPointer { p in
+                scores.withUnsafeMutableBufferPointer { e in
+                    switch kind {
+                    case .bahdanau:
+                        var qa = [Scalar](repeating: 0, count: B * A)
+                        queryBias!.value.withUnsafeBufferPointer { bias in
+                            for b in 0..<B { for i in 0..<A { qa[b * A + i] = bias[i] } }
+                        }
+                        queryWeight!.value.withUnsafeBufferPointer { w in
+                            qa.withUnsafeMutableBufferPointer { qab in
+                                gemm(engine: engine, transB: true, m: B, n: A, k: Q, a: q.baseAddress!, lda: Q,
+                                     b: w.baseAddress!, ldb: Q, beta: 1, c: qab.baseAddress!, ldc: A)
+                            }
+                        }
+                        scoreWeight!.value.withUnsafeBufferPointer { v in
+                            hidden.withUnsafeMutableBufferPointer { hb in
+                                for b in 0..<B {
+                                    for j in 0..<memory.lengths[b] {
+                                        let row = hb.baseAddress! + (b * S + j) * A, key = p.baseAddress! + (j * B + b) * A
+                                        var sum = Scalar.zero
+                                        for i in 0..<A {
+                                            let t = Scalar.tanh(qa[b * A + i] + key[i])
+                                            row[i] = t
+                                            sum += v[i] * t
+                                        }
+                                        e[b * S + j] = sum
+                                    }
+                                }
+                            }
+                        }
+                    case .luongDot, .luongGeneral:
+                        for b in 0..<B {
+                            for j in 0..<memory.lengths[b] {
+                                let key = p.baseAddress! + (j * B + b) * Q, row = q.baseAddress! + b * Q
+                                var sum = Scalar.zero
+                                for i in 0..<Q { sum += row[i] * key[i] }
+                                e[b * S + j] = sum
+                            }
+                        }
+                    case .none:
+                        break
+                    }
+                    // Softmax over each row's real steps; the rest get weight 0.
+                    for b in 0..<B {
+                        let n = memory.lengths[b], row = e.baseAddress! + b * S
+                        var maximum = row[0]
+                        for j in 1..<n where row[j] > maximum { maximum = row[j] }
+                        var total = Scalar.zero
+                        for j in 0..<n {
+                            row[j] = Scalar.exp(row[j] - maximum)
+                            total += row[j]
+                        }
+                        for j in 0..<n { row[j] /= total }
+                        for j in n..<S { row[j] = 0 }
+                    }
+                }
+            }
+        }
+        var context = Tensor<Scalar>(shape: [B, K])
+        scores.withUnsafeBufferPointer { a in
+            memory.keys.withUnsafeBufferPointer { k in
+                context.withUnsafeMutableBufferPointer { c in
+                    for b in 0..<B {
+                        let out = c.baseAddress! + b * K
+                        for j in 0..<memory.lengths[b] {
+                            let weight = a[b * S + j], key = k.baseAddress! + (j * B + b) * K
+                            for i in 0..<K { out[i] += weight * key[i] }
+                        }
+                    }
+                }
+            }
+        }
+        return (context, Record(query: query, hidden: hidden, weights: scores))
+    }
+
+    /// Back-propagates one step's dL/d(context) `[B, K]`: returns dL/d(query) `[B, Q]`, accumulates
+    /// the parameters' gradients and the keys' gradient in `memory`.
+    public func backward(_ record: Record, contextGradient dContext: Tensor<Scalar>, _ memory: Memory) -> Tensor<Scalar> {
+        let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
+        var dQuery = Tensor<Scalar>(shape: [B, Q])
+        var dScores = [Scalar](repeating: 0, count: B * S)
+        record.weights.withUnsafeBufferPointer { a in
+            dContext.withUnsafeBufferPointer { dc in
+                memory.keys.withUnsafeBufferPointer { k in
+                    memory.dKeys.withUnsafeMutableBufferPointer { dk in
+                        for b in 0..<B {
+                            let n = memory.lengths[b], g = dc.baseAddress! + b * K
+                            // dL/da_j = dc . k_j; the keys (as values) get a_j dc.
+                            var weighted = Scalar.zero
+                            var dA = [Scalar](repeating: 0, count: n)
+                            for j in 0..<n {
+                                let key = k.baseAddress! + (j * B + b) * K, dKey = dk.baseAddress! + (j * B + b) * K
+                                let weight = a[b * S + j]
+                                var dot = Scalar.zero
+                                for i in 0..<K {
+                                    dot += g[i] * key[i]
+                                    dKey[i] += weight * g[i]
+                                }
+                                dA[j] = dot
+                                weighted += weight * dot
+                            }
+                            // Through the softmax: de_j = a_j (dA_j - sum_k a_k dA_k).
+                            for j in 0..<n { dScores[b * S + j] = a[b * S + j] * (dA[j] - weighted) }
+                        }
+                    }
+                }
+            }
+        }
+        record.query.withUnsafeBufferPointer { q in
+            memory.projected.withUnsafeBufferPointer { p in
+                memory.dProjected.withUnsafeMutableBufferPointer { dp in
+                    dQuery.withUnsafeMutableBufferPointer { dq in
+                        switch kind {
+                        case .bahdanau:
+                            var dqa = [Scalar](repeating: 0, count: B * A)
+                            scoreWeight!.value.withUnsafeBufferPointer { v in
+                                scoreWeight!.gradient.withUnsafeMutableBufferPointer { dv in
+                                    record.hidden.withUnsafeBufferPointer { h in
+                                        for b in 0..<B {
+                                            for j in 0..<memory.lengths[b] {
+                                                let de = dScores[b * S + j], row = h.baseAddress! + (b * S + j) * A
+                                                let dKey = dp.baseAddress! + (j * B + b) * A
+                                                for i in 0..<A {
+                                                    let t = row[i]
+                                                    dv[i] += de * t
+                                                    let dPre = de * v[i] * (1 - t * t)
+                                                    dqa[b * A + i] += dPre
+                                                    dKey[i] += dPre
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            queryBias!.gradient.withUnsafeMutableBufferPointer { db in
+                                for b in 0..<B { for i in 0..<A { db[i] += dqa[b * A + i] } }
+                            }
+                            dqa.withUnsafeBufferPointer { d in
+                                queryWeight!.gradient.withUnsafeMutableBufferPointer { dw in
+                                    gemm(engine: engine, transA: true, m: A, n: Q, k: B, a: d.baseAddress!, lda: A,
+                                         b: q.baseAddress!, ldb: Q, beta: 1, c: dw.baseAddress!, ldc: Q)
+                                }
+                                queryWeight!.value.withUnsafeBufferPointer { w in
+                                    gemm(engine: engine, m: B, n: Q, k: A, a: d.baseAddress!, lda: A,
+                                         b: w.baseAddress!, ldb: Q, c: dq.baseAddress!, ldc: Q)
+                                }
+                            }
+                        case .luongDot, .luongGeneral:
+                            for b in 0..<B {
+                                let row = q.baseAddress! + b * Q, dRow = dq.baseAddress! + b * Q
+                                for j in 0..<memory.lengths[b] {
+                                    let de = dScores[b * S + j]
+                                    let key = p.baseAddress! + (j * B + b) * Q, dKey = dp.baseAddress! + (j * B + b) * Q
+                                    for i in 0..<Q {
+                                        dRow[i] += de * key[i]
+                                        dKey[i] += de * row[i]
+                                    }
+                                }
+                            }
+                        case .none:
+                            break
+                        }
+                    }
+                }
+            }
+        }
+        return dQuery
+    }
+
+    /// After every step's `backward`: the projection's gradient goes to its weight and to the keys.
+    /// Returns dL/d(keys) `[S, B, K]`.
+    public func finish(_ memory: Memory) -> Tensor<Scalar> {
+        switch kind {
+        case .bahdanau, .luongGeneral:
+            let W = keyWeight!, out = W.shape[0], rows = memory.steps * memory.batch, K = keyWidth
+            memory.dProjected.withUnsafeBufferPointer { dp in
+                memory.keys.withUnsafeBufferPointer { k in
+                    W.gradient.withUnsafeMutableBufferPointer { dw in
+                        gemm(engine: engine, transA: true, m: out, n: K, k: rows, a: dp.baseAddress!, lda: out,
+                             b: k.baseAddress!, ldb: K, beta: 1, c: dw.baseAddress!, ldc: K)
+                    }
+                }
+                W.value.withUnsafeBufferPointer { w in
+                    memory.dKeys.withUnsafeMutableBufferPointer { dk in
+                        gemm(engine: engine, m: rows, n: K, k: out, a: dp.baseAddress!, lda: out,
+                             b: w.baseAddress!, ldb: K, beta: 1, c: dk.baseAddress!, ldc: K)
+                    }
+                }
+            }
+        case .luongDot:
+            memory.dKeys.withUnsafeMutableBufferPointer { dk in
+                memory.dProjected.withUnsafeBufferPointer { dp in for i in 0..<dk.count { dk[i] += dp[i] } }
+            }
+        case .none:
+            break
+        }
+        return memory.dKeys
+    }
+}

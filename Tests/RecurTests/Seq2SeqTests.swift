@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+import Recur
+import RecurCore
+import _RecurTestSupport
+
+/// The encoder-decoder: each attention variant and whole models under central differences.
+struct Seq2SeqTests {
+    static let tolerance = 1e-6
+
+    @Test("attention: scores, the softmax over each row's real source steps, the context; every parameter, the queries and the keys",
+          arguments: [AttentionKind.bahdanau, .luongDot, .luongGeneral])
+    func attentionGradients(kind: AttentionKind) {
+        let (S, B, K) = (4, 3, 5)
+        let Q = kind == .luongDot ? K : 4
+        let lengths = [4, 2, 3]
+        var g = RandomGenerator(seed: 61)
+        let attention = Attention<Double>(kind: kind, queryWidth: Q, keyWidth: K, attentionWidth: 6, using: &g)
+        attention.engine = .reference
+        let keys = CheckedTensor(randomTensor([S, B, K], using: &g))
+        let queries = [CheckedTensor(randomTensor([B, Q], using: &g)), CheckedTensor(randomTensor([B, Q], using: &g))]
+        let weights = [randomTensor([B, K], using: &g), randomTensor([B, K], using: &g)]
+        func loss() -> Double {
+            let memory = attention.prepare(keys: keys.tensor, lengths: lengths)
+            return zip(queries, weights).reduce(0) { $0 + dot(attention.attend($1.0.tensor, memory).context, $1.1) }
+        }
+        attention.zeroGradients()
+        let memory = attention.prepare(keys: keys.tensor, lengths: lengths)
+        let records = queries.map { attention.attend($0.tensor, memory).record }
+        var dQueries: [Tensor<Double>] = []
+        for i in (0..<2).reversed() { dQueries.insert(attention.backward(records[i], contextGradient: weights[i], memory), at: 0) }
+        let dKeys = attention.finish(memory)
+        // The weights of padded steps are 0, and those steps get no gradient.
+        for b in 0..<B { for j in lengths[b]..<S {
+            #expect(records[0].weights[b, j] == 0)
+            for i in 0..<K { #expect(dKeys[j, b, i] == 0) }
+        } }
+        let targets = attention.namedParameters.map { GradientCheckTarget(name: $0.name, parameter: $0.parameter) }
+            + [queries[0].target("query 0", analytic: dQueries[0]), queries[1].target("query 1", analytic: dQueries[1]),
+               keys.target("keys", analytic: dKeys)]
+        let reports = gradientCheck(targets: targets, loss: loss)
+        #expect(reports.count == [AttentionKind.bahdanau: 7, .luongDot: 3, .luongGeneral: 4][kind])
+        for report in reports {
+            #expect(report.relativeError < Self.tolerance, "\(kind): \(report)")
+            #expect(report.scale > 1e-9, "\(kind): \(report.name) has no gradient to check")
+        }
+    }
+
+    struct Case: CustomStringConvertible, Sendable {
+        var cell: CellKind
+        var attention: AttentionKind
+        var bidirectional: Bool
+        var encoderLayers: Int
+        var decoderLayers: Int
+        var description: String { "\(cell) \(attention.rawValue) \(bidirectional ? "bi" : "uni") \(encoderLayers)-\(decoderLayers)" }
+    }
+
+    static let cases = [
+        Case(cell: .gru, attention: .bahdanau, bidirectional: true, encoderLayers: 2, decoderLayers: 1),
+        Case(cell: .lstm, attention: .bahdanau, bidirectional: false, encoderLayers: 1, decoderLayers: 2),
+        Case(cell: .lstm, attention: .luongGeneral, bidirectional: true, encoderLayers: 2, decoderLayers: 2),
+        Case(cell: .gru, attention: .luongDot, bidirectional: false, encoderLayers: 1, decoderLayers: 1),
+        Case(cell: .rnnTanh, attention: .none, bidirectional: true, encoderLayers: 1, decoderLayers: 1),
+        Case(cell: .lstm, attention: .none, bidirectional: false, encoderLayers: 2, decoderLayers: 2),
+    ]
+
+    /// A vocabulary of n symbols: chars "a", "b", ... (with the target's specials first when `target`).
+    static func vocabulary(_ n: Int, target: Bool) -> TokenVocabulary {
+        let letters = (0..<n).map { String(UnicodeScalar(UInt8(97 + $0))) }
+        return TokenVocabulary(tokenization: .chars, tokens: [TokenVocabulary.unknown] + (target ? ["<s>", "</s>"] : []) + letters)
+    }
+
+    @Test("a whole encoder-decoder: every weight, variable source and target lengths, masked loss", arguments: cases)
+    func modelGradients(_ c: Case) {
+        let (S, T, B) = (5, 4, 3)
+        var g = RandomGenerator(seed: 62)
+        let configuration = Seq2SeqConfiguration(
+            sourceVocabulary: Self.vocabulary(5, target: false), targetVocabulary: Self.vocabulary(4, target: true), cell: c.cell,
+            encoderLayers: c.encoderLayers, decoderLayers: c.decoderLayers, hiddenSize: 4, embeddingSize: 3,
+            bidirectional: c.bidirectional, attention: c.attention)
+        let model = Seq2Seq<Double>(configuration, using: &g)
+        Self.useReferenceEngine(model)
+        // Weights larger than PyTorch's initialisation, so that attention changes the loss enough for
+        // its gradients to stand well above the central differences' rounding (about 1e-10 here).
+        for (_, parameter) in model.namedParameters { parameter.value.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= 3 } } }
+        let sourceLengths = [5, 2, 4], targetLengths = [4, 1, 3]
+        let source = (0..<(S * B)).map { i in i / B < sourceLengths[i % B] ? 1 + g.integer(below: 5) : 0 }
+        let targets = (0..<(T * B)).map { i in i / B < targetLengths[i % B] ? g.integer(below: 7) : 0 }
+        let batch = Seq2SeqBatch(source: source, sourceSteps: S, sourceLengths: sourceLengths, targets: targets, targetSteps: T,
+                                 targetLengths: targetLengths, rows: [0, 1, 2])
+        model.zeroGradients()
+        _ = model.lossAndGradients(batch)
+        let reports = gradientCheck(targets: model.namedParameters.map { GradientCheckTarget(name: $0.name, parameter: $0.parameter) }, step: 1e-5) {
+            SoftmaxCrossEntropy.compute(logits: model.forward(batch), targets: targets, mask: batch.mask).loss
+        }
+        #expect(reports.count == model.namedParameters.count && reports.count > 10)
+        for report in reports {
+            #expect(report.relativeError < Self.tolerance, "\(c): \(report)")
+            if !(report.relativeError < Self.tolerance) { print("FAIL \(c): \(report)") }
+            // The unknown source token (id 0) never occurs, so its embedding row has no gradient; every
+            // tensor as a whole must.
+            #expect(report.scale > 1e-9, "\(c): \(report.name) has no gradient to check")
+        }
+    }
+
+    static func useReferenceEngine(_ model: Seq2Seq<Double>) {
+        model.encoder.engine = .reference
+        for cell in model.cells { cell.engine = .reference }
+        model.attention?.engine = .reference
+        for linear in [model.bridge, model.bridgeCell, model.combine, model.head].compactMap({ $0 }) { linear.engine = .reference }
+    }
+}
