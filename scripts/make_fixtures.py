@@ -297,6 +297,77 @@ def generator_fixtures():
     generator_fixture("gru", True)
 
 
+class Seq2Seq(torch.nn.Module):
+    """The PyTorch twin of Recur's Seq2Seq with Bahdanau attention (docs/seq2seq.md): a bidirectional
+    GRU encoder over packed source lengths, a bridge tanh(W f + b) from each encoder layer's final
+    states of both directions, a decoder of GRUCells whose first cell reads [embedding; context], the
+    context from additive attention over the real source steps with the previous top state as the
+    query, and the output layer on [state; context]. Teacher forcing throughout."""
+
+    def __init__(self, source_vocabulary, target_vocabulary, embedding, hidden, layers=2):
+        super().__init__()
+        H, K = hidden, 2 * hidden
+        self.hidden, self.layers = H, layers
+        self.encoder = torch.nn.Module()
+        self.encoder.embedding = torch.nn.Embedding(source_vocabulary, embedding)
+        self.encoder.rnn = torch.nn.GRU(embedding, H, num_layers=layers, bidirectional=True)
+        self.bridge = torch.nn.Linear(K, H)
+        self.decoder = torch.nn.Module()
+        self.decoder.embedding = torch.nn.Embedding(target_vocabulary, embedding)
+        self.decoder.cells = torch.nn.ModuleList([torch.nn.GRUCell(embedding + K if l == 0 else H, H) for l in range(layers)])
+        self.attention = torch.nn.Module()
+        self.attention.query = torch.nn.Linear(H, H)
+        self.attention.key = torch.nn.Linear(K, H, bias=False)
+        self.attention.score = torch.nn.Linear(H, 1, bias=False)
+        self.head = torch.nn.Linear(H + K, target_vocabulary)
+
+    def forward(self, source, source_lengths, targets):
+        S, B = source.shape
+        packed = pack_padded_sequence(self.encoder.embedding(source), source_lengths, enforce_sorted=False)
+        keys, final = self.encoder.rnn(packed)
+        keys, _ = pad_packed_sequence(keys, total_length=S)                       # [S, B, K]
+        final = final.view(self.layers, 2, B, self.hidden)
+        states = [torch.tanh(self.bridge(torch.cat([final[l, 0], final[l, 1]], 1))) for l in range(self.layers)]
+        projected = self.attention.key(keys)                                      # [S, B, A]
+        padded = torch.arange(S)[:, None] >= source_lengths[None, :]               # [S, B]
+        previous = torch.full((B,), 1, dtype=torch.long)                           # <s>
+        logits = []
+        for t in range(targets.shape[0]):
+            ids = previous if t == 0 else targets[t - 1]
+            scores = self.attention.score(torch.tanh(self.attention.query(states[-1])[None] + projected)).squeeze(2)
+            weights = torch.softmax(scores.masked_fill(padded, float("-inf")), 0)  # [S, B]
+            context = (weights[:, :, None] * keys).sum(0)                         # [B, K]
+            x = torch.cat([self.decoder.embedding(ids), context], 1)
+            for l, cell in enumerate(self.decoder.cells):
+                states[l] = cell(x, states[l])
+                x = states[l]
+            logits.append(self.head(torch.cat([x, context], 1)))
+        return torch.stack(logits)
+
+
+def seq2seq_fixture():
+    """A Bahdanau encoder-decoder (bidirectional 2-layer GRU encoder, 2-layer GRU decoder) on variable
+    source and target lengths: logits [T, B, V], the masked cross-entropy and every gradient."""
+    torch.manual_seed(43)
+    S, T, B, Vs, Vt, E, H = 6, 5, 3, 8, 7, 4, 5
+    model = Seq2Seq(Vs, Vt, E, H)
+    source_lengths = torch.tensor([6, 2, 4])
+    target_lengths = torch.tensor([5, 1, 3])
+    source = torch.randint(1, Vs, (S, B)).masked_fill(torch.arange(S)[:, None] >= source_lengths[None, :], 0)
+    padded = torch.arange(T)[:, None] >= target_lengths[None, :]
+    targets = torch.randint(0, Vt, (T, B)).masked_fill(padded, 0)
+    logits = model(source, source_lengths, targets)
+    loss = F.cross_entropy(logits.reshape(-1, Vt), targets.masked_fill(padded, -100).reshape(-1), ignore_index=-100)
+    loss.backward()
+    tensors = {name: p for name, p in model.state_dict().items()}
+    tensors.update({"logits": logits})
+    tensors.update({"grad." + name: p.grad for name, p in model.named_parameters()})
+    write("seq2seq_bahdanau_gru", {"source_vocabulary": Vs, "target_vocabulary": Vt, "embedding": E, "hidden_size": H, "layers": 2,
+                                    "source_steps": S, "target_steps": T, "batch": B, "source": source.reshape(-1).tolist(),
+                                    "source_lengths": source_lengths.tolist(), "targets": targets.reshape(-1).tolist(),
+                                    "target_lengths": target_lengths.tolist(), "loss": loss.item()}, tensors)
+
+
 def classifier_fixture():
     """A bidirectional 2-layer GRU classifier with mean pooling on variable lengths: logits, the
     cross-entropy and every parameter's gradient."""
@@ -329,5 +400,6 @@ if __name__ == "__main__":
     classifier_fixture()
     tagger_fixture()
     generator_fixtures()
+    seq2seq_fixture()
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         cell_fixture(cell)

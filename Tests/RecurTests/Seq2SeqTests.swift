@@ -109,4 +109,40 @@ struct Seq2SeqTests {
         model.attention?.engine = .reference
         for linear in [model.bridge, model.bridgeCell, model.combine, model.head].compactMap({ $0 }) { linear.engine = .reference }
     }
+
+    @Test("a Bahdanau encoder-decoder (bidirectional 2-layer GRU encoder, 2-layer GRU decoder) gives PyTorch's logits, masked loss and every gradient",
+          arguments: GEMMEngine.allCases)
+    func golden(engine: GEMMEngine) throws {
+        let f = try PyTorchGoldenTests.fixture("seq2seq_bahdanau_gru")
+        var g = RandomGenerator(seed: 0)
+        let configuration = Seq2SeqConfiguration(
+            sourceVocabulary: Self.vocabulary(f.int("source_vocabulary") - 1, target: false),
+            targetVocabulary: Self.vocabulary(f.int("target_vocabulary") - 3, target: true), cell: .gru,
+            encoderLayers: f.int("layers"), decoderLayers: f.int("layers"), hiddenSize: f.int("hidden_size"),
+            embeddingSize: f.int("embedding"), bidirectional: true, attention: .bahdanau)
+        let model = Seq2Seq<Float>(configuration, using: &g)
+        model.encoder.engine = engine
+        for cell in model.cells { cell.engine = engine }
+        model.attention?.engine = engine
+        model.bridge?.engine = engine
+        model.head.engine = engine
+        for (name, parameter) in model.namedParameters { parameter.value = f.tensor(name) }
+        let batch = Seq2SeqBatch(source: try #require(f.ints("source")), sourceSteps: f.int("source_steps"),
+                                 sourceLengths: try #require(f.ints("source_lengths")), targets: try #require(f.ints("targets")),
+                                 targetSteps: f.int("target_steps"), targetLengths: try #require(f.ints("target_lengths")), rows: [0, 1, 2])
+        let logits = model.forward(batch)
+        let close = closeness(logits, f.tensor("logits", as: Float.self), absolute: 1e-4, relative: 0)
+        #expect(close.passes, "logits [\(engine)]: \(close)")
+        model.zeroGradients()
+        let (loss, count) = model.lossAndGradients(batch)
+        #expect(abs(loss - f.double("loss")) < 1e-5, "\(loss) vs \(f.double("loss"))")
+        #expect(count == 9)
+        for (name, parameter) in model.namedParameters {
+            let result = closeness(parameter.gradient, f.tensor("grad." + name, as: Float.self),
+                                   absolute: PyTorchGoldenTests.absolute, relative: PyTorchGoldenTests.relative)
+            #expect(result.passes, "grad.\(name) [\(engine)]: \(result)")
+        }
+        #expect(model.namedParameters.count == 1 + 16 + 2 + 1 + 8 + 4 + 2)
+        print("golden seq2seq_bahdanau_gru [\(engine)]: largest logit difference from PyTorch \(close.maxDifference)")
+    }
 }
