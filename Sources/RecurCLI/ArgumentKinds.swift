@@ -9,6 +9,8 @@ enum TaskKind: String, CaseIterable, ExpressibleByArgument {
     case classify
     /// Many-to-many aligned: a tag for every step.
     case tag
+    /// Many-to-many through an encoder and a decoder, with attention.
+    case seq2seq
 }
 
 /// The cells by their command-line names (`rnn` is the tanh RNN).
@@ -40,6 +42,7 @@ extension PoolingKind: ExpressibleByArgument {}
 extension Tokenization: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension LabelledSequenceFormat: ExpressibleByArgument {}
+extension AttentionKind: ExpressibleByArgument {}
 
 /// The input-format option of every command that reads labelled sequences (train, eval, predict).
 struct SequenceFormatOptions: ParsableArguments {

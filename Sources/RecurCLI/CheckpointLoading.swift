@@ -21,22 +21,30 @@ func checkpointTask(_ file: SafeTensors, path: String) throws -> String {
     }
 }
 
-/// Loads a classifier checkpoint, or throws a one-line UserError.
-func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceClassifier<Float>> {
+/// Loads a version-2 checkpoint of model type `M`, refusing a configuration with a `problem`, or
+/// throws a one-line UserError.
+func loadModel<M: RecurModel>(_ type: M.Type, _ file: SafeTensors, path: String,
+                              problem: (M.Configuration) -> String?) throws -> ModelCheckpoint.Loaded<M> {
     do {
-        return try ModelCheckpoint.load(SequenceClassifier<Float>.self, from: file) { $0.problem }
+        return try ModelCheckpoint.load(M.self, from: file, validate: problem)
     } catch {
         throw UserError("\(path): \(error)")
     }
 }
 
+/// Loads a classifier checkpoint, or throws a one-line UserError.
+func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceClassifier<Float>> {
+    try loadModel(SequenceClassifier<Float>.self, file, path: path) { $0.problem }
+}
+
 /// Loads a tagger checkpoint, or throws a one-line UserError.
 func loadTagger(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceTagger<Float>> {
-    do {
-        return try ModelCheckpoint.load(SequenceTagger<Float>.self, from: file) { $0.problem }
-    } catch {
-        throw UserError("\(path): \(error)")
-    }
+    try loadModel(SequenceTagger<Float>.self, file, path: path) { $0.problem }
+}
+
+/// Loads an encoder-decoder checkpoint, or throws a one-line UserError.
+func loadSeq2Seq(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<Seq2Seq<Float>> {
+    try loadModel(Seq2Seq<Float>.self, file, path: path) { $0.problem }
 }
 
 /// Refuses a missing path or a folder with the one-line error for it.

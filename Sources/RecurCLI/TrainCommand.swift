@@ -61,6 +61,17 @@ struct TrainCommand: ParsableCommand {
     var conditionEveryStep = false
     @Flag(help: "--task lm on JSON Lines: ignore the lines' conditions and train an unconditioned model of the texts (for comparison).")
     var unconditioned = false
+    @Option(help: "seq2seq: how the decoder attends to the source. [default: bahdanau]") var attention: AttentionKind?
+    @Option(name: .customLong("teacher-forcing"),
+            help: "seq2seq: the probability of feeding the decoder the true previous symbol rather than its own choice (scheduled sampling). [default: 1]")
+    var teacherForcing: Double?
+    @Option(name: .customLong("decoder-layers"), help: "seq2seq: the decoder's layers. [default: as --layers]") var decoderLayers: Int?
+    @Option(name: .customLong("target-tokens"), help: "seq2seq: how target text becomes tokens. [default: as --tokens]") var targetTokens: Tokenization?
+    @Flag(name: .customLong("shared-vocabulary"), help: "seq2seq: one vocabulary for the source and the target.") var sharedVocabulary = false
+    @Option(name: .customLong("max-source-length"), help: "seq2seq: refuse sources of more tokens. [default: no limit]") var maxSourceLength: Int?
+    @Option(name: .customLong("max-target-length"),
+            help: "seq2seq: refuse targets of more tokens; also the decoder's default limit. [default: no limit; decoding stops at twice the longest target]")
+    var maxTargetLength: Int?
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
     @Option(name: .customLong("resume-from"),
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
@@ -72,6 +83,17 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try validateOptions()
+        let seq2seqOptions = [("attention", attention != nil), ("teacher-forcing", teacherForcing != nil), ("decoder-layers", decoderLayers != nil),
+                              ("target-tokens", targetTokens != nil), ("shared-vocabulary", sharedVocabulary),
+                              ("max-source-length", maxSourceLength != nil), ("max-target-length", maxTargetLength != nil)]
+        if task == .seq2seq {
+            for (name, given) in [("pool", pool != nil), ("class-weights", classWeights != nil), ("tag-column", tagColumn != nil),
+                                  ("condition-every-step", conditionEveryStep), ("unconditioned", unconditioned)] where given {
+                throw UserError("--\(name): does not apply to --task seq2seq")
+            }
+            return try runSequenceTask(Seq2SeqRecipe.self)
+        }
+        for (name, given) in seq2seqOptions where given { throw UserError("--\(name): applies to --task seq2seq") }
         let sequencesOfText = task == .lm && (format ?? LabelledSequenceFormat(path: data)) == .jsonl
         if !sequencesOfText {
             for (name, given) in [("condition-every-step", conditionEveryStep), ("unconditioned", unconditioned)] where given {
@@ -229,6 +251,12 @@ struct TrainCommand: ParsableCommand {
         try positive("max-vocab", maxVocab, limit: 1 << 24)
         try positive("tag-column", tagColumn, limit: 1 << 10)
         try positive("lr-step", lrStep, limit: 1 << 40)
+        try positive("decoder-layers", decoderLayers, limit: 64)
+        try positive("max-source-length", maxSourceLength, limit: 1 << 20)
+        try positive("max-target-length", maxTargetLength, limit: 1 << 20)
+        if let teacherForcing, !(teacherForcing >= 0 && teacherForcing <= 1) {
+            throw UserError("--teacher-forcing: must be a probability in [0, 1], got \(teacherForcing)")
+        }
         if let lrPatience, lrPatience < 0 || lrPatience > 1 << 20 { throw UserError("--lr-patience: must be an integer in 0...\(1 << 20), got \(lrPatience)") }
         try positive("patience", patience, limit: 1 << 20)
         if let warmup, warmup < 0 || warmup > 1 << 40 { throw UserError("--warmup: must be an integer in 0...\(1 << 40), got \(warmup)") }
@@ -280,6 +308,13 @@ struct TrainCommand: ParsableCommand {
         if let patience { settings.patience = patience }
         if conditionEveryStep { settings.conditionEveryStep = true }
         if unconditioned { settings.unconditioned = true }
+        if let attention { settings.attention = attention.rawValue }
+        if let teacherForcing { settings.teacherForcing = teacherForcing }
+        if let decoderLayers { settings.decoderLayers = decoderLayers }
+        if let targetTokens { settings.targetTokens = targetTokens.rawValue }
+        if sharedVocabulary { settings.sharedVocabulary = true }
+        if let maxSourceLength { settings.maxSourceLength = maxSourceLength }
+        if let maxTargetLength { settings.maxTargetLength = maxTargetLength }
     }
 }
 

@@ -31,6 +31,16 @@ struct TrainSettings: Codable, Equatable {
     var seed: UInt64 = 1
     var conditionEveryStep = false
     var unconditioned = false
+    var attention = AttentionKind.bahdanau.rawValue
+    var teacherForcing = 1.0
+    /// 0: as many as --layers.
+    var decoderLayers = 0
+    /// Empty: as --tokens.
+    var targetTokens = ""
+    var sharedVocabulary = false
+    /// 0: no limit.
+    var maxSourceLength = 0
+    var maxTargetLength = 0
 
     static let defaults = TrainSettings()
 
@@ -48,6 +58,14 @@ struct TrainSettings: Codable, Equatable {
         if task == .tag {
             settings.bidirectional = true
             settings.tokens = Tokenization.given.rawValue
+        }
+        if task == .seq2seq {
+            settings.cell = CellKind.gru.rawValue
+            settings.layers = 1
+            settings.hidden = 128
+            settings.embedding = 32
+            settings.lr = 2e-3
+            settings.valFraction = 0.05
         }
         return settings
     }
@@ -112,6 +130,13 @@ struct TrainSettings: Codable, Equatable {
         seed = try value(.seed, d.seed)
         conditionEveryStep = try value(.conditionEveryStep, d.conditionEveryStep)
         unconditioned = try value(.unconditioned, d.unconditioned)
+        attention = try value(.attention, d.attention)
+        teacherForcing = try value(.teacherForcing, d.teacherForcing)
+        decoderLayers = try value(.decoderLayers, d.decoderLayers)
+        targetTokens = try value(.targetTokens, d.targetTokens)
+        sharedVocabulary = try value(.sharedVocabulary, d.sharedVocabulary)
+        maxSourceLength = try value(.maxSourceLength, d.maxSourceLength)
+        maxTargetLength = try value(.maxTargetLength, d.maxTargetLength)
     }
 
     init?(json: String) {

@@ -18,8 +18,13 @@ public struct Seq2SeqConfiguration: Codable, Equatable, Sendable {
     /// Dropout between the encoder's layers.
     public var dropout: Double
     public var initialization: WeightInitialization
-    /// The longest target a decoder writes unless told otherwise (symbols, the end symbol excluded).
+    /// The longest target a decoder writes unless told otherwise (symbols, the end symbol excluded),
+    /// and, when `limitsTargets`, the longest target training accepts.
     public var maxTargetLength: Int
+    /// Whether training refuses targets over `maxTargetLength` (the user gave the limit).
+    public var limitsTargets: Bool
+    /// The longest source training accepts, when limited.
+    public var maxSourceLength: Int?
 
     public static let beginToken = "<s>"
     public static let endToken = "</s>"
@@ -29,7 +34,8 @@ public struct Seq2SeqConfiguration: Codable, Equatable, Sendable {
     public init(sourceVocabulary: TokenVocabulary, targetVocabulary: TokenVocabulary, cell: CellKind = .gru,
                 encoderLayers: Int = 1, decoderLayers: Int = 1, hiddenSize: Int, embeddingSize: Int,
                 bidirectional: Bool = false, attention: AttentionKind = .bahdanau, dropout: Double = 0,
-                initialization: WeightInitialization = .pytorch, maxTargetLength: Int = 100) {
+                initialization: WeightInitialization = .pytorch, maxTargetLength: Int = 100, limitsTargets: Bool = false,
+                maxSourceLength: Int? = nil) {
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
         self.cell = cell
@@ -42,6 +48,8 @@ public struct Seq2SeqConfiguration: Codable, Equatable, Sendable {
         self.dropout = dropout
         self.initialization = initialization
         self.maxTargetLength = maxTargetLength
+        self.limitsTargets = limitsTargets
+        self.maxSourceLength = maxSourceLength
     }
 
     /// D*H: the width of the encoder's outputs, which attention reads.
