@@ -146,3 +146,28 @@ struct Seq2SeqTests {
         print("golden seq2seq_bahdanau_gru [\(engine)]: largest logit difference from PyTorch \(close.maxDifference)")
     }
 }
+
+/// Corpus BLEU and chrF against values sacreBLEU computed (scripts/make_metric_fixtures.py).
+struct TranslationMetricsTests {
+    static func corpora() throws -> [String: [String: Any]] {
+        let url = try #require(Bundle.module.url(forResource: "translation_metrics", withExtension: "json", subdirectory: "Fixtures"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return object.compactMapValues { $0 as? [String: Any] }
+    }
+
+    @Test("BLEU, chrF and the 13a tokenization equal sacreBLEU's on eight corpora")
+    func sacrebleu() throws {
+        let corpora = try Self.corpora()
+        #expect(corpora.count == 8)
+        for (name, corpus) in corpora.sorted(by: { $0.key < $1.key }) {
+            let hypotheses = try #require(corpus["hypotheses"] as? [String]), references = try #require(corpus["references"] as? [String])
+            let bleu = TranslationMetrics.bleu(hypotheses: hypotheses, references: references)
+            let chrF = TranslationMetrics.chrF(hypotheses: hypotheses, references: references)
+            let expectedBLEU = try #require(corpus["bleu"] as? Double), expectedCHRF = try #require(corpus["chrf"] as? Double)
+            #expect(abs(bleu - expectedBLEU) <= 1e-9, "\(name): BLEU \(bleu), sacreBLEU \(expectedBLEU)")
+            #expect(abs(chrF - expectedCHRF) <= 1e-9, "\(name): chrF \(chrF), sacreBLEU \(expectedCHRF)")
+            let tokenized = try #require(corpus["tokenized"] as? [String])
+            #expect((hypotheses + references).map(TranslationMetrics.tokenize13a) == tokenized, "\(name)")
+        }
+    }
+}
