@@ -17,6 +17,10 @@ struct EvalCommand: ParsableCommand {
         overall and per "condition" label of the lines. JSON: task, sequences, symbols, loss, \
         bits_per_symbol, perplexity, per_condition (label -> sequences, symbols, loss).
 
+        Encoder-decoder (task seq2seq): every pair of --data (TSV or JSON Lines). JSON: task, pairs, \
+        loss, exact_match, token_accuracy (teacher-forced), bleu and chrf (sacreBLEU's corpus BLEU-4 \
+        and chrF of the greedy decodings against the targets as the model tokenizes them).
+
         Classifier (task classify): every labelled sequence of --data. JSON: task, examples, loss, \
         accuracy, macro_f1, confusion (true label -> predicted label -> count).
         """)
@@ -37,6 +41,7 @@ struct EvalCommand: ParsableCommand {
         switch try checkpointTask(file, path: checkpoint) {
         case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
         case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
+        case Seq2Seq<Float>.task: return try evaluateSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
         default: break
         }
         let loaded = try loadCheckpoint(file, path: checkpoint)

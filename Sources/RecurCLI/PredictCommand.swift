@@ -18,11 +18,22 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
     @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1; a line may give the token alone. [default: the last]") var tagColumn: Int?
     var format: LabelledSequenceFormat? { sequenceFormat.format }
+    @Option(help: "seq2seq: the beam width; 1 decodes greedily.") var beam: Int = 1
+    @Option(name: .customLong("length-penalty"), help: "seq2seq beam search: a finished hypothesis scores its log-probability / length^A.")
+    var lengthPenalty: Double = 1
+    @Option(name: .customLong("max-length"), help: "seq2seq: write at most N symbols per source. [default: the model's limit]") var maxLength: Int?
+    @Option(name: .customLong("attention-map"), help: "seq2seq: draw the attention weights of the first inputs (up to 8) into this .svg or .html file.")
+    var attentionMap: String?
 
     func run() throws {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
+        if task == Seq2Seq<Float>.task { return try predictSeq2Seq(try loadSeq2Seq(file, path: checkpoint)) }
+        for (name, given) in [("beam", beam != 1), ("length-penalty", lengthPenalty != 1), ("max-length", maxLength != nil),
+                              ("attention-map", attentionMap != nil)] where given {
+            throw UserError("--\(name): applies to a seq2seq model; \(checkpoint) is a '\(task)' model")
+        }
         if task == SequenceTagger<Float>.task { return try predictTags(try loadTagger(file, path: checkpoint)) }
         guard task == SequenceClassifier<Float>.task else {
             throw UserError("\(checkpoint): is a '\(task)' model; recur predict labels sequences with a classifier (for a character model, use recur sample)")

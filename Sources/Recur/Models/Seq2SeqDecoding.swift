@@ -1,3 +1,4 @@
+import Foundation
 import RecurCore
 
 extension Seq2Seq {
@@ -44,5 +45,70 @@ extension Seq2Seq {
             if !finished.contains(false) { break }
         }
         return Decoded(ids: ids, attention: attention)
+    }
+}
+
+extension Seq2Seq {
+    /// Beam search (`BeamSearch`) for a batch of sources: the `B * beam` rows run as one decoder batch,
+    /// their states reordered at every step.
+    public func beamSearch(source: [Int], steps: Int, lengths: [Int], beam K: Int, lengthPenalty: Double, maxLength: Int,
+                           keepAttention: Bool = false) -> Decoded {
+        let wasTraining = isTraining
+        isTraining = false
+        defer { isTraining = wasTraining }
+        let B = lengths.count, rows = B * K, V = configuration.targetVocabulary.count
+        // Each source repeated for its K rows (row b*K + k reads source b).
+        var expanded = [Int](repeating: 0, count: steps * rows)
+        for t in 0..<steps { for b in 0..<B { for k in 0..<K { expanded[t * rows + b * K + k] = source[t * B + b] } } }
+        let rowLengths = lengths.flatMap { [Int](repeating: $0, count: K) }
+        let encoded = encode(source: expanded, steps: steps, lengths: rowLengths)
+        var states = encoded.initial
+        var weights: [Tensor<Scalar>] = []  // per step [rows, S]
+        let results = BeamSearch.run(inputs: B, beam: K, vocabulary: V, begin: Seq2SeqConfiguration.beginID, end: Seq2SeqConfiguration.endID,
+                                     maxLength: maxLength, lengthPenalty: lengthPenalty) { ids, parents in
+            if parents != Array(0..<rows) {
+                for l in states.indices {
+                    states[l].h = Self.gatherRows(states[l].h, parents)
+                    if let c = states[l].c { states[l].c = Self.gatherRows(c, parents) }
+                }
+            }
+            let (output, record) = step(ids, states: &states, encoded)
+            if keepAttention, let w = record.attention?.weights { weights.append(w) }
+            let logits = head.apply(output)
+            var logP = [Double](repeating: 0, count: rows * V)
+            logits.withUnsafeBufferPointer { z in
+                for r in 0..<rows {
+                    var maximum = Double(z[r * V])
+                    for v in 1..<V { maximum = Swift.max(maximum, Double(z[r * V + v])) }
+                    var total = 0.0
+                    for v in 0..<V { total += Foundation.exp(Double(z[r * V + v]) - maximum) }
+                    let logTotal = Foundation.log(total) + maximum
+                    for v in 0..<V { logP[r * V + v] = Double(z[r * V + v]) - logTotal }
+                }
+            }
+            return logP
+        }
+        var maps: [[[Float]]]? = nil
+        if keepAttention && self.attention != nil {
+            maps = results.enumerated().map { b, result in
+                result.rows.enumerated().map { t, row in
+                    let S = weights[t].shape[1]
+                    return (0..<lengths[b]).map { Float(weights[t].scalars[row * S + $0]) }
+                }
+            }
+        }
+        return Decoded(ids: results.map { $0.ids }, attention: maps)
+    }
+
+    /// Rows `[N, H]` taken in the order `rows`.
+    static func gatherRows(_ t: Tensor<Scalar>, _ rows: [Int]) -> Tensor<Scalar> {
+        let H = t.shape[1]
+        var out = Tensor<Scalar>(shape: [rows.count, H])
+        t.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for (i, row) in rows.enumerated() { (target.baseAddress! + i * H).update(from: source.baseAddress! + row * H, count: H) }
+            }
+        }
+        return out
     }
 }
