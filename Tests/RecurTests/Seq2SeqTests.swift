@@ -171,3 +171,59 @@ struct TranslationMetricsTests {
         }
     }
 }
+
+/// Beam search: a beam of one is greedy decoding; a wider beam finds what greedy misses.
+struct BeamSearchTests {
+    @Test("a beam of 1 writes what greedy decoding writes, for every attention and a batch of sources", arguments: AttentionKind.allCases)
+    func beamOfOneIsGreedy(attention: AttentionKind) {
+        var g = RandomGenerator(seed: 71)
+        let configuration = Seq2SeqConfiguration(sourceVocabulary: Seq2SeqTests.vocabulary(6, target: false),
+                                                 targetVocabulary: Seq2SeqTests.vocabulary(5, target: true), cell: .lstm,
+                                                 encoderLayers: 1, decoderLayers: 1, hiddenSize: 8, embeddingSize: 4,
+                                                 bidirectional: attention != .luongDot, attention: attention)
+        let model = Seq2Seq<Float>(configuration, using: &g)
+        // Sharper distributions than at initialisation, so that the decodings differ from source to source.
+        for (_, parameter) in model.namedParameters { parameter.value.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= 4 } } }
+        let (S, B) = (6, 5)
+        let lengths = [6, 1, 3, 5, 2]
+        let source = (0..<(S * B)).map { i in i / B < lengths[i % B] ? 1 + g.integer(below: 6) : 0 }
+        let greedy = model.greedy(source: source, steps: S, lengths: lengths, maxLength: 12, keepAttention: true)
+        let beam = model.beamSearch(source: source, steps: S, lengths: lengths, beam: 1, lengthPenalty: 1, maxLength: 12, keepAttention: true)
+        #expect(beam.ids == greedy.ids)
+        #expect(Set(greedy.ids.map { $0.count }).count > 1, "the decodings should differ in length: \(greedy.ids)")
+        if attention != .none {
+            #expect(beam.attention! == greedy.attention!)
+            for (b, steps) in greedy.attention!.enumerated() { for row in steps { #expect(row.count == lengths[b] && abs(row.reduce(0, +) - 1) < 1e-5) } }
+        } else {
+            #expect(beam.attention == nil)
+        }
+    }
+
+    @Test("beam search finds the likeliest sequence that greedy misses (a hand-built decoder)")
+    func findsWhatGreedyMisses() {
+        // Symbols: 0 end, 1 "a", 2 "b", 3 begin. After begin: a 0.6, b 0.4. After "a": a, b, end each
+        // 1/3. After "b": end 0.9. Greedy writes "a" then (ties to the lowest id) "a" ...; the best
+        // whole sequence is "b" (0.4 x 0.9 = 0.36 against at most 0.6 x 1/3 = 0.2).
+        func distribution(after last: Int) -> [Double] {
+            switch last {
+            case 3: return [1e-9, 0.6, 0.4, 1e-9]
+            case 1: return [1.0 / 3, 1.0 / 3, 1.0 / 3, 1e-9]
+            default: return [0.9, 0.05, 0.05, 1e-9]
+            }
+        }
+        func run(beam: Int, lengthPenalty: Double = 0) -> BeamSearch.Result {
+            var history: [[Int]] = Array(repeating: [], count: beam)
+            return BeamSearch.run(inputs: 1, beam: beam, vocabulary: 4, begin: 3, end: 0, maxLength: 6, lengthPenalty: lengthPenalty) { ids, parents in
+                history = parents.map { history[$0] }
+                for (r, id) in ids.enumerated() { history[r].append(id) }
+                return ids.flatMap { distribution(after: $0).map { Foundation.log($0) } }
+            }[0]
+        }
+        let greedy = run(beam: 1)
+        #expect(greedy.ids.first == 1, "greedy starts with the likelier first symbol: \(greedy.ids)")
+        let best = run(beam: 2)
+        #expect(best.ids == [2] && best.finished)
+        #expect(abs(best.logProbability - Foundation.log(0.4 * 0.9)) < 1e-12)
+        #expect(best.logProbability > greedy.logProbability)
+    }
+}

@@ -2,8 +2,8 @@ import Foundation
 
 /// Beam search over a decoder, for several inputs at once: each input keeps its `beam` likeliest
 /// unfinished prefixes; at every step each prefix is extended by every symbol, the `2 * beam` best
-/// extensions (by summed log-probability) are taken in order, those ending in the end symbol become
-/// finished hypotheses and the others fill the input's beams again. An input stops when it has `beam`
+/// extensions (by summed log-probability) are taken in order, those ending in the end symbol among the
+/// first `beam` of them become finished hypotheses and the others fill the input's beams again. An input stops when it has `beam`
 /// finished hypotheses; after `maxLength` steps its unfinished prefixes count as hypotheses too. The
 /// answer is the hypothesis of highest `logP / length^lengthPenalty` (length: its symbols, the end
 /// symbol included); with penalty 0, of highest log-probability. Ties go to the earlier candidate
@@ -49,9 +49,11 @@ public enum BeamSearch {
                 }
                 candidates.sort { $0.total != $1.total ? $0.total > $1.total : ($0.k != $1.k ? $0.k < $1.k : $0.v < $1.v) }
                 var next: [Prefix] = []
-                for candidate in candidates.prefix(2 * K) {
+                for (rank, candidate) in candidates.prefix(2 * K).enumerated() {
                     let prefix = beams[b][candidate.k], row = b * K + candidate.k
                     if candidate.v == end {
+                        // An ending ranked below the beam's width would not have been kept: it is not taken.
+                        guard rank < K else { continue }
                         finished[b].append(Result(ids: prefix.ids, logProbability: candidate.total,
                                                   score: normalised(candidate.total, length: prefix.ids.count + 1), finished: true, rows: prefix.rows))
                     } else if next.count < K {
