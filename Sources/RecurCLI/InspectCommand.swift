@@ -15,6 +15,7 @@ struct InspectCommand: ParsableCommand {
         switch try checkpointTask(file, path: checkpoint) {
         case SequenceClassifier<Float>.task: return try inspectClassifier(try loadClassifier(file, path: checkpoint))
         case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint))
+        case Seq2Seq<Float>.task: return try inspectSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
         default: break
         }
         let loaded = try loadCheckpoint(file, path: checkpoint)
@@ -95,6 +96,25 @@ struct InspectCommand: ParsableCommand {
         print("  model: \(task), \(cell.rawValue), \(layers) layer\(layers == 1 ? "" : "s") x \(hidden) hidden\(bidirectional ? ", bidirectional" : ""), \(extra)dropout \(dropout), init \(initialization.rawValue)")
         print("  input: \(inputText)")
         print("  \(names.kind) (\(names.list.count)): \(names.list.prefix(30).joined(separator: ", "))\(names.list.count > 30 ? ", ..." : "")")
+        printRun(file, parameters: parameters)
+    }
+
+    private func inspectSeq2Seq(_ loaded: ModelCheckpoint.Loaded<Seq2Seq<Float>>) throws {
+        let c = loaded.model.configuration
+        print("\(checkpoint)")
+        print("  model: seq2seq, \(c.cell.rawValue) encoder \(c.encoderLayers) layer\(c.encoderLayers == 1 ? "" : "s") x \(c.hiddenSize) hidden"
+              + "\(c.bidirectional ? ", bidirectional" : ""), decoder \(c.decoderLayers) x \(c.hiddenSize), attention \(c.attention.rawValue), "
+              + "embedding \(c.embeddingSize), dropout \(c.dropout), init \(c.initialization.rawValue)")
+        for (side, vocabulary) in [("source", c.sourceVocabulary), ("target", c.targetVocabulary)] {
+            print("  \(side): \(vocabulary.count) \(vocabulary.tokenization.rawValue) tokens: \(vocabulary.tokens.prefix(40).joined(separator: " "))\(vocabulary.count > 40 ? " ..." : "")")
+        }
+        print("  decoding limit: \(c.maxTargetLength) symbols")
+        printRun(loaded.file, parameters: loaded.model.namedParameters)
+    }
+
+    /// The format, the training figures, the tensors and the training state of a version-2 checkpoint.
+    private func printRun(_ file: SafeTensors, parameters: [(name: String, parameter: Parameter<Float>)]) {
+        let m = file.metadata
         print("  format: \(m["format"] ?? "?") version \(m["format_version"] ?? "?"), task \(m["task"] ?? "?")")
         if let step = m["step"] { print("  step: \(step)") }
         for key in m.keys.sorted() where key.hasPrefix("val_") || key.hasPrefix("best_val_") || ["train_loss", "optimizer", "lr", "examples"].contains(key) {

@@ -23,6 +23,10 @@ enum FuzzTarget: String, CaseIterable {
     /// encoded and batched: every sequence must run from the begin to the end symbol, every batch's
     /// positions past a row's length must be masked, and its condition rows must be the encoded ones.
     case conditioned
+    /// Parse as TSV and JSON Lines pairs (with targets required, and as sources alone); what parses is
+    /// fitted (characters; words with a shared vocabulary), encoded and batched: every target must end
+    /// with the end symbol and every batch must hold each pair at its lengths.
+    case pairs
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -103,6 +107,25 @@ enum FuzzTarget: String, CaseIterable {
                             precondition(Array(batch.conditions!.scalars[(b * conditions[row].count)..<((b + 1) * conditions[row].count)]) == conditions[row],
                                          "condition rows")
                         }
+                    }
+                }
+            }
+        case .pairs:
+            guard let text = try? TextFile.text(from: bytes) else { return }
+            for format in [LabelledSequenceFormat.tsv, .jsonl] {
+                if let sources = try? PairFile.parse(text, format: format, path: "fuzz", requireTargets: false) {
+                    precondition(sources.allSatisfy { !$0.source.isEmpty }, "an empty source was accepted")
+                }
+                guard let pairs = try? PairFile.parse(text, format: format, path: "fuzz") else { continue }
+                for (tokens, shared) in [(Tokenization.chars, false), (.words, true)] {
+                    let (source, target) = Seq2SeqData.fit(pairs, sourceTokenization: tokens, targetTokenization: tokens, shared: shared, maxVocabulary: 60)
+                    let configuration = Seq2SeqConfiguration(sourceVocabulary: source, targetVocabulary: target, hiddenSize: 2, embeddingSize: 2)
+                    guard configuration.problem == nil, let set = try? Seq2SeqData.encode(pairs, for: configuration, path: "fuzz") else { continue }
+                    precondition(set.targets!.allSatisfy { $0.last == Seq2SeqConfiguration.endID && !$0.isEmpty }, "a target without its end symbol")
+                    for rows in SequenceBatches(lengths: set.sourceLengths, batchSize: 3, seed: 1).batches(epoch: 0).prefix(4) {
+                        let batch = set.batch(rows)
+                        precondition(batch.sourceLengths == rows.map { set.sources[$0].count } && batch.sourceSteps == batch.sourceLengths.max()
+                                     && batch.targetLengths == rows.map { set.targets![$0].count }, "batch lengths")
                     }
                 }
             }
