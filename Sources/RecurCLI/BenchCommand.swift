@@ -26,16 +26,20 @@ struct BenchCommand: ParsableCommand {
         }
         try compute.apply()
         var chosen = CharRNNBenchmark.configurations
+        var chosenSeq2Seq = Seq2SeqBenchmark.configurations
         if let only {
             let names = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let known = Set(chosen.map(\.name))
-            if let unknown = names.first(where: { !known.contains($0) }) {
-                throw UserError("--only: unknown configuration '\(unknown)'; choose from \(chosen.map(\.name).joined(separator: ", "))")
+            let all = chosen.map(\.name) + chosenSeq2Seq.map(\.name)
+            if let unknown = names.first(where: { !all.contains($0) }) {
+                throw UserError("--only: unknown configuration '\(unknown)'; choose from \(all.joined(separator: ", "))")
             }
             guard !names.isEmpty else { throw UserError("--only: expected at least one configuration name") }
             chosen = chosen.filter { names.contains($0.name) }
+            chosenSeq2Seq = chosenSeq2Seq.filter { names.contains($0.name) }
         }
 
+        defer { runSeq2Seq(chosenSeq2Seq) }
+        guard !chosen.isEmpty else { return }
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
         if !json {
@@ -62,6 +66,43 @@ struct BenchCommand: ParsableCommand {
             fflush(stdout)
         }
     }
+}
+
+extension BenchCommand {
+    /// The encoder-decoder shapes: training target tokens/s, greedy and beam-5 decoding sentences/s.
+    func runSeq2Seq(_ configurations: [Seq2SeqBenchmark.Configuration]) {
+        guard !configurations.isEmpty else { return }
+        if !json { print("config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB") }
+        for configuration in configurations {
+            ProcessMemory.resetPeak()
+            let result = Seq2SeqBenchmark.run(configuration, seconds: seconds)
+            let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
+            if json {
+                let c = configuration
+                let line = Seq2SeqBenchLine(
+                    name: c.name, cell: c.cell.rawValue, hidden: c.hidden, embedding: c.embedding, attention: c.attention.rawValue,
+                    batch: c.batch, source_length: c.sourceLength, target_length: c.targetLength, params: result.parameters,
+                    train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
+                    greedy_sentences_per_s: Int(result.greedySentencesPerSecond.rounded()),
+                    beam5_sentences_per_s: Int(result.beamSentencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
+                    threads: ComputeThreads.current)
+                print((try? jsonLine(line)) ?? "{}")
+            } else {
+                print(String(format: "%@ %11.0f %14.0f %14.0f %9.0f", configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+                             result.trainTokensPerSecond, result.greedySentencesPerSecond, result.beamSentencesPerSecond, peakMiB))
+            }
+            fflush(stdout)
+        }
+    }
+}
+
+/// One `--json` line of an encoder-decoder shape (the keys of scripts/bench_seq2seq_pytorch.py).
+struct Seq2SeqBenchLine: Encodable {
+    var name, cell: String
+    var hidden, embedding: Int
+    var attention: String
+    var batch, source_length, target_length, params: Int
+    var train_tokens_per_s, greedy_sentences_per_s, beam5_sentences_per_s, peak_rss_mib, threads: Int
 }
 
 /// One `--json` line: the PyTorch reference's keys, plus the share of the sgemm peak.
