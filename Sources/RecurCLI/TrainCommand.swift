@@ -20,9 +20,9 @@ struct TrainCommand: ParsableCommand {
           recur train --data shakespeare.txt --out runs/keras --layers 1 --hidden 1024 --embedding 256 --init keras
         """)
 
-    @Option(help: "What to learn: lm, a character-level language model of a text, or of JSON Lines sequences (conditioned on their \"condition\" or \"features\"); classify, a label for each whole sequence (many-to-one); tag, a tag for each step.")
+    @Option(help: "What to learn: lm, a character-level language model of a text, or of JSON Lines sequences (conditioned on their \"condition\" or \"features\"); classify, a label for each whole sequence (many-to-one); tag, a tag for each step; seq2seq, a target sequence for each source (encoder-decoder with attention).")
     var task: TaskKind = .lm
-    @Option(help: "The training data: a UTF-8 text or {\"text\", \"condition\"} JSON Lines (lm), labelled sequences in JSON Lines, TSV or .ts (classify), tagged sequences in JSON Lines or CoNLL (tag).") var data: String
+    @Option(help: "The training data: a UTF-8 text or {\"text\", \"condition\"} JSON Lines (lm), labelled sequences in JSON Lines, TSV or .ts (classify), tagged sequences in JSON Lines or CoNLL (tag), source<TAB>target or {\"source\", \"target\"} pairs (seq2seq).") var data: String
     @Option(help: "The folder for checkpoints and metrics (created if missing).") var out: String
     @Option(help: "The recurrent cell (rnn is tanh). [default: lstm]") var cell: CellChoice?
     @Option(help: "Stacked recurrent layers. [default: 2]") var layers: Int?

@@ -15,7 +15,7 @@ struct Seq2SeqTests {
         let Q = kind == .luongDot ? K : 4
         let lengths = [4, 2, 3]
         var g = RandomGenerator(seed: 61)
-        let attention = Attention<Double>(kind: kind, queryWidth: Q, keyWidth: K, attentionWidth: 6, using: &g)
+        let attention = Attention<Double>(kind: kind, queryWidth: Q, keyWidth: K, attentionWidth: 11, using: &g)  // a full block of eight lanes and a tail
         attention.engine = .reference
         let keys = CheckedTensor(randomTensor([S, B, K], using: &g))
         let queries = [CheckedTensor(randomTensor([B, Q], using: &g)), CheckedTensor(randomTensor([B, Q], using: &g))]
@@ -225,5 +225,20 @@ struct BeamSearchTests {
         #expect(best.ids == [2] && best.finished)
         #expect(abs(best.logProbability - Foundation.log(0.4 * 0.9)) < 1e-12)
         #expect(best.logProbability > greedy.logProbability)
+    }
+}
+
+/// The encoder-decoder benchmark runs what it says on a small shape.
+struct Seq2SeqBenchmarkTests {
+    @Test("a tiny benchmark shape trains and decodes at positive, finite rates")
+    func tiny() {
+        let c = Seq2SeqBenchmark.Configuration(name: "tiny", cell: .gru, hidden: 8, embedding: 4, attention: .bahdanau, batch: 3,
+                                               sourceLength: 5, targetLength: 4)
+        let result = Seq2SeqBenchmark.run(c, seconds: 0.02)
+        for rate in [result.trainTokensPerSecond, result.greedySentencesPerSecond, result.beamSentencesPerSecond] {
+            #expect(rate > 0 && rate.isFinite)
+        }
+        #expect(result.parameters > 100)
+        #expect(Seq2SeqBenchmark.configurations.map(\.name) == ["seq2seq-gru"])
     }
 }

@@ -16,6 +16,18 @@ public enum Seq2SeqBenchmark {
         public var batch: Int
         public var sourceLength: Int
         public var targetLength: Int
+
+        public init(name: String, cell: CellKind, hidden: Int, embedding: Int, attention: AttentionKind, batch: Int,
+                    sourceLength: Int, targetLength: Int) {
+            self.name = name
+            self.cell = cell
+            self.hidden = hidden
+            self.embedding = embedding
+            self.attention = attention
+            self.batch = batch
+            self.sourceLength = sourceLength
+            self.targetLength = targetLength
+        }
     }
 
     public static let vocabularySize = 64

@@ -145,16 +145,27 @@ public final class Attention<Scalar: RecurScalar>: Module {
                         }
                         scoreWeight!.value.withUnsafeBufferPointer { v in
                             hidden.withUnsafeMutableBufferPointer { hb in
-                                for b in 0..<B {
-                                    for j in 0..<memory.lengths[b] {
-                                        let row = hb.baseAddress! + (b * S + j) * A, key = p.baseAddress! + (j * B + b) * A
-                                        var sum = Scalar.zero
-                                        for i in 0..<A {
-                                            let t = Scalar.tanh(qa[b * A + i] + key[i])
-                                            row[i] = t
-                                            sum += v[i] * t
+                                qa.withUnsafeBufferPointer { qab in
+                                    let hidden = hb.baseAddress!, keys = p.baseAddress!, scores = e.baseAddress!
+                                    let query = qab.baseAddress!, score = v.baseAddress!
+                                    // Rows are independent: shares of them run on the compute threads,
+                                    // eight lanes of tanh at a time.
+                                    ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * A))) { _, rows in
+                                        for b in rows {
+                                            for j in 0..<memory.lengths[b] {
+                                                let row = hidden + (b * S + j) * A, key = keys + (j * B + b) * A, q = query + b * A
+                                                var sum = SIMD8<Scalar>(repeating: 0)
+                                                var i = 0
+                                                while i < A {
+                                                    let n = Swift.min(8, A - i)
+                                                    let t = Scalar.tanh(load8(q + i, count: n) + load8(key + i, count: n))
+                                                    store8(t, row + i, count: n)
+                                                    sum += load8(score + i, count: n) * t
+                                                    i += 8
+                                                }
+                                                scores[b * S + j] = sum.sum()
+                                            }
                                         }
-                                        e[b * S + j] = sum
                                     }
                                 }
                             }
@@ -245,18 +256,33 @@ public final class Attention<Scalar: RecurScalar>: Module {
                         case .bahdanau:
                             var dqa = [Scalar](repeating: 0, count: B * A)
                             scoreWeight!.value.withUnsafeBufferPointer { v in
-                                scoreWeight!.gradient.withUnsafeMutableBufferPointer { dv in
-                                    record.hidden.withUnsafeBufferPointer { h in
-                                        for b in 0..<B {
-                                            for j in 0..<memory.lengths[b] {
-                                                let de = dScores[b * S + j], row = h.baseAddress! + (b * S + j) * A
-                                                let dKey = dp.baseAddress! + (j * B + b) * A
-                                                for i in 0..<A {
-                                                    let t = row[i]
-                                                    dv[i] += de * t
-                                                    let dPre = de * v[i] * (1 - t * t)
-                                                    dqa[b * A + i] += dPre
-                                                    dKey[i] += dPre
+                                record.hidden.withUnsafeBufferPointer { h in
+                                    dqa.withUnsafeMutableBufferPointer { dqab in
+                                        let hidden = h.baseAddress!, score = v.baseAddress!, dProjected = dp.baseAddress!, dq = dqab.baseAddress!
+                                        // Rows write their own dqa and their own keys' gradients: shares of
+                                        // rows run on the compute threads; v's gradient is summed after.
+                                        ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * A))) { _, rows in
+                                            for b in rows {
+                                                for j in 0..<memory.lengths[b] {
+                                                    let de = dScores[b * S + j], row = hidden + (b * S + j) * A
+                                                    let dKey = dProjected + (j * B + b) * A, dRow = dq + b * A
+                                                    var i = 0
+                                                    while i < A {
+                                                        let n = Swift.min(8, A - i)
+                                                        let t = load8(row + i, count: n)
+                                                        let dPre = de * load8(score + i, count: n) * (1 - t * t)
+                                                        store8(load8(dRow + i, count: n) + dPre, dRow + i, count: n)
+                                                        store8(load8(dKey + i, count: n) + dPre, dKey + i, count: n)
+                                                        i += 8
+                                                    }
+                                                }
+                                            }
+                                        }
+                                        scoreWeight!.gradient.withUnsafeMutableBufferPointer { dv in
+                                            for b in 0..<B {
+                                                for j in 0..<memory.lengths[b] {
+                                                    let de = dScores[b * S + j], row = hidden + (b * S + j) * A
+                                                    for i in 0..<A { dv[i] += de * row[i] }
                                                 }
                                             }
                                         }
