@@ -40,16 +40,24 @@ public enum BeamSearch {
             let logP = advance(fed, parents)
             precondition(logP.count == inputs * K * V, "BeamSearch: expected \(inputs * K * V) log-probabilities, got \(logP.count)")
             for b in 0..<inputs where !done[b] {
-                // Every extension of every live prefix, best first (ties: lower beam, then lower symbol).
+                // The 2K best extensions of the live prefixes, best first (ties: lower beam, then lower
+                // symbol): scanned in (beam, symbol) order into a short sorted list, an extension
+                // moving only past strictly worse ones.
                 var candidates: [(total: Double, k: Int, v: Int)] = []
-                candidates.reserveCapacity(beams[b].count * V)
+                candidates.reserveCapacity(2 * K + 1)
                 for (k, prefix) in beams[b].enumerated() {
                     let row = (b * K + k) * V
-                    for v in 0..<V where logP[row + v] > -.infinity { candidates.append((prefix.logP + logP[row + v], k, v)) }
+                    for v in 0..<V where logP[row + v] > -.infinity {
+                        let total = prefix.logP + logP[row + v]
+                        if candidates.count == 2 * K && !(total > candidates[2 * K - 1].total) { continue }
+                        var position = candidates.count
+                        while position > 0 && total > candidates[position - 1].total { position -= 1 }
+                        candidates.insert((total, k, v), at: position)
+                        if candidates.count > 2 * K { candidates.removeLast() }
+                    }
                 }
-                candidates.sort { $0.total != $1.total ? $0.total > $1.total : ($0.k != $1.k ? $0.k < $1.k : $0.v < $1.v) }
                 var next: [Prefix] = []
-                for (rank, candidate) in candidates.prefix(2 * K).enumerated() {
+                for (rank, candidate) in candidates.enumerated() {
                     let prefix = beams[b][candidate.k], row = b * K + candidate.k
                     if candidate.v == end {
                         // An ending ranked below the beam's width would not have been kept: it is not taken.
