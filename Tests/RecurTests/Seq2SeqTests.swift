@@ -11,8 +11,8 @@ struct Seq2SeqTests {
     @Test("attention: scores, the softmax over each row's real source steps, the context; every parameter, the queries and the keys",
           arguments: [AttentionKind.bahdanau, .luongDot, .luongGeneral])
     func attentionGradients(kind: AttentionKind) {
-        let (S, B, K) = (4, 3, 5)
-        let Q = kind == .luongDot ? K : 4
+        let (S, B, K) = (4, 3, 11)  // widths of a full block of eight lanes and a tail
+        let Q = kind == .luongDot ? K : 9
         let lengths = [4, 2, 3]
         var g = RandomGenerator(seed: 61)
         let attention = Attention<Double>(kind: kind, queryWidth: Q, keyWidth: K, attentionWidth: 11, using: &g)  // a full block of eight lanes and a tail

@@ -171,12 +171,10 @@ public final class Attention<Scalar: RecurScalar>: Module {
                             }
                         }
                     case .luongDot, .luongGeneral:
-                        for b in 0..<B {
-                            for j in 0..<memory.lengths[b] {
-                                let key = p.baseAddress! + (j * B + b) * Q, row = q.baseAddress! + b * Q
-                                var sum = Scalar.zero
-                                for i in 0..<Q { sum += row[i] * key[i] }
-                                e[b * S + j] = sum
+                        let keys = p.baseAddress!, queries = q.baseAddress!, scores = e.baseAddress!
+                        ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * Q))) { _, rows in
+                            for b in rows {
+                                for j in 0..<memory.lengths[b] { scores[b * S + j] = dot8(queries + b * Q, keys + (j * B + b) * Q, count: Q) }
                             }
                         }
                     case .none:
@@ -202,11 +200,10 @@ public final class Attention<Scalar: RecurScalar>: Module {
         scores.withUnsafeBufferPointer { a in
             memory.keys.withUnsafeBufferPointer { k in
                 context.withUnsafeMutableBufferPointer { c in
-                    for b in 0..<B {
-                        let out = c.baseAddress! + b * K
-                        for j in 0..<memory.lengths[b] {
-                            let weight = a[b * S + j], key = k.baseAddress! + (j * B + b) * K
-                            for i in 0..<K { out[i] += weight * key[i] }
+                    let weights = a.baseAddress!, keys = k.baseAddress!, contexts = c.baseAddress!
+                    ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * K))) { _, rows in
+                        for b in rows {
+                            for j in 0..<memory.lengths[b] { axpy8(weights[b * S + j], keys + (j * B + b) * K, contexts + b * K, count: K) }
                         }
                     }
                 }
@@ -225,24 +222,23 @@ public final class Attention<Scalar: RecurScalar>: Module {
             dContext.withUnsafeBufferPointer { dc in
                 memory.keys.withUnsafeBufferPointer { k in
                     memory.dKeys.withUnsafeMutableBufferPointer { dk in
-                        for b in 0..<B {
-                            let n = memory.lengths[b], g = dc.baseAddress! + b * K
-                            // dL/da_j = dc . k_j; the keys (as values) get a_j dc.
-                            var weighted = Scalar.zero
-                            var dA = [Scalar](repeating: 0, count: n)
-                            for j in 0..<n {
-                                let key = k.baseAddress! + (j * B + b) * K, dKey = dk.baseAddress! + (j * B + b) * K
-                                let weight = a[b * S + j]
-                                var dot = Scalar.zero
-                                for i in 0..<K {
-                                    dot += g[i] * key[i]
-                                    dKey[i] += weight * g[i]
+                        dScores.withUnsafeMutableBufferPointer { ds in
+                            let weights = a.baseAddress!, keys = k.baseAddress!, dKeys = dk.baseAddress!, dS = ds.baseAddress!
+                            ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * K))) { _, rows in
+                                for b in rows {
+                                    let n = memory.lengths[b], g = dc.baseAddress! + b * K
+                                    // dL/da_j = dc . k_j; the keys (as values) get a_j dc. dS holds dL/da_j first.
+                                    var weighted = Scalar.zero
+                                    for j in 0..<n {
+                                        let dot = dot8(g, keys + (j * B + b) * K, count: K)
+                                        axpy8(weights[b * S + j], g, dKeys + (j * B + b) * K, count: K)
+                                        dS[b * S + j] = dot
+                                        weighted += weights[b * S + j] * dot
+                                    }
+                                    // Through the softmax: de_j = a_j (dA_j - sum_k a_k dA_k).
+                                    for j in 0..<n { dS[b * S + j] = weights[b * S + j] * (dS[b * S + j] - weighted) }
                                 }
-                                dA[j] = dot
-                                weighted += weight * dot
                             }
-                            // Through the softmax: de_j = a_j (dA_j - sum_k a_k dA_k).
-                            for j in 0..<n { dScores[b * S + j] = a[b * S + j] * (dA[j] - weighted) }
                         }
                     }
                 }
@@ -303,14 +299,15 @@ public final class Attention<Scalar: RecurScalar>: Module {
                                 }
                             }
                         case .luongDot, .luongGeneral:
-                            for b in 0..<B {
-                                let row = q.baseAddress! + b * Q, dRow = dq.baseAddress! + b * Q
-                                for j in 0..<memory.lengths[b] {
-                                    let de = dScores[b * S + j]
-                                    let key = p.baseAddress! + (j * B + b) * Q, dKey = dp.baseAddress! + (j * B + b) * Q
-                                    for i in 0..<Q {
-                                        dRow[i] += de * key[i]
-                                        dKey[i] += de * row[i]
+                            let keys = p.baseAddress!, dKeys = dp.baseAddress!, queries = q.baseAddress!, dQueries = dq.baseAddress!
+                            dScores.withUnsafeBufferPointer { ds in
+                                ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * Q))) { _, rows in
+                                    for b in rows {
+                                        for j in 0..<memory.lengths[b] {
+                                            let de = ds[b * S + j]
+                                            axpy8(de, keys + (j * B + b) * Q, dQueries + b * Q, count: Q)
+                                            axpy8(de, queries + b * Q, dKeys + (j * B + b) * Q, count: Q)
+                                        }
                                     }
                                 }
                             }
@@ -352,5 +349,29 @@ public final class Attention<Scalar: RecurScalar>: Module {
             break
         }
         return memory.dKeys
+    }
+}
+
+/// `x . y` over `count` elements, eight lanes at a time.
+@inline(__always)
+private func dot8<Scalar: RecurScalar>(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, count: Int) -> Scalar {
+    var sum = SIMD8<Scalar>(repeating: 0)
+    var i = 0
+    while i < count {
+        let n = Swift.min(8, count - i)
+        sum += load8(x + i, count: n) * load8(y + i, count: n)
+        i += 8
+    }
+    return sum.sum()
+}
+
+/// `y += alpha x` over `count` elements, eight lanes at a time.
+@inline(__always)
+private func axpy8<Scalar: RecurScalar>(_ alpha: Scalar, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
+    var i = 0
+    while i < count {
+        let n = Swift.min(8, count - i)
+        store8(load8(y + i, count: n) + alpha * load8(x + i, count: n), y + i, count: n)
+        i += 8
     }
 }
