@@ -123,11 +123,13 @@ public final class Attention<Scalar: RecurScalar>: Module {
     }
 
     /// One query `[B, Q]`: the context `[B, K]` and the step's record (which holds the weights).
-    public func attend(_ query: Tensor<Scalar>, _ memory: Memory) -> (context: Tensor<Scalar>, record: Record) {
+    /// Without `keepForBackward` (decoding) the record keeps only the weights: Bahdanau's `[B, S, A]`
+    /// hidden layer is neither stored nor allocated, and `backward` must not be called with it.
+    public func attend(_ query: Tensor<Scalar>, _ memory: Memory, keepForBackward: Bool = true) -> (context: Tensor<Scalar>, record: Record) {
         let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
         precondition(query.shape == [B, Q], "Attention: expected a query [\(B), \(Q)], got \(query.shape)")
         var scores = Tensor<Scalar>(shape: [B, S])
-        var hidden = Tensor<Scalar>(shape: kind == .bahdanau ? [B, S, A] : [0])
+        var hidden = Tensor<Scalar>(shape: kind == .bahdanau && keepForBackward ? [B, S, A] : [0])
         query.withUnsafeBufferPointer { q in
             memory.projected.withUnsafeBufferPointer { p in
                 scores.withUnsafeMutableBufferPointer { e in
@@ -146,20 +148,21 @@ public final class Attention<Scalar: RecurScalar>: Module {
                         scoreWeight!.value.withUnsafeBufferPointer { v in
                             hidden.withUnsafeMutableBufferPointer { hb in
                                 qa.withUnsafeBufferPointer { qab in
-                                    let hidden = hb.baseAddress!, keys = p.baseAddress!, scores = e.baseAddress!
+                                    // An empty tensor's buffer may still have an address: the flag decides.
+                                    let hidden = keepForBackward ? hb.baseAddress : nil, keys = p.baseAddress!, scores = e.baseAddress!
                                     let query = qab.baseAddress!, score = v.baseAddress!
                                     // Rows are independent: shares of them run on the compute threads,
                                     // eight lanes of tanh at a time.
                                     ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * A))) { _, rows in
                                         for b in rows {
                                             for j in 0..<memory.lengths[b] {
-                                                let row = hidden + (b * S + j) * A, key = keys + (j * B + b) * A, q = query + b * A
+                                                let row = hidden.map { $0 + (b * S + j) * A }, key = keys + (j * B + b) * A, q = query + b * A
                                                 var sum = SIMD8<Scalar>(repeating: 0)
                                                 var i = 0
                                                 while i < A {
                                                     let n = Swift.min(8, A - i)
                                                     let t = Scalar.tanh(load8(q + i, count: n) + load8(key + i, count: n))
-                                                    store8(t, row + i, count: n)
+                                                    if let row { store8(t, row + i, count: n) }
                                                     sum += load8(score + i, count: n) * t
                                                     i += 8
                                                 }
@@ -215,6 +218,7 @@ public final class Attention<Scalar: RecurScalar>: Module {
     /// Back-propagates one step's dL/d(context) `[B, K]`: returns dL/d(query) `[B, Q]`, accumulates
     /// the parameters' gradients and the keys' gradient in `memory`.
     public func backward(_ record: Record, contextGradient dContext: Tensor<Scalar>, _ memory: Memory) -> Tensor<Scalar> {
+        precondition(kind != .bahdanau || record.hidden.count > 0, "Attention.backward: the step was attended with keepForBackward false")
         let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
         var dQuery = Tensor<Scalar>(shape: [B, Q])
         var dScores = [Scalar](repeating: 0, count: B * S)

@@ -179,7 +179,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
         var record = StepRecord(ids: ids, cells: [], attention: nil, context: nil, attentional: nil)
         var input = embedded
         if configuration.attention == .bahdanau {
-            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!)
+            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!, keepForBackward: isTraining)
             record.attention = attended
             record.context = context
             input = Self.sideBySide(embedded, context)
@@ -197,7 +197,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
         case .bahdanau:
             return (Self.sideBySide(top, record.context!), record)
         case .luongDot, .luongGeneral:
-            let (context, attended) = attention!.attend(top, encoded.memory!)
+            let (context, attended) = attention!.attend(top, encoded.memory!, keepForBackward: isTraining)
             record.attention = attended
             record.context = context
             var attentional = combine!.apply(Self.sideBySide(context, top))
