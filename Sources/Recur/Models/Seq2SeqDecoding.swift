@@ -77,13 +77,19 @@ extension Seq2Seq {
             let logits = head.apply(output)
             var logP = [Double](repeating: 0, count: rows * V)
             logits.withUnsafeBufferPointer { z in
-                for r in 0..<rows {
-                    var maximum = Double(z[r * V])
-                    for v in 1..<V { maximum = Swift.max(maximum, Double(z[r * V + v])) }
-                    var total = 0.0
-                    for v in 0..<V { total += Foundation.exp(Double(z[r * V + v]) - maximum) }
-                    let logTotal = Foundation.log(total) + maximum
-                    for v in 0..<V { logP[r * V + v] = Double(z[r * V + v]) - logTotal }
+                logP.withUnsafeMutableBufferPointer { out in
+                    let z = z.baseAddress!, out = out.baseAddress!
+                    // Rows are independent: shares of them on the compute threads.
+                    ComputeThreads.forEachShare(count: rows, minimumShare: 16) { _, share in
+                        for r in share {
+                            var maximum = Double(z[r * V])
+                            for v in 1..<V { maximum = Swift.max(maximum, Double(z[r * V + v])) }
+                            var total = 0.0
+                            for v in 0..<V { total += Foundation.exp(Double(z[r * V + v]) - maximum) }
+                            let logTotal = Foundation.log(total) + maximum
+                            for v in 0..<V { out[r * V + v] = Double(z[r * V + v]) - logTotal }
+                        }
+                    }
                 }
             }
             return logP
