@@ -7,11 +7,8 @@ struct ClassifyCommandTests {
 
     /// A JSON Lines set whose label is whether "good" or "bad" occurs, with filler words around it.
     static func sentiment(count: Int, seed: Int) -> String {
-        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        func next(_ n: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = TestRandom(seed: seed)
+        func next(_ n: Int) -> Int { random.next(n) }
         let filler = ["the", "film", "was", "quite", "a", "plot", "and", "really"]
         return (0..<count).map { _ in
             let positive = next(2) == 0

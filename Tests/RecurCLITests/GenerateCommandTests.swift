@@ -9,11 +9,8 @@ struct GenerateCommandTests {
     /// Words whose spelling follows from their condition: "up" lines are rising runs of a-f ("abc",
     /// "cdef"), "down" lines falling runs ("fed", "cba").
     static func lines(count: Int, seed: Int) -> String {
-        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        func next(_ n: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = TestRandom(seed: seed)
+        func next(_ n: Int) -> Int { random.next(n) }
         let letters = Array("abcdef")
         return (0..<count).map { _ in
             let up = next(2) == 0, length = 2 + next(3), start = up ? next(6 - length + 1) : length - 1 + next(6 - length + 1)
@@ -106,20 +103,7 @@ struct GenerateCommandTests {
         let options = ["--data", train, "--checkpoint-every", "3", "--eval-every", "5", "--warmup", "3", "--dropout", "0.2",
                        "--layers", "2", "--condition-every-step", "--task", "lm", "--hidden", "24", "--embedding", "8", "--batch", "16",
                        "--threads", "1", "--lr", "0.02"]
-        let killed = work.appendingPathComponent("killed")
-        let step = try TrainingCommandTests.killAfterCheckpoint(["--steps", "100000"] + options, out: killed, atLeast: 6)
-        #expect(step >= 6 && step % 3 == 0, "step \(step)")
-        let target = step + 7
-        let continued = try CLI.recur(["train", "--out", killed.path, "--steps", String(target), "--resume"] + options)
-        #expect(continued.status == 0, "\(continued.stderr)")
-        let straight = work.appendingPathComponent("straight")
-        #expect(try CLI.recur(["train", "--out", straight.path, "--steps", String(target)] + options).status == 0)
-        for name in ["model.safetensors", "training.safetensors"] {
-            let a = try TrainingCommandTests.tensorBytes(straight.appendingPathComponent(name))
-            let b = try TrainingCommandTests.tensorBytes(killed.appendingPathComponent(name))
-            #expect(a.count == b.count && a.count > 10 && a.keys.contains("condition.weight"))
-            #expect(a.keys.filter { a[$0] != b[$0] }.isEmpty, "\(name) differs after resume")
-        }
+        let (killed, target) = try TrainingCommandTests.expectKilledRunResumesExactly(options, in: work, holding: "condition.weight")
         // Resuming without the option it was trained with keeps it; resuming as unconditioned is refused.
         let changed = try CLI.recur(["train", "--out", killed.path, "--steps", String(target + 2), "--resume", "--unconditioned"] + options)
         #expect(changed.status != 0)
@@ -139,11 +123,7 @@ struct GenerateCommandTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let data = try ClassifyCommandTests.write(text, "data.jsonl", in: work)
         let out = work.appendingPathComponent("run")
-        let run = try CLI.recur(["train", "--task", "lm", "--data", data, "--out", out.path, "--steps", "3", "--hidden", "8"] + extra)
-        #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains(phrase), "\(run.stderr)")
-        #expect(run.stderr.split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: out.path))
+        try TrainingCommandTests.expectRefused(["--task", "lm", "--data", data, "--steps", "3", "--hidden", "8"] + extra, out: out, phrase: phrase)
     }
 
     @Test("a run whose longest sequence cannot fit in memory is refused before training, naming it")

@@ -8,11 +8,8 @@ struct Seq2SeqCommandTests {
 
     /// Pairs whose target is the source's letters reversed and upper-cased: "abc<TAB>CBA".
     static func reversals(count: Int, seed: Int) -> String {
-        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        func next(_ n: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = TestRandom(seed: seed)
+        func next(_ n: Int) -> Int { random.next(n) }
         let letters = Array("abcdef")
         return (0..<count).map { _ in
             let word = String((0..<(2 + next(4))).map { _ in letters[next(letters.count)] })
@@ -93,20 +90,7 @@ struct Seq2SeqCommandTests {
         let train = try ClassifyCommandTests.write(Self.reversals(count: 400, seed: 3), "train.tsv", in: work)
         let options = ["--data", train, "--checkpoint-every", "3", "--eval-every", "5", "--warmup", "3", "--dropout", "0.2", "--layers", "2",
                        "--teacher-forcing", "0.7", "--attention", "luong-general", "--bidirectional"] + Self.small
-        let killed = work.appendingPathComponent("killed")
-        let step = try TrainingCommandTests.killAfterCheckpoint(["--steps", "100000"] + options, out: killed, atLeast: 6)
-        #expect(step >= 6 && step % 3 == 0, "step \(step)")
-        let target = step + 7
-        let continued = try CLI.recur(["train", "--out", killed.path, "--steps", String(target), "--resume"] + options)
-        #expect(continued.status == 0, "\(continued.stderr)")
-        let straight = work.appendingPathComponent("straight")
-        #expect(try CLI.recur(["train", "--out", straight.path, "--steps", String(target)] + options).status == 0)
-        for name in ["model.safetensors", "training.safetensors"] {
-            let a = try TrainingCommandTests.tensorBytes(straight.appendingPathComponent(name))
-            let b = try TrainingCommandTests.tensorBytes(killed.appendingPathComponent(name))
-            #expect(a.count == b.count && a.count > 10 && a.keys.contains("attention.weight"))
-            #expect(a.keys.filter { a[$0] != b[$0] }.isEmpty, "\(name) differs after resume")
-        }
+        try TrainingCommandTests.expectKilledRunResumesExactly(options, in: work, holding: "attention.weight")
     }
 
     @Test("bad seq2seq input gets one error line naming file and line, and no --out folder", arguments: [
@@ -124,11 +108,7 @@ struct Seq2SeqCommandTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let data = try ClassifyCommandTests.write(text, "data.tsv", in: work)
         let out = work.appendingPathComponent("run")
-        let run = try CLI.recur(["train", "--task", "seq2seq", "--data", data, "--out", out.path, "--steps", "2"] + extra)
-        #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains(phrase), "\(run.stderr)")
-        #expect(run.stderr.split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: out.path))
+        try TrainingCommandTests.expectRefused(["--task", "seq2seq", "--data", data, "--steps", "2"] + extra, out: out, phrase: phrase)
     }
 
     @Test("seq2seq options are refused for other tasks and other models")

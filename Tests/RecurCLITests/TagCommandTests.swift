@@ -8,11 +8,8 @@ struct TagCommandTests {
     /// CoNLL sentences whose entity tags follow from the words: city names are B-LOC, "alice smith" is
     /// B-PER I-PER, every other word O.
     static func conll(count: Int, seed: Int) -> String {
-        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 | 1
-        func next(_ n: Int) -> Int {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return Int(state % UInt64(n))
-        }
+        var random = TestRandom(seed: seed)
+        func next(_ n: Int) -> Int { random.next(n) }
         let cities = ["paris", "rome", "oslo"], filler = ["the", "went", "to", "from", "and", "saw", "a"]
         return (0..<count).map { _ in
             var lines: [String] = []
@@ -84,20 +81,7 @@ struct TagCommandTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let train = try ClassifyCommandTests.write(Self.conll(count: 120, seed: 3), "train.conll", in: work)
         let options = ["--data", train, "--checkpoint-every", "3", "--eval-every", "5", "--warmup", "3"] + Self.small
-        let killed = work.appendingPathComponent("killed")
-        let step = try TrainingCommandTests.killAfterCheckpoint(["--steps", "100000"] + options, out: killed, atLeast: 6)
-        #expect(step >= 6 && step % 3 == 0, "step \(step)")
-        let target = step + 7
-        let continued = try CLI.recur(["train", "--out", killed.path, "--steps", String(target), "--resume"] + options)
-        #expect(continued.status == 0, "\(continued.stderr)")
-        let straight = work.appendingPathComponent("straight")
-        #expect(try CLI.recur(["train", "--out", straight.path, "--steps", String(target)] + options).status == 0)
-        for name in ["model.safetensors", "training.safetensors"] {
-            let a = try TrainingCommandTests.tensorBytes(straight.appendingPathComponent(name))
-            let b = try TrainingCommandTests.tensorBytes(killed.appendingPathComponent(name))
-            #expect(a.count == b.count && a.count > 10)
-            #expect(a.keys.filter { a[$0] != b[$0] }.isEmpty, "\(name) differs after resume")
-        }
+        try TrainingCommandTests.expectKilledRunResumesExactly(options, in: work)
     }
 
     @Test("bad tagging input gets one error line naming file and line, and no --out folder", arguments: [
@@ -112,11 +96,7 @@ struct TagCommandTests {
         defer { try? FileManager.default.removeItem(at: work) }
         let data = try ClassifyCommandTests.write(text, "data.conll", in: work)
         let out = work.appendingPathComponent("run")
-        let run = try CLI.recur(["train", "--task", "tag", "--data", data, "--out", out.path, "--steps", "3"] + extra)
-        #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains(phrase), "\(run.stderr)")
-        #expect(run.stderr.split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: out.path))
+        try TrainingCommandTests.expectRefused(["--task", "tag", "--data", data, "--steps", "3"] + extra, out: out, phrase: phrase)
     }
 
     @Test("eval refuses tokens and tags of different lengths and an unseen tag, with the line")

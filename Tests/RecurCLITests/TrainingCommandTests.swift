@@ -124,7 +124,7 @@ struct TrainingCommandTests {
 
     /// Trains `--steps target` straight through into a new folder and expects the tensors of `resumed`
     /// (model and training state) to equal its own bit for bit.
-    static func expectEqualsStraightRun(_ resumed: URL, target: Int, options: [String], in work: URL,
+    static func expectEqualsStraightRun(_ resumed: URL, target: Int, options: [String], in work: URL, holding tensor: String? = nil,
                                         sourceLocation: SourceLocation = #_sourceLocation) throws {
         let straight = work.appendingPathComponent("straight-\(target)")
         let run = try CLI.recur(["train", "--out", straight.path, "--steps", String(target)] + options)
@@ -133,10 +133,37 @@ struct TrainingCommandTests {
             let a = try Self.tensorBytes(straight.appendingPathComponent(name))
             let b = try Self.tensorBytes(resumed.appendingPathComponent(name))
             #expect(a.count == b.count && a.count >= 11, "\(name)", sourceLocation: sourceLocation)
+            if let tensor { #expect(a.keys.contains(tensor), "\(name) has no \(tensor)", sourceLocation: sourceLocation) }
             let differing = a.keys.filter { a[$0] != b[$0] }.sorted()
             #expect(differing.isEmpty, "\(name): \(differing.count) tensors differ after resume, e.g. \(differing.prefix(3))",
                     sourceLocation: sourceLocation)
         }
+    }
+
+    /// A run of `options` (which checkpoint every 3 steps) killed with SIGKILL after its checkpoint of step
+    /// 6 or later, resumed to 7 steps past that, must equal the run trained straight there, tensor by tensor.
+    /// Returns the resumed run's folder and the step it reached.
+    @discardableResult
+    static func expectKilledRunResumesExactly(_ options: [String], in work: URL, holding tensor: String? = nil,
+                                              sourceLocation: SourceLocation = #_sourceLocation) throws -> (out: URL, step: Int) {
+        let killed = work.appendingPathComponent("killed")
+        let step = try killAfterCheckpoint(["--steps", "100000"] + options, out: killed, atLeast: 6, sourceLocation: sourceLocation)
+        #expect(step >= 6 && step % 3 == 0, "step \(step)", sourceLocation: sourceLocation)
+        let target = step + 7
+        let continued = try CLI.recur(["train", "--out", killed.path, "--steps", String(target), "--resume"] + options)
+        #expect(continued.status == 0, "\(continued.stderr)", sourceLocation: sourceLocation)
+        try expectEqualsStraightRun(killed, target: target, options: options, in: work, holding: tensor, sourceLocation: sourceLocation)
+        return (killed, target)
+    }
+
+    /// `recur train` with `arguments` (its --out included as `out`) must fail with exit 2 and one
+    /// `error:` line containing `phrase`, leaving no --out folder.
+    static func expectRefused(_ arguments: [String], out: URL, phrase: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let run = try CLI.recur(["train", "--out", out.path] + arguments)
+        #expect(run.status == 2, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains(phrase), "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.split(separator: "\n").count == 1, sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: out.path), sourceLocation: sourceLocation)
     }
 
     @Test("SIGKILL after a periodic checkpoint, then --resume, equals the uninterrupted run bit for bit (dropout on)",

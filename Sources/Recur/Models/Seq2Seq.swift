@@ -169,7 +169,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
     /// Feeds ids `[B]` to the decoder in `states`: returns what the output layer reads `[B, O]` and
     /// the step's record (whose attention weights a caller may keep).
     func step(_ ids: [Int], states: inout [RecurrentState<Scalar>], _ encoded: Encoded) -> (output: Tensor<Scalar>, record: StepRecord) {
-        let B = ids.count, E = configuration.embeddingSize, H = configuration.hiddenSize
+        let B = ids.count, E = configuration.embeddingSize
         var embedded = Tensor<Scalar>(shape: [B, E])
         targetEmbedding.weight.value.withUnsafeBufferPointer { table in
             embedded.withUnsafeMutableBufferPointer { e in
@@ -203,7 +203,6 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
             var attentional = combine!.apply(Self.sideBySide(context, top))
             attentional.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] = Scalar.tanh($0[i]) } }
             record.attentional = attentional
-            _ = H
             return (attentional, record)
         }
     }

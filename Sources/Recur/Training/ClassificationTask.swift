@@ -2,7 +2,7 @@ import RecurCore
 
 /// Many-to-one training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceClassifier`, validated on held-out examples (loss, accuracy, macro-F1).
-public final class ClassificationTask: TrainingTask {
+public final class ClassificationTask: WholeSequenceTask {
     public let model: SequenceClassifier<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
@@ -16,18 +16,12 @@ public final class ClassificationTask: TrainingTask {
         self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
     }
 
-    public var stepsPerEpoch: Int { order.batchesPerEpoch }
-
     /// The batch that step `step` trains on.
     public func batch(step: Int) -> SequenceBatch {
         training.batch(order.rows(step: step))
     }
 
-    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        model.lossAndGradients(batch(step: step))
-    }
-
-    public func finishStep(step: Int, applied: Bool) {}
+    public func trainingBatch(_ rows: [Int]) -> SequenceBatch { training.batch(rows) }
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
@@ -36,8 +30,6 @@ public final class ClassificationTask: TrainingTask {
                                                                  "macro_f1": evaluation.metrics.macroF1])
     }
 
-    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
-    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
 
     /// What a classifier makes of a set of examples.
     public struct Evaluation: Sendable {

@@ -5,7 +5,7 @@ import RecurCore
 /// its end symbol, optionally conditioned), in shuffled, length-bucketed mini-batches, with the whole
 /// sequence back-propagated (no truncation, no state carried between batches). Validated on held-out
 /// sequences: the mean loss per predicted symbol.
-public final class GenerationTask: TrainingTask {
+public final class GenerationTask: WholeSequenceTask {
     public let model: CharRNN<Float>
     public let training: GenerationSet
     public let validation: GenerationSet?
@@ -18,13 +18,7 @@ public final class GenerationTask: TrainingTask {
         self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
     }
 
-    public var stepsPerEpoch: Int { order.batchesPerEpoch }
-
-    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        model.lossAndGradients(training.batch(order.rows(step: step)))
-    }
-
-    public func finishStep(step: Int, applied: Bool) {}
+    public func trainingBatch(_ rows: [Int]) -> CharRNN<Float>.Batch { training.batch(rows) }
 
     /// The validation loss in nats per symbol (the end symbol included), and `bpc`.
     public func validate() -> ValidationResult? {
@@ -33,8 +27,6 @@ public final class GenerationTask: TrainingTask {
         return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
     }
 
-    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
-    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
 
     /// The loss over a group of sequences.
     public struct Loss: Equatable, Sendable {

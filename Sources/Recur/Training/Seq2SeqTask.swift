@@ -4,7 +4,7 @@ import RecurCore
 /// teacher-forced (or, with probability 1 - `teacherForcing`, fed its own choices), the whole unrolled
 /// decoder and the encoder back-propagated. Validated on held-out pairs: loss, token accuracy and
 /// exact match of greedy decoding.
-public final class Seq2SeqTask: TrainingTask {
+public final class Seq2SeqTask: WholeSequenceTask {
     public let model: Seq2Seq<Float>
     public let training: Seq2SeqSet
     public let validation: Seq2SeqSet?
@@ -17,13 +17,7 @@ public final class Seq2SeqTask: TrainingTask {
         self.order = SequenceBatches(lengths: training.sourceLengths, batchSize: batchSize, seed: seed)
     }
 
-    public var stepsPerEpoch: Int { order.batchesPerEpoch }
-
-    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        model.lossAndGradients(training.batch(order.rows(step: step)))
-    }
-
-    public func finishStep(step: Int, applied: Bool) {}
+    public func trainingBatch(_ rows: [Int]) -> Seq2SeqBatch { training.batch(rows) }
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
@@ -31,8 +25,6 @@ public final class Seq2SeqTask: TrainingTask {
         return ValidationResult(loss: e.loss, metrics: ["token_accuracy": e.tokenAccuracy, "exact_match": e.exactMatch])
     }
 
-    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
-    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
 
     /// What a model makes of a set of pairs.
     public struct Evaluation: Sendable {

@@ -3,7 +3,7 @@ import RecurCore
 /// Many-to-many aligned training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceTagger<Float>`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
 /// BIO tags).
-public final class TaggingTask: TrainingTask {
+public final class TaggingTask: WholeSequenceTask {
     public let model: SequenceTagger<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
@@ -16,13 +16,7 @@ public final class TaggingTask: TrainingTask {
         self.order = SequenceBatches(lengths: training.lengths, batchSize: batchSize, seed: seed)
     }
 
-    public var stepsPerEpoch: Int { order.batchesPerEpoch }
-
-    public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        model.lossAndGradients(training.batch(order.rows(step: step)))
-    }
-
-    public func finishStep(step: Int, applied: Bool) {}
+    public func trainingBatch(_ rows: [Int]) -> SequenceBatch { training.batch(rows) }
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
@@ -32,8 +26,6 @@ public final class TaggingTask: TrainingTask {
         return ValidationResult(loss: e.loss, metrics: metrics)
     }
 
-    public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
-    public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
 
     /// What a tagger makes of a set of sequences.
     public struct Evaluation: Sendable {
