@@ -80,6 +80,17 @@ func unmaskedCount(_ mask: [Bool]?, rows: Int, in loss: String) -> Int {
     return mask.lazy.filter { $0 }.count
 }
 
+/// `log(sum_j exp(row[j]))` of `count` logits, shifted by their maximum and summed in Double: the
+/// normaliser of a log-softmax (`log p_j = row[j] - logSumExp(row)`).
+@inlinable
+public func logSumExp<Scalar: RecurScalar>(_ row: UnsafePointer<Scalar>, count: Int) -> Double {
+    var maximum = Double(row[0])
+    for j in 1..<count { maximum = max(maximum, Double(row[j])) }
+    var total = 0.0
+    for j in 0..<count { total += Double.exp(Double(row[j]) - maximum) }
+    return Double.log(total) + maximum
+}
+
 /// Softmax over the last axis: probabilities from logits (optionally divided by a temperature).
 @_specialize(where Scalar == Float)
 public func softmax<Scalar: RecurScalar>(_ logits: Tensor<Scalar>, temperature: Double = 1) -> Tensor<Scalar> {

@@ -82,11 +82,7 @@ extension Seq2Seq {
                     // Rows are independent: shares of them on the compute threads.
                     ComputeThreads.forEachShare(count: rows, minimumShare: 16) { _, share in
                         for r in share {
-                            var maximum = Double(z[r * V])
-                            for v in 1..<V { maximum = Swift.max(maximum, Double(z[r * V + v])) }
-                            var total = 0.0
-                            for v in 0..<V { total += Foundation.exp(Double(z[r * V + v]) - maximum) }
-                            let logTotal = Foundation.log(total) + maximum
+                            let logTotal = logSumExp(z + r * V, count: V)
                             for v in 0..<V { out[r * V + v] = Double(z[r * V + v]) - logTotal }
                         }
                     }

@@ -60,11 +60,7 @@ public final class GenerationTask: WholeSequenceTask {
                     var sum = 0.0
                     for t in 0..<batch.lengths![b] {
                         let base = (t * B + b) * V
-                        var maximum = z[base]
-                        for j in 1..<V where z[base + j] > maximum { maximum = z[base + j] }
-                        var total = 0.0
-                        for j in 0..<V { total += Foundation.exp(Double(z[base + j] - maximum)) }
-                        sum += Foundation.log(total) + Double(maximum) - Double(z[base + batch.targets[t * B + b]])
+                        sum += logSumExp(z.baseAddress! + base, count: V) - Double(z[base + batch.targets[t * B + b]])
                     }
                     perRow[row] = sum
                 }
