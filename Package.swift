@@ -30,6 +30,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // CSV for the forecasting task's series (quoted fields, the delimiter guessed from the header).
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // oneDNN's C header, reached on Linux only; macOS uses Accelerate.
@@ -45,7 +47,7 @@ let package = Package(
             dependencies: ["_RecurVectorMath", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))],
             swiftSettings: vectorFlags.swift
         ),
-        .target(name: "Recur", dependencies: ["RecurCore"], swiftSettings: vectorFlags.swift),
+        .target(name: "Recur", dependencies: ["RecurCore", .product(name: "SwiftCSV", package: "SwiftCSV")], swiftSettings: vectorFlags.swift),
         // The `recur` command. Not named `recur`: Sources/recur and Sources/Recur would be one folder on
         // a case-insensitive disk (macOS's default).
         .executableTarget(

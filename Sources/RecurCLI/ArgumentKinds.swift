@@ -11,6 +11,8 @@ enum TaskKind: String, CaseIterable, ExpressibleByArgument {
     case tag
     /// Many-to-many through an encoder and a decoder, with attention.
     case seq2seq
+    /// Numeric series: the next steps of the targets from the past ones.
+    case forecast
 }
 
 /// The cells by their command-line names (`rnn` is the tanh RNN).
@@ -62,3 +64,7 @@ struct ComputeOptions: ParsableArguments {
         ComputeThreads.set(threads)
     }
 }
+extension MissingValueFill: ExpressibleByArgument {}
+extension SeriesScalingKind: ExpressibleByArgument {}
+extension ForecastStrategy: ExpressibleByArgument {}
+extension ForecastLoss: ExpressibleByArgument {}

@@ -47,6 +47,11 @@ func loadSeq2Seq(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Lo
     try loadModel(Seq2Seq<Float>.self, file, path: path) { $0.problem }
 }
 
+/// Loads a forecaster checkpoint, or throws a one-line UserError.
+func loadForecaster(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<Forecaster<Float>> {
+    try loadModel(Forecaster<Float>.self, file, path: path) { $0.problem }
+}
+
 /// Refuses a missing path or a folder with the one-line error for it.
 func checkCheckpointPath(_ path: String) throws {
     var isDirectory: ObjCBool = false

@@ -33,6 +33,9 @@ struct EvalCommand: ParsableCommand {
     var format: LabelledSequenceFormat? { sequenceFormat.format }
     @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1. [default: the last]") var tagColumn: Int?
     @Flag(help: "Print one JSON line.") var json = false
+    @Option(name: .customLong("test-size"), help: "forecast: forecast the file's last N rows from those before them. [default: the model's --test-size]")
+    var testSize: Int?
+    @Option(help: "forecast: average over K forecast origins, one row apart, the last N rows before the end. [default: 1]") var rolling: Int = 1
 
     func run() throws {
         guard chunk > 0 && chunk <= 1 << 20 else { throw UserError("--chunk: must be an integer in 1...1048576, got \(chunk)") }
@@ -42,7 +45,11 @@ struct EvalCommand: ParsableCommand {
         case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
         case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
         case Seq2Seq<Float>.task: return try evaluateSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
+        case Forecaster<Float>.task: return try evaluateForecast(try loadForecaster(file, path: checkpoint))
         default: break
+        }
+        for (name, given) in [("test-size", testSize != nil), ("rolling", rolling != 1)] where given {
+            throw UserError("--\(name): applies to a forecasting model")
         }
         let loaded = try loadCheckpoint(file, path: checkpoint)
         if loaded.configuration.sequenceBoundaries { return try evaluateSequences(loaded) }

@@ -24,12 +24,18 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("max-length"), help: "seq2seq: write at most N symbols per source. [default: the model's limit]") var maxLength: Int?
     @Option(name: .customLong("attention-map"), help: "seq2seq: draw the attention weights of the first inputs (up to 8) into this .svg or .html file.")
     var attentionMap: String?
+    @Option(help: "forecast: the steps to forecast after the last row of --data. [default: the model's horizon]") var horizon: Int?
+    @Option(help: "forecast: draw the history, the forecast and its interval into this .svg file.") var plot: String?
 
     func run() throws {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
         if task == Seq2Seq<Float>.task { return try predictSeq2Seq(try loadSeq2Seq(file, path: checkpoint)) }
+        if task == Forecaster<Float>.task { return try predictForecast(try loadForecaster(file, path: checkpoint)) }
+        for (name, given) in [("horizon", horizon != nil), ("plot", plot != nil)] where given {
+            throw UserError("--\(name): applies to a forecasting model; \(checkpoint) is a '\(task)' model")
+        }
         for (name, given) in [("beam", beam != 1), ("length-penalty", lengthPenalty != 1), ("max-length", maxLength != nil),
                               ("attention-map", attentionMap != nil)] where given {
             throw UserError("--\(name): applies to a seq2seq model; \(checkpoint) is a '\(task)' model")

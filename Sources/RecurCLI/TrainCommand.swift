@@ -72,6 +72,24 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("max-target-length"),
             help: "seq2seq: refuse targets of more tokens; also the decoder's default limit. [default: no limit; decoding stops at twice the longest target]")
     var maxTargetLength: Int?
+    @Option(help: "forecast: the column(s) to forecast, comma-separated names of the CSV's header.") var target: String?
+    @Option(help: "forecast: extra input columns known in the past, comma-separated.") var features: String?
+    @Option(help: "forecast: the time column (ISO dates or numbers, increasing); forecasts continue it. [default: none]") var time: String?
+    @Option(help: "forecast: fill missing values (empty, NA, NaN) by carrying the last one forward or by a straight line; none refuses them. [default: none]")
+    var fill: MissingValueFill?
+    @Option(help: "forecast: scale each series, fitted on the training rows only. [default: standard]") var scale: SeriesScalingKind?
+    @Option(help: "forecast: 1 models the differences y(t) - y(t-1) of the targets. [default: 0]") var difference: Int?
+    @Option(name: .customLong("seasonal-period"), help: "forecast: the season length m (12 for monthly data with a yearly cycle), for the seasonal naive baseline and MASE. [default: 1]")
+    var seasonalPeriod: Int?
+    @Option(help: "forecast: N, the past steps each forecast reads.") var context: Int?
+    @Option(help: "forecast: H, the steps forecast.") var horizon: Int?
+    @Option(help: "forecast: direct (H outputs at once), recursive (one step, fed back) or seq2seq (an encoder-decoder over the horizon). [default: direct]")
+    var strategy: ForecastStrategy?
+    @Option(help: "forecast: the loss, mse or mae (--quantiles gives the pinball loss). [default: mse]") var loss: ForecastLoss?
+    @Option(help: "forecast: quantiles for the pinball loss, e.g. 0.1,0.5,0.9 (0.5 is the forecast, the others bound its interval).")
+    var quantiles: String?
+    @Option(name: .customLong("test-size"), help: "forecast: the last N rows are never trained on (recur eval forecasts them). [default: --horizon]")
+    var testSize: Int?
     @Flag(help: "Continue the run saved in --out exactly where it stopped.") var resume = false
     @Option(name: .customLong("resume-from"),
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
@@ -81,8 +99,18 @@ struct TrainCommand: ParsableCommand {
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
     var onNonfinite: NonfiniteAction = .stop
 
+    /// The forecasting options, by name, and whether each was given.
+    var forecastOptions: [(String, Bool)] {
+        [("target", target != nil), ("features", features != nil), ("time", time != nil), ("fill", fill != nil), ("scale", scale != nil),
+         ("difference", difference != nil), ("seasonal-period", seasonalPeriod != nil), ("context", context != nil),
+         ("horizon", horizon != nil), ("strategy", strategy != nil), ("loss", loss != nil), ("quantiles", quantiles != nil),
+         ("test-size", testSize != nil)]
+    }
+
     func run() throws {
         try validateOptions()
+        if task == .forecast { return try runForecast() }
+        for (name, given) in forecastOptions where given { throw UserError("--\(name): applies to --task forecast") }
         let seq2seqOptions = [("attention", attention != nil), ("teacher-forcing", teacherForcing != nil), ("decoder-layers", decoderLayers != nil),
                               ("target-tokens", targetTokens != nil), ("shared-vocabulary", sharedVocabulary),
                               ("max-source-length", maxSourceLength != nil), ("max-target-length", maxTargetLength != nil)]
@@ -254,6 +282,22 @@ struct TrainCommand: ParsableCommand {
         try positive("decoder-layers", decoderLayers, limit: 64)
         try positive("max-source-length", maxSourceLength, limit: 1 << 20)
         try positive("max-target-length", maxTargetLength, limit: 1 << 20)
+        try positive("context", context, limit: 1 << 20)
+        try positive("horizon", horizon, limit: 1 << 16)
+        try positive("seasonal-period", seasonalPeriod, limit: 1 << 16)
+        try positive("test-size", testSize, limit: 1 << 24)
+        if let difference, difference != 0 && difference != 1 { throw UserError("--difference: must be 0 or 1, got \(difference)") }
+        if let quantiles {
+            let values = quantiles.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! > 0 && $0! < 1 }) else {
+                throw UserError("--quantiles: must be numbers in (0, 1) separated by commas, e.g. 0.1,0.5,0.9; got \(quantiles)")
+            }
+            let sorted = values.map { $0! }
+            guard zip(sorted, sorted.dropFirst()).allSatisfy({ $0 < $1 }) else { throw UserError("--quantiles: must increase, each once; got \(quantiles)") }
+            guard sorted.contains(0.5) else { throw UserError("--quantiles: must include 0.5, the point forecast; got \(quantiles)") }
+            if let loss, loss != .pinball { throw UserError("--quantiles: train with the pinball loss; drop --loss \(loss.rawValue)") }
+        }
+        if loss == .pinball && quantiles == nil { throw UserError("--loss pinball: give its --quantiles, e.g. 0.1,0.5,0.9") }
         if let teacherForcing, !(teacherForcing >= 0 && teacherForcing <= 1) {
             throw UserError("--teacher-forcing: must be a probability in [0, 1], got \(teacherForcing)")
         }
@@ -315,6 +359,22 @@ struct TrainCommand: ParsableCommand {
         if sharedVocabulary { settings.sharedVocabulary = true }
         if let maxSourceLength { settings.maxSourceLength = maxSourceLength }
         if let maxTargetLength { settings.maxTargetLength = maxTargetLength }
+        if let target { settings.target = target }
+        if let features { settings.features = features }
+        if let time { settings.time = time }
+        if let fill { settings.fill = fill.rawValue }
+        if let scale { settings.scale = scale.rawValue }
+        if let difference { settings.difference = difference }
+        if let seasonalPeriod { settings.seasonalPeriod = seasonalPeriod }
+        if let context { settings.context = context }
+        if let horizon { settings.horizon = horizon }
+        if let strategy { settings.strategy = strategy.rawValue }
+        if let quantiles {
+            settings.quantiles = quantiles
+            settings.loss = ForecastLoss.pinball.rawValue
+        }
+        if let loss { settings.loss = loss.rawValue }
+        if let testSize { settings.testSize = testSize }
     }
 }
 

@@ -53,20 +53,8 @@ extension TrainCommand {
         }
         applyOptions(to: &settings)
 
-        // The split: --val, or a seeded random --val-fraction of the examples.
-        var trainExamples = examples, validationExamples: [Recipe.Example] = []
-        if let val, let valText {
-            validationExamples = try Recipe.read(val, text: valText, command: self)
-        } else if settings.valFraction > 0 {
-            var order = Array(examples.indices)
-            var generator = RandomGenerator(seed: settings.seed ^ 0x5641_4C49_4441_5445)
-            generator.shuffle(&order)
-            let held = Int((Double(examples.count) * settings.valFraction).rounded())
-            if held > 0 && held < examples.count {
-                validationExamples = order.prefix(held).sorted().map { examples[$0] }
-                trainExamples = order.dropFirst(held).sorted().map { examples[$0] }
-            }
-        }
+        let given = try val.map { try Recipe.read($0, text: valText!, command: self) }
+        let (trainExamples, validationExamples) = try Recipe.split(examples, validation: given, settings: settings, path: data)
 
         // The model's configuration: fitted on the training part, or the saved one.
         let training: Recipe.Encoded, validation: Recipe.Encoded?
@@ -94,7 +82,7 @@ extension TrainCommand {
 
         try files.create(folderOption: out)
         print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
-              + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation sequences; batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
+              + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation \(Recipe.exampleName); batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
               + "\(settings.optimizer) lr \(settings.lr); " + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
@@ -120,12 +108,18 @@ protocol SequenceTaskRecipe {
     static var kind: TaskKind { get }
     /// What the throughput counts: `examples`, `tokens`.
     static var itemName: String { get }
+    /// What the start line counts: "sequences", "windows".
+    static var exampleName: String { get }
     /// The task's name in messages: "--task classify".
     static var wholeSequences: String { get }
     /// The validation figure that picks the best model.
     static var monitor: Monitor { get }
     /// The examples of a file whose `text` was read already.
     static func read(_ path: String, text: String, command: TrainCommand) throws -> [Example]
+    /// The training and the validation examples: those of `--val` when given, else (by default) a
+    /// seeded random `--val-fraction` of the examples.
+    static func split(_ examples: [Example], validation: [Example]?, settings: TrainSettings, path: String) throws
+        -> (training: [Example], validation: [Example])
     static func fit(_ examples: [Example], settings: TrainSettings, path: String) throws(DataError) -> Model.Configuration
     static func encode(_ examples: [Example], for configuration: Model.Configuration, path: String) throws(DataError) -> Encoded
     static func count(_ encoded: Encoded) -> Int
@@ -156,6 +150,20 @@ extension LabelledSequenceRecipe {
 }
 
 extension SequenceTaskRecipe {
+    static var exampleName: String { "sequences" }
+
+    static func split(_ examples: [Example], validation: [Example]?, settings: TrainSettings, path: String) throws
+        -> (training: [Example], validation: [Example]) {
+        if let validation { return (examples, validation) }
+        guard settings.valFraction > 0 else { return (examples, []) }
+        var order = Array(examples.indices)
+        var generator = RandomGenerator(seed: settings.seed ^ 0x5641_4C49_4441_5445)
+        generator.shuffle(&order)
+        let held = Int((Double(examples.count) * settings.valFraction).rounded())
+        guard held > 0 && held < examples.count else { return (examples, []) }
+        return (order.dropFirst(held).sorted().map { examples[$0] }, order.prefix(held).sorted().map { examples[$0] })
+    }
+
     static func checkFits(_ configuration: Model.Configuration, training: Encoded, batchSize: Int) throws {}
 
     /// The input in a few words: tokens and their kind, or features.

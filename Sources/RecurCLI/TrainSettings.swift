@@ -41,6 +41,22 @@ struct TrainSettings: Codable, Equatable {
     /// 0: no limit.
     var maxSourceLength = 0
     var maxTargetLength = 0
+    /// Forecasting: the columns (comma-separated names; time empty: none), the window and the data's treatment.
+    var target = ""
+    var features = ""
+    var time = ""
+    var fill = MissingValueFill.none.rawValue
+    var scale = SeriesScalingKind.standard.rawValue
+    var difference = 0
+    var seasonalPeriod = 1
+    var context = 0
+    var horizon = 0
+    var strategy = ForecastStrategy.direct.rawValue
+    var loss = ForecastLoss.mse.rawValue
+    /// Comma-separated; empty unless the pinball loss.
+    var quantiles = ""
+    /// 0: as --horizon.
+    var testSize = 0
 
     static let defaults = TrainSettings()
 
@@ -66,6 +82,13 @@ struct TrainSettings: Codable, Equatable {
             settings.embedding = 32
             settings.lr = 2e-3
             settings.valFraction = 0.05
+        }
+        if task == .forecast {
+            settings.layers = 1
+            settings.hidden = 64
+            settings.batch = 32
+            settings.lr = 1e-3
+            settings.valFraction = 0.1
         }
         return settings
     }
@@ -137,6 +160,19 @@ struct TrainSettings: Codable, Equatable {
         sharedVocabulary = try value(.sharedVocabulary, d.sharedVocabulary)
         maxSourceLength = try value(.maxSourceLength, d.maxSourceLength)
         maxTargetLength = try value(.maxTargetLength, d.maxTargetLength)
+        target = try value(.target, d.target)
+        features = try value(.features, d.features)
+        time = try value(.time, d.time)
+        fill = try value(.fill, d.fill)
+        scale = try value(.scale, d.scale)
+        difference = try value(.difference, d.difference)
+        seasonalPeriod = try value(.seasonalPeriod, d.seasonalPeriod)
+        context = try value(.context, d.context)
+        horizon = try value(.horizon, d.horizon)
+        strategy = try value(.strategy, d.strategy)
+        loss = try value(.loss, d.loss)
+        quantiles = try value(.quantiles, d.quantiles)
+        testSize = try value(.testSize, d.testSize)
     }
 
     init?(json: String) {
