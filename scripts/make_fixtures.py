@@ -388,6 +388,76 @@ def classifier_fixture():
                                   "targets": targets.tolist(), "loss": loss.item()}, tensors)
 
 
+class Forecaster(torch.nn.Module):
+    """Recur's Forecaster as PyTorch modules (docs/checkpoint-format.md): rnn, decoder.cells (seq2seq
+    only), head. `forward` is the teacher-forced pass on windows [N + H, B, T + K]: the predictions
+    [R, Q] and the targets [R] they are scored against, in Recur's order."""
+
+    def __init__(self, cell, inputs, targets, hidden, layers, strategy, context, horizon, quantiles):
+        super().__init__()
+        network = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
+        step = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell, "rnn": torch.nn.RNNCell}[cell]
+        self.cell, self.strategy, self.T, self.N, self.H, self.Q = cell, strategy, targets, context, horizon, max(1, len(quantiles))
+        self.rnn = network(inputs, hidden, num_layers=layers)
+        if strategy == "seq2seq":
+            self.decoder = torch.nn.Module()
+            self.decoder.cells = torch.nn.ModuleList([step(targets if l == 0 else hidden, hidden) for l in range(layers)])
+        self.head = torch.nn.Linear(hidden, (horizon if strategy == "direct" else 1) * targets * self.Q)
+
+    def forward(self, steps):
+        N, H, T = self.N, self.H, self.T
+        if self.strategy == "direct":
+            out, _ = self.rnn(steps[:N])
+            return self.head(out[-1]).reshape(-1, self.Q), steps[N:, :, :T].permute(1, 0, 2).reshape(-1)
+        if self.strategy == "recursive":
+            out, _ = self.rnn(steps[:N + H - 1])
+            return self.head(out).reshape(-1, self.Q), steps[1:, :, :T].reshape(-1)
+        _, final = self.rnn(steps[:N])
+        h, c = final if self.cell == "lstm" else (final, None)
+        states = [(h[l], c[l]) if c is not None else h[l] for l in range(len(self.decoder.cells))]
+        tops = []
+        for k in range(H):
+            x = steps[N - 1 + k, :, :T]
+            for l, cell in enumerate(self.decoder.cells):
+                states[l] = cell(x, states[l])
+                x = states[l][0] if self.cell == "lstm" else states[l]
+            tops.append(x)
+        return self.head(torch.stack(tops)).reshape(-1, self.Q), steps[N:, :, :T].reshape(-1)
+
+
+def forecast_loss(prediction, target, loss, quantiles):
+    if loss == "mse":
+        return F.mse_loss(prediction[:, 0], target)
+    if loss == "mae":
+        return F.l1_loss(prediction[:, 0], target)
+    q = torch.tensor(quantiles)
+    e = target[:, None] - prediction
+    return torch.maximum(q * e, (q - 1) * e).mean()
+
+
+def forecaster_fixture(name, cell, strategy, loss, quantiles, features):
+    """A 2-layer forecaster on windows of 6 + 3 steps of 2 targets (and `features` features), batch 4:
+    the teacher-forced predictions, the loss and every gradient."""
+    torch.manual_seed({"direct": 50, "recursive": 51, "seq2seq": 52}[strategy])
+    N, H, T, B, hidden = 6, 3, 2, 4, 5
+    model = Forecaster(cell, T + features, T, hidden, 2, strategy, N, H, quantiles)
+    steps = torch.randn(N + H, B, T + features)
+    prediction, target = model(steps)
+    value = forecast_loss(prediction, target, loss, quantiles)
+    value.backward()
+    tensors = {name: p for name, p in model.state_dict().items()}
+    tensors.update({"steps": steps, "prediction": prediction})
+    tensors.update({"grad." + n: p.grad for n, p in model.named_parameters()})
+    write(name, {"cell": cell, "strategy": strategy, "loss_kind": loss, "quantiles": ",".join(str(q) for q in quantiles), "targets": T, "features": features,
+                 "context": N, "horizon": H, "hidden_size": hidden, "layers": 2, "batch": B, "loss": value.item()}, tensors)
+
+
+def forecaster_fixtures():
+    forecaster_fixture("forecaster_direct_lstm_pinball", "lstm", "direct", "pinball", [0.1, 0.5, 0.9], 1)
+    forecaster_fixture("forecaster_recursive_rnn_mae", "rnn", "recursive", "mae", [], 0)
+    forecaster_fixture("forecaster_seq2seq_gru_mse", "gru", "seq2seq", "mse", [], 1)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
@@ -401,5 +471,6 @@ if __name__ == "__main__":
     tagger_fixture()
     generator_fixtures()
     seq2seq_fixture()
+    forecaster_fixtures()
     for cell in ["rnn_tanh", "rnn_relu", "lstm", "gru"]:
         cell_fixture(cell)

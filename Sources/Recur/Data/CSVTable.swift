@@ -21,8 +21,11 @@ public struct CSVTable: Sendable {
         let text = text.hasSuffix("\n") || text.hasSuffix("\r\n") ? text : text + "\n"
         let delimiter = CSVDelimiter.guessed(string: text)
         let parsed: EnumeratedCSV
+        var raw: [[String]] = []
         do {
-            parsed = try EnumeratedCSV(string: text, delimiter: delimiter, loadColumns: false)
+            // The header only (rowLimit 0); the rows as parsed, without the view's padding of short rows.
+            parsed = try EnumeratedCSV(string: text, delimiter: delimiter, loadColumns: false, rowLimit: 0)
+            try parsed.enumerateAsArray(startAt: 1, rowLimit: nil) { raw.append($0) }
         } catch let error as CSVParseError {
             let message: String
             switch error {
@@ -47,8 +50,8 @@ public struct CSVTable: Sendable {
             throw DataError(path: path, line: 0, "row 1: the header names column \"\(name)\" twice")
         }
         var rows: [[String]] = [], numbers: [Int] = []
-        rows.reserveCapacity(parsed.rows.count)
-        for (index, row) in parsed.rows.enumerated() {
+        rows.reserveCapacity(raw.count)
+        for (index, row) in raw.enumerated() {
             let number = index + 2
             if row.count == 1 && row[0].isEmpty && header.count > 1 { continue }
             guard row.count == header.count else {
