@@ -44,9 +44,8 @@ enum ForecastPlot {
                 let v = low + (high - low) * Double(i) / 4
                 svg += String(format: "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", left - 6, y(v) + 4, v)
             }
-            for row in [first, table.count - 1, table.count + steps - 1] {
-                let i = row - first
-                svg += String(format: "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%@</text>\n", x(i), y0 + panelHeight - bottom + 18, escape(label(row)))
+            for (row, anchor) in [(first, "start"), (table.count - 1, "middle"), (table.count + steps - 1, "end")] {
+                svg += "<text x=\"\(String(format: "%.1f", x(row - first)))\" y=\"\(Int(y0 + panelHeight - bottom + 18))\" text-anchor=\"\(anchor)\">\(escape(label(row)))</text>\n"
             }
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
                           x(shown - 1), y0 + top, x(shown - 1), y0 + panelHeight - bottom)

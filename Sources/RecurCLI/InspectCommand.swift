@@ -16,6 +16,7 @@ struct InspectCommand: ParsableCommand {
         case SequenceClassifier<Float>.task: return try inspectClassifier(try loadClassifier(file, path: checkpoint))
         case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint))
         case Seq2Seq<Float>.task: return try inspectSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
+        case Forecaster<Float>.task: return try inspectForecaster(try loadForecaster(file, path: checkpoint))
         default: break
         }
         let loaded = try loadCheckpoint(file, path: checkpoint)
@@ -86,7 +87,6 @@ struct InspectCommand: ParsableCommand {
                                     cell: CellKind, layers: Int, hidden: Int, bidirectional: Bool, extra: String, dropout: Double,
                                     initialization: WeightInitialization, input: SequenceInput, vocabulary: TokenVocabulary?,
                                     names: (kind: String, list: [String])) {
-        let m = file.metadata
         print("\(checkpoint)")
         let inputText: String
         switch input {
@@ -109,6 +109,22 @@ struct InspectCommand: ParsableCommand {
             print("  \(side): \(vocabulary.count) \(vocabulary.tokenization.rawValue) tokens: \(vocabulary.tokens.prefix(40).joined(separator: " "))\(vocabulary.count > 40 ? " ..." : "")")
         }
         print("  decoding limit: \(c.maxTargetLength) symbols")
+        printRun(loaded.file, parameters: loaded.model.namedParameters)
+    }
+
+    private func inspectForecaster(_ loaded: ModelCheckpoint.Loaded<Forecaster<Float>>) throws {
+        let c = loaded.model.configuration
+        print("\(checkpoint)")
+        print("  model: forecast, \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden, \(c.strategy.rawValue), "
+              + "dropout \(c.dropout), init \(c.initialization.rawValue)")
+        print("  window: context \(c.context) -> horizon \(c.horizon); test rows held out \(c.testSize); seasonal period \(c.seasonalPeriod)")
+        print("  loss: \(c.loss.rawValue)" + (c.loss == .pinball ? " at quantiles \(c.quantiles.map { String($0) }.joined(separator: ", "))" : ""))
+        print("  time: \(c.timeName ?? "none"); gaps: \(c.fill.rawValue); \(c.difference == 1 ? "differenced, " : "")\(c.targetScaling.kind.rawValue) scaling")
+        for (names, scaling, kind) in [(c.targetNames, c.targetScaling, "target"), (c.featureNames, c.featureScaling, "feature")] {
+            for (i, name) in names.enumerated() {
+                print("  \(kind) \(name): offset \(scaling.offset[i]), scale \(scaling.scale[i])")
+            }
+        }
         printRun(loaded.file, parameters: loaded.model.namedParameters)
     }
 

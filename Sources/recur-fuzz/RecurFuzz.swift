@@ -27,6 +27,10 @@ enum FuzzTarget: String, CaseIterable {
     /// fitted (characters; words with a shared vocabulary), encoded and batched: every target must end
     /// with the end symbol and every batch must hold each pair at its lengths.
     case pairs
+    /// Parse as a CSV (the first column the time, the second the target, a third a feature; gaps
+    /// refused, then filled both ways); what reads must be finite and in increasing time, and is
+    /// split, scaled and cut into windows that stay inside the series, with the time continued.
+    case series
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -128,6 +132,32 @@ enum FuzzTarget: String, CaseIterable {
                                      && batch.targetLengths == rows.map { set.targets![$0].count }, "batch lengths")
                     }
                 }
+            }
+        case .series:
+            guard let text = try? TextFile.text(from: bytes), let csv = try? CSVTable.parse(text, path: "fuzz"), csv.columns.count >= 2 else { return }
+            precondition(csv.rows.allSatisfy { $0.count == csv.columns.count } && csv.rows.count == csv.rowNumbers.count, "ragged rows accepted")
+            let features = csv.columns.count >= 3 ? [csv.columns[2]] : []
+            for fill in MissingValueFill.allCases {
+                guard let table = try? TimeSeriesTable.read(csv, path: "fuzz", time: csv.columns[0], targets: [csv.columns[1]],
+                                                            features: features, fill: fill) else { continue }
+                precondition((table.targets + table.features).allSatisfy { $0.count == table.count && $0.allSatisfy(\.isFinite) }, "a value is not finite")
+                let times = table.time!.values
+                precondition(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "times do not increase")
+                let following = table.time!.following(3)
+                precondition(following.count == 3, "time continuation")
+                var c = ForecasterConfiguration(hiddenSize: 2, context: 2, horizon: 2, targetNames: [csv.columns[1]], featureNames: features,
+                                                difference: fill == .linear ? 1 : 0, testSize: 1)
+                guard let split = try? ForecastData.split(rows: table.count, c, validationFraction: 0.2).get() else { continue }
+                let scaling = ForecastData.fitScaling(table, modelRows: split.trainingEnd, kind: .standard, difference: c.difference)
+                c.targetScaling = scaling.targets
+                c.featureScaling = scaling.features
+                guard c.problem == nil else { continue }  // statistics beyond Double's range
+                let series = ForecastData.series(table, c)
+                let origins = ForecastData.origins(split, c)
+                precondition(origins.training.allSatisfy { $0 >= 2 && $0 + 2 <= split.trainingEnd } && origins.validation.allSatisfy { $0 + 2 <= split.testStart },
+                             "a window reaches the test rows")
+                let windows = ForecastWindows(series: series, origins: origins.training, context: 2, horizon: 2)
+                _ = windows.batch(Array(0..<min(windows.count, 3)))
             }
         }
     }

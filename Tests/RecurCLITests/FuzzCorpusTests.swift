@@ -7,7 +7,7 @@ struct FuzzCorpusTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    @Test("every committed fuzz input goes through its target without a crash", arguments: ["safetensors", "text", "sequences", "tagged", "conditioned", "pairs"])
+    @Test("every committed fuzz input goes through its target without a crash", arguments: ["safetensors", "text", "sequences", "tagged", "conditioned", "pairs", "series"])
     func replay(target: String) throws {
         let folder = Self.root.appendingPathComponent("fuzz/corpus/\(target)")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()

@@ -13,7 +13,8 @@ struct ForecastTests {
         var cell: CellKind
         var loss: ForecastLoss
         var features: Int
-        var description: String { "\(strategy.rawValue) \(cell.rawValue) \(loss.rawValue) features \(features)" }
+        var difference = 0
+        var description: String { "\(strategy.rawValue) \(cell.rawValue) \(loss.rawValue) features \(features) difference \(difference)" }
     }
 
     static let cases: [Case] = [
@@ -26,12 +27,14 @@ struct ForecastTests {
         Case(strategy: .seq2seq, cell: .lstm, loss: .mae, features: 1),
         Case(strategy: .seq2seq, cell: .gru, loss: .pinball, features: 2),
         Case(strategy: .seq2seq, cell: .rnnTanh, loss: .mse, features: 0),
+        Case(strategy: .direct, cell: .lstm, loss: .pinball, features: 1, difference: 1),
+        Case(strategy: .seq2seq, cell: .gru, loss: .mae, features: 0, difference: 1),
     ]
 
     static func configuration(_ c: Case, layers: Int = 2) -> ForecasterConfiguration {
         ForecasterConfiguration(cell: c.cell, layers: layers, hiddenSize: 4, strategy: c.strategy, loss: c.loss,
                                 quantiles: c.loss == .pinball ? [0.1, 0.5, 0.8] : [], context: 5, horizon: 3,
-                                targetNames: ["a", "b"], featureNames: (0..<c.features).map { "f\($0)" })
+                                targetNames: ["a", "b"], featureNames: (0..<c.features).map { "f\($0)" }, difference: c.difference)
     }
 
     static func batch(_ configuration: ForecasterConfiguration, batch B: Int, using g: inout RandomGenerator) -> ForecastBatch {
@@ -113,33 +116,42 @@ struct ForecastTests {
         }
     }
 
-    @Test("forecasting a window equals the teacher-forced pass where they must agree: the direct strategy always, the others on their first step")
+    @Test("forecasting equals the teacher-forced pass fed the forecast's own point values, at every step of the horizon, for every case")
     func forecastMatchesTraining() {
         for c in Self.cases {
             var g = RandomGenerator(seed: 9)
             let configuration = Self.configuration(c)
             let model = Forecaster<Float>(configuration, using: &g)
             let batch = Self.batch(configuration, batch: 2, using: &g)
-            let (prediction, _) = model.forward(batch)
             let forecast = model.forecast(batch)
-            let T = configuration.targetCount, Q = configuration.quantileCount, H = configuration.horizon
+            let N = configuration.context, T = configuration.targetCount, Q = configuration.quantileCount, H = configuration.horizon
+            let m = configuration.medianIndex
+            // The rows the forecast implies: its point values (their steps, when the outputs are running sums).
+            var steps = batch.steps
             for b in 0..<2 {
-                for h in 0..<(c.strategy == .direct ? H : 1) {
+                for h in 0..<H {
                     for s in 0..<T {
-                        for q in 0..<Q {
-                            // direct: rows (b, h); recursive: row (N - 1 + h) x b; seq2seq: row h x b.
-                            let row: Int
-                            switch c.strategy {
-                            case .direct: row = (b * H + h) * T + s
-                            case .recursive: row = ((configuration.context - 1 + h) * 2 + b) * T + s
-                            case .seq2seq: row = (h * 2 + b) * T + s
-                            }
-                            let difference = abs(prediction[row * Q + q] - forecast[b][h][s][q])
-                            #expect(difference < 1e-5, "\(c) [\(b), \(h), \(s), \(q)]: \(difference)")
-                        }
+                        let point = forecast[b][h][s][m], before = h > 0 && configuration.cumulative ? forecast[b][h - 1][s][m] : 0
+                        steps[N + h, b, s] = point - before
                     }
                 }
             }
+            let (prediction, _) = model.forward(ForecastBatch(steps: steps, context: N))
+            var worst = 0.0
+            for b in 0..<2 {
+                for h in 0..<H {
+                    for s in 0..<T {
+                        let row: Int
+                        switch c.strategy {
+                        case .direct: row = (b * H + h) * T + s
+                        case .recursive: row = ((N - 1 + h) * 2 + b) * T + s
+                        case .seq2seq: row = (h * 2 + b) * T + s
+                        }
+                        for q in 0..<Q { worst = Swift.max(worst, Double(abs(prediction[row * Q + q] - forecast[b][h][s][q]))) }
+                    }
+                }
+            }
+            #expect(worst < 1e-5, "\(c): largest difference \(worst)")
         }
     }
 
@@ -239,11 +251,14 @@ struct ForecastTests {
         }
     }
 
-    @Test("levels: differenced forecasts are accumulated from the last observed value, and scaled ones unscaled")
+    @Test("levels: differenced forecasts are changes since the last observed value (direct, seq2seq) or accumulated steps (recursive); scaled ones unscaled")
     func levels() {
         let scaling = SeriesScaling(kind: .standard, offset: [1], scale: [2])
         var c = ForecasterConfiguration(hiddenSize: 2, context: 2, horizon: 3, targetNames: ["y"], difference: 1, targetScaling: scaling)
         let forecast: [[[Float]]] = [[[0]], [[1]], [[-0.5]]]
+        // Running sums of scaled differences: last + sum * scale + (h + 1) * offset.
+        #expect(ForecastData.levels(of: forecast, history: [[5, 10]], c).map { $0[0][0] } == [11, 14, 12])
+        c.strategy = .recursive
         #expect(ForecastData.levels(of: forecast, history: [[5, 10]], c).map { $0[0][0] } == [11, 14, 14])
         c.difference = 0
         #expect(ForecastData.levels(of: forecast, history: [[5, 10]], c).map { $0[0][0] } == [1, 3, 0])

@@ -128,20 +128,25 @@ public enum ForecastData {
         return ForecastSeries(values: values, rows: rows, width: W)
     }
 
-    /// Model outputs `[H][T][Q]` (scaled, differenced when configured) turned into the series' units
-    /// after `history`, each target's observed values up to the forecast origin.
+    /// Model outputs `[H][T][Q]` (scaled; running sums of differences when `cumulative`, one-step
+    /// differences for the recursive strategy with differencing) turned into the series' units after
+    /// `history`, each target's observed values up to the forecast origin.
     public static func levels(of forecast: [[[Float]]], history: [[Double]], _ c: ForecasterConfiguration) -> [[[Double]]] {
         var result = forecast.map { $0.map { $0.map { _ in 0.0 } } }
         for s in 0..<c.targetCount {
+            let last = history[s].last ?? 0, scaling = c.targetScaling
             for q in 0..<c.quantileCount {
-                var level = history[s].last ?? 0
+                var level = last
                 for h in 0..<forecast.count {
-                    let value = c.targetScaling.invert(Double(forecast[h][s][q]), series: s)
-                    if c.difference == 1 {
-                        level += value
+                    let z = Double(forecast[h][s][q])
+                    if c.cumulative {
+                        // The sum of h + 1 scaled differences: each unscaled is z_k * scale + offset.
+                        result[h][s][q] = last + scaling.invertChange(z, series: s) + Double(h + 1) * scaling.offset[s]
+                    } else if c.difference == 1 {
+                        level += scaling.invert(z, series: s)
                         result[h][s][q] = level
                     } else {
-                        result[h][s][q] = value
+                        result[h][s][q] = scaling.invert(z, series: s)
                     }
                 }
             }

@@ -12,7 +12,9 @@ import RecurCore
 ///
 /// Parameter names (PyTorch's modules): `rnn.*` (`nn.LSTM`/`nn.GRU`/`nn.RNN`),
 /// `decoder.cells.{l}.*` (`nn.LSTMCell`... , seq2seq only), `head.weight`, `head.bias` (`nn.Linear`).
-/// Outputs are in the model's units: targets scaled (and differenced) as the configuration says.
+/// Outputs are in the model's units: targets scaled (and differenced) as the configuration says; with
+/// differencing, the direct and seq2seq strategies predict the running sum of the differences from the
+/// origin (the change of the level), so that their errors and quantiles are those of the levels.
 public final class Forecaster<Scalar: RecurScalar>: Module {
     public let configuration: ForecasterConfiguration
     public let rnn: RecurrentNetwork<Scalar>
@@ -71,6 +73,7 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
         let steps = Tensor<Scalar>(batch.steps)
         let x = steps.scalars
         func target(row t: Int, _ b: Int, _ s: Int) -> Scalar { x[(t * B + b) * W + s] }
+        let horizon = Self.horizonTargets(steps, context: N, c)
         switch c.strategy {
         case .direct:
             let output = rnn.forward(Self.rows(steps, 0..<N)).output
@@ -78,7 +81,7 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
             pass = .direct(steps: N, batch: B)
             var targets: [Scalar] = []
             targets.reserveCapacity(B * H * T)
-            for b in 0..<B { for h in 0..<H { for s in 0..<T { targets.append(target(row: N + h, b, s)) } } }
+            for b in 0..<B { for h in 0..<H { for s in 0..<T { targets.append(horizon[b][h][s]) } } }
             return (prediction.scalars, targets)
         case .recursive:
             let S = N + H - 1
@@ -105,8 +108,28 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
             pass = .seq2seq(records: records, steps: N, batch: B)
             var targets: [Scalar] = []
             targets.reserveCapacity(H * B * T)
-            for k in 0..<H { for b in 0..<B { for s in 0..<T { targets.append(target(row: N + k, b, s)) } } }
+            for k in 0..<H { for b in 0..<B { for s in 0..<T { targets.append(horizon[b][k][s]) } } }
             return (prediction.scalars, targets)
+        }
+    }
+
+    /// What the horizon's outputs are scored against, `[B][H][T]`: the rows' target values, or, when the
+    /// configuration is `cumulative`, their running sums from the origin (the change of the level
+    /// since the last observed row, in scaled units).
+    public static func horizonTargets(_ steps: Tensor<Scalar>, context N: Int, _ c: ForecasterConfiguration) -> [[[Scalar]]] {
+        let B = steps.shape[1], W = steps.shape[2], H = steps.shape[0] - N, T = c.targetCount
+        return steps.withUnsafeBufferPointer { x in
+            (0..<B).map { b in
+                var sums = [Scalar](repeating: 0, count: T)
+                return (0..<H).map { h in
+                    (0..<T).map { s in
+                        let value = x[((N + h) * B + b) * W + s]
+                        guard c.cumulative else { return value }
+                        sums[s] += value
+                        return sums[s]
+                    }
+                }
+            }
         }
     }
 
@@ -180,9 +203,14 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
                 }
             }
         }
-        /// The point forecasts of a step's predictions `[B, T*Q]`, as the next input `[B, T]`.
+        /// The point forecasts of a step's predictions `[B, T*Q]`, as the next input `[B, T]`: when the
+        /// outputs are cumulative, the step's own change (this output less the previous one).
+        var previous = Tensor<Scalar>(shape: [B, T])
         func points(_ prediction: Tensor<Scalar>) -> Tensor<Scalar> {
-            Tensor(shape: [B, T], scalars: (0..<(B * T)).map { prediction[flat: $0 * Q + c.medianIndex] })
+            let current = Tensor<Scalar>(shape: [B, T], scalars: (0..<(B * T)).map { prediction[flat: $0 * Q + c.medianIndex] })
+            guard c.cumulative else { return current }
+            defer { previous = current }
+            return Tensor(shape: [B, T], scalars: (0..<(B * T)).map { current[flat: $0] - previous[flat: $0] })
         }
         switch c.strategy {
         case .direct:

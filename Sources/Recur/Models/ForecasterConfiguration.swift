@@ -94,6 +94,9 @@ public struct ForecasterConfiguration: Codable, Equatable, Sendable {
     public var quantileCount: Int { loss == .pinball ? quantiles.count : 1 }
     /// Which quantile is the point forecast (the median).
     public var medianIndex: Int { loss == .pinball ? quantiles.firstIndex(of: 0.5) ?? 0 : 0 }
+    /// Whether the horizon's outputs are running sums of the (differenced) targets from the origin: with
+    /// `difference` 1, for the direct and seq2seq strategies (the recursive one predicts one step).
+    public var cumulative: Bool { difference == 1 && strategy != .recursive }
     /// The head's outputs: H*T*Q for direct, T*Q otherwise.
     public var headWidth: Int { (strategy == .direct ? horizon : 1) * targetCount * quantileCount }
 
@@ -126,6 +129,9 @@ public struct ForecasterConfiguration: Codable, Equatable, Sendable {
             if !quantiles.contains(0.5) { return "quantiles \(quantiles) must include 0.5, the point forecast" }
         case .mse, .mae:
             if !quantiles.isEmpty { return "quantiles apply to the pinball loss" }
+        }
+        if strategy == .recursive && difference == 1 && loss == .pinball {
+            return "the recursive strategy's quantiles are one-step quantiles, which differencing would add up into no quantile at all; use --strategy direct or seq2seq with --quantiles and --difference 1"
         }
         if strategy == .recursive && featureCount > 0 {
             return "the recursive strategy feeds its forecasts back as inputs, and features are known only in the past; use --strategy direct or seq2seq with --features"

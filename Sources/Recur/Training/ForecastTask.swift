@@ -35,12 +35,13 @@ public final class ForecastTask: WholeSequenceTask {
             let rows = Array(start..<min(start + batchSize, windows.count))
             let batch = windows.batch(rows)
             let forecast = model.forecast(batch)
+            let targets = Forecaster<Float>.horizonTargets(batch.steps, context: c.context, c)
             var prediction: [Float] = [], target: [Float] = []
             prediction.reserveCapacity(rows.count * H * T * Q)
             for (b, _) in rows.enumerated() {
                 for h in 0..<H {
                     for s in 0..<T {
-                        let y = batch.steps[c.context + h, b, s]
+                        let y = targets[b][h][s]
                         target.append(y)
                         prediction += forecast[b][h][s]
                         absolute += Double(abs(forecast[b][h][s][c.medianIndex] - y))
