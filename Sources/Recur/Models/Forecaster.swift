@@ -8,7 +8,8 @@ import RecurCore
 ///   one-step prediction counts), forecasting feeds each point forecast back.
 /// - seq2seq: the encoder's final state starts a decoder of single-step cells; decoder step k reads
 ///   the target values of row `o - 1 + k` (the true ones in training, its own point forecasts when
-///   forecasting) and `head(s_k)` predicts row `o + k`.
+///   forecasting; with differencing, the change since the origin up to that row, 0 at k = 0) and
+///   `head(s_k)` predicts row `o + k`.
 ///
 /// Parameter names (PyTorch's modules): `rnn.*` (`nn.LSTM`/`nn.GRU`/`nn.RNN`),
 /// `decoder.cells.{l}.*` (`nn.LSTMCell`... , seq2seq only), `head.weight`, `head.bias` (`nn.Linear`).
@@ -99,7 +100,12 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
             tops.reserveCapacity(H * B * c.hiddenSize)
             for k in 0..<H {
                 var input = Tensor<Scalar>(shape: [B, T])
-                for b in 0..<B { for s in 0..<T { input[b, s] = target(row: N - 1 + k, b, s) } }
+                for b in 0..<B {
+                    for s in 0..<T {
+                        // The previous step's value: the last observed row, or (cumulative) the change so far.
+                        input[b, s] = c.cumulative ? (k > 0 ? horizon[b][k - 1][s] : 0) : target(row: N - 1 + k, b, s)
+                    }
+                }
                 let (top, record) = decode(input, &states)
                 records.append(record)
                 tops += top.scalars
@@ -203,14 +209,9 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
                 }
             }
         }
-        /// The point forecasts of a step's predictions `[B, T*Q]`, as the next input `[B, T]`: when the
-        /// outputs are cumulative, the step's own change (this output less the previous one).
-        var previous = Tensor<Scalar>(shape: [B, T])
+        /// The point forecasts of a step's predictions `[B, T*Q]`, as the next input `[B, T]`.
         func points(_ prediction: Tensor<Scalar>) -> Tensor<Scalar> {
-            let current = Tensor<Scalar>(shape: [B, T], scalars: (0..<(B * T)).map { prediction[flat: $0 * Q + c.medianIndex] })
-            guard c.cumulative else { return current }
-            defer { previous = current }
-            return Tensor(shape: [B, T], scalars: (0..<(B * T)).map { current[flat: $0] - previous[flat: $0] })
+            Tensor(shape: [B, T], scalars: (0..<(B * T)).map { prediction[flat: $0 * Q + c.medianIndex] })
         }
         switch c.strategy {
         case .direct:
@@ -232,7 +233,7 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
         case .seq2seq:
             var states = encode(context)
             var input = Tensor<Scalar>(shape: [B, T])
-            for b in 0..<B { for s in 0..<T { input[b, s] = context[N - 1, b, s] } }
+            if !c.cumulative { for b in 0..<B { for s in 0..<T { input[b, s] = context[N - 1, b, s] } } }
             for _ in 0..<steps {
                 let (top, _) = decode(input, &states)
                 let prediction = head.apply(top)
