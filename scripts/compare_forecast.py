@@ -10,7 +10,8 @@ seasonal naive MAE, Hyndman and Koehler 2006) as `recur eval` computes them. Wit
     /tmp/sm-venv/bin/python scripts/compare_forecast.py --data co2.csv --target co2 --time date \
         --fill linear --seasonal-period 52 --test-size 52 --recur .build/release/recur --checkpoint runs/co2/best.safetensors
 
-Needs pandas and statsmodels (pip install statsmodels); Recur itself needs neither.
+Needs statsmodels and pandas (seen working: pip install statsmodels==0.14.4 pandas==2.2.3; statsmodels 0.14.4
+fails to import under pandas 3); Recur itself needs neither.
 """
 import argparse
 import json
