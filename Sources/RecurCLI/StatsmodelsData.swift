@@ -19,39 +19,6 @@ enum StatsmodelsSet: String {
     static let wheel = "statsmodels-0.14.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
     static let sha256 = "e332c2d9b806083d1797231280602340c5c913f90d4caa0213a6a54679ce9331"
     static let pipOptions = ["--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"]
-
-    /// The shipped CSV rewritten with an ISO `date` column: co2's `19580329` becomes `1958-03-29`;
-    /// macro's `year` and `quarter` become the quarter's first day.
-    func convert(_ text: String) throws -> String {
-        let table: CSVTable
-        do {
-            table = try CSVTable.parse(text, path: Self.wheel + ":" + member)
-        } catch {
-            throw UserError(error.description)
-        }
-        var output = ""
-        switch self {
-        case .co2:
-            guard table.columns == ["date", "co2"] else { throw UserError("\(member): has columns \(table.columns), not date, co2") }
-            output = "date,co2\n"
-            for row in table.rows {
-                let d = row[0]
-                guard d.count == 8, Int(d) != nil else { throw UserError("\(member): \"\(d)\" is not a date YYYYMMDD") }
-                let chars = Array(d)
-                output += "\(String(chars[0..<4]))-\(String(chars[4..<6]))-\(String(chars[6..<8])),\(row[1])\n"
-            }
-        case .macro:
-            guard table.columns.prefix(2) == ["year", "quarter"] else { throw UserError("\(member): does not start with year, quarter") }
-            output = (["date"] + table.columns.dropFirst(2)).joined(separator: ",") + "\n"
-            for row in table.rows {
-                guard let year = Int(row[0]), let quarter = Int(row[1]), (1...4).contains(quarter) else {
-                    throw UserError("\(member): \(row[0]), \(row[1]) is not a year and a quarter")
-                }
-                output += ([String(format: "%04d-%02d-01", year, 3 * (quarter - 1) + 1)] + row.dropFirst(2)).joined(separator: ",") + "\n"
-            }
-        }
-        return output
-    }
 }
 
 extension DataCommand {
@@ -66,7 +33,12 @@ extension DataCommand {
                 let unzip = Self.run(["python3", "-c", "import sys,zipfile;sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode('utf-8'))",
                                       wheel.path, set.member])
                 guard unzip.status == 0 else { throw UserError("\(StatsmodelsSet.wheel): \(set.member) cannot be read") }
-                let csv = try set.convert(unzip.output)
+                let csv: String
+                do {
+                    csv = try StatsmodelsSeries.convert(unzip.output, set == .co2 ? .co2 : .macro, path: StatsmodelsSet.wheel + ":" + set.member)
+                } catch {
+                    throw UserError(error.description)
+                }
                 do {
                     try AtomicFile.write(Array(csv.utf8), to: target)
                 } catch {

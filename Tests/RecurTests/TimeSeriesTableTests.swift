@@ -87,4 +87,17 @@ struct TimeSeriesTableTests {
         let axis = try TimeAxis.parse(times, column: "t", rowNumbers: Array(2..<(2 + times.count)), path: "s.csv")
         #expect(axis.following(2) == following, "\(times): \(axis.step)")
     }
+
+    @Test("statsmodels' co2 and macro CSVs become dated CSVs that read as weekly and quarterly series")
+    func statsmodels() throws {
+        let co2 = try StatsmodelsSeries.convert("date,co2\n19580329,316.1\n19580405,\n19580412,317.6\n", .co2, path: "co2.csv")
+        #expect(co2 == "date,co2\n1958-03-29,316.1\n1958-04-05,\n1958-04-12,317.6\n")
+        let weekly = try TimeSeriesTable.parse(co2, path: "co2.csv", time: "date", targets: ["co2"], fill: .linear)
+        #expect(weekly.targets == [[316.1, 316.85, 317.6]] && weekly.time!.following(1) == ["1958-04-19"])
+        let macro = try StatsmodelsSeries.convert("\"year\",\"quarter\",\"realgdp\",\"infl\"\n1959,1,2710.349,0\n1959,4,2785.204,2.3\n", .macro, path: "m.csv")
+        #expect(macro == "date,realgdp,infl\n1959-01-01,2710.349,0\n1959-10-01,2785.204,2.3\n")
+        #expect(try TimeSeriesTable.parse(macro, path: "m.csv", time: "date", targets: ["realgdp"]).time!.following(1) == ["1960-01-01"])
+        #expect(throws: DataError.self) { try StatsmodelsSeries.convert("date,co2\n1958-03-29,316.1\n", .co2, path: "x") }
+        #expect(throws: DataError.self) { try StatsmodelsSeries.convert("year,quarter,y\n1959,5,1\n", .macro, path: "x") }
+    }
 }
