@@ -36,7 +36,7 @@ extension DataCommand {
                 let csv: String
                 do {
                     csv = try StatsmodelsSeries.convert(unzip.output, set == .co2 ? .co2 : .macro, path: StatsmodelsSet.wheel + ":" + set.member)
-                } catch {
+                } catch let error as DataError {
                     throw UserError(error.description)
                 }
                 do {

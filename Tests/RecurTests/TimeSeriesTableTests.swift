@@ -94,9 +94,9 @@ struct TimeSeriesTableTests {
         #expect(co2 == "date,co2\n1958-03-29,316.1\n1958-04-05,\n1958-04-12,317.6\n")
         let weekly = try TimeSeriesTable.parse(co2, path: "co2.csv", time: "date", targets: ["co2"], fill: .linear)
         #expect(weekly.targets == [[316.1, 316.85, 317.6]] && weekly.time!.following(1) == ["1958-04-19"])
-        let macro = try StatsmodelsSeries.convert("\"year\",\"quarter\",\"realgdp\",\"infl\"\n1959,1,2710.349,0\n1959,4,2785.204,2.3\n", .macro, path: "m.csv")
-        #expect(macro == "date,realgdp,infl\n1959-01-01,2710.349,0\n1959-10-01,2785.204,2.3\n")
-        #expect(try TimeSeriesTable.parse(macro, path: "m.csv", time: "date", targets: ["realgdp"]).time!.following(1) == ["1960-01-01"])
+        let macro = try StatsmodelsSeries.convert("\"year\",\"quarter\",\"realgdp\",\"infl\"\n1959,1,2710.349,0\n1959,2,2778.801,2.34\n", .macro, path: "m.csv")
+        #expect(macro == "date,realgdp,infl\n1959-01-01,2710.349,0\n1959-04-01,2778.801,2.34\n")
+        #expect(try TimeSeriesTable.parse(macro, path: "m.csv", time: "date", targets: ["realgdp"]).time!.following(1) == ["1959-07-01"])
         #expect(throws: DataError.self) { try StatsmodelsSeries.convert("date,co2\n1958-03-29,316.1\n", .co2, path: "x") }
         #expect(throws: DataError.self) { try StatsmodelsSeries.convert("year,quarter,y\n1959,5,1\n", .macro, path: "x") }
     }
