@@ -25,11 +25,12 @@ V, HIDDEN, EMBEDDING, BATCH, SOURCE, TARGET, BEAM = 64, 256, 64, 64, 30, 30, 5
 
 
 def beam_search(model, source, lengths, beam, limit):
-    """Batched beam search (B sources x K beams), summed log-probabilities, no early stop."""
+    """Batched beam search (B sources x K beams), summed log-probabilities, no early stop. Each source
+    is encoded once and its encoding repeated for its K beams (as Recur does, and fairseq)."""
     B = source.shape[1]
-    source = source.repeat_interleave(beam, 1)
-    lengths = lengths.repeat_interleave(beam)
     keys, projected, padded, state = model.encode(source, lengths)
+    keys, projected, padded = (t.repeat_interleave(beam, 1) for t in (keys, projected, padded))
+    state = state.repeat_interleave(beam, 0)
     scores = torch.full((B, beam), float("-inf"))
     scores[:, 0] = 0
     ids = torch.full((B * beam,), BEGIN, dtype=torch.long)

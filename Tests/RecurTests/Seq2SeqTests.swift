@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Recur
+@testable import Recur
 import RecurCore
 import _RecurTestSupport
 
@@ -197,6 +197,34 @@ struct BeamSearchTests {
         } else {
             #expect(beam.attention == nil)
         }
+    }
+
+    @Test("each source encoded once and shared by its K beam rows decodes as the source encoded K times", arguments: AttentionKind.allCases)
+    func sharedEncoding(attention: AttentionKind) {
+        var g = RandomGenerator(seed: 72)
+        let configuration = Seq2SeqConfiguration(sourceVocabulary: Seq2SeqTests.vocabulary(6, target: false),
+                                                 targetVocabulary: Seq2SeqTests.vocabulary(5, target: true), cell: .gru,
+                                                 encoderLayers: 2, decoderLayers: 1, hiddenSize: 8, embeddingSize: 4,
+                                                 bidirectional: attention != .luongDot, attention: attention)
+        let model = Seq2Seq<Float>(configuration, using: &g)
+        model.isTraining = false
+        let (S, B, K) = (6, 3, 4)
+        let lengths = [6, 2, 4]
+        let source = (0..<(S * B)).map { i in i / B < lengths[i % B] ? 1 + g.integer(below: 6) : 0 }
+        var expanded = [Int](repeating: 0, count: S * B * K)
+        for t in 0..<S { for b in 0..<B { for k in 0..<K { expanded[t * B * K + b * K + k] = source[t * B + b] } } }
+        let repeated = model.encode(source: expanded, steps: S, lengths: lengths.flatMap { [Int](repeating: $0, count: K) })
+        let shared = model.encode(source: source, steps: S, lengths: lengths).repeatingRows(K)
+        var (statesA, statesB) = (repeated.initial, shared.initial)
+        var worst = 0.0
+        for _ in 0..<4 {
+            let ids = (0..<(B * K)).map { _ in g.integer(below: 8) }
+            let (a, recordA) = model.step(ids, states: &statesA, repeated)
+            let (b, recordB) = model.step(ids, states: &statesB, shared)
+            worst = Swift.max(worst, largestDifference(a.scalars, b.scalars))
+            if let wa = recordA.attention?.weights, let wb = recordB.attention?.weights { worst = Swift.max(worst, largestDifference(wa.scalars, wb.scalars)) }
+        }
+        #expect(worst < 1e-5, "\(attention): largest difference \(worst)")
     }
 
     @Test("beam search finds the likeliest sequence that greedy misses (a hand-built decoder)")

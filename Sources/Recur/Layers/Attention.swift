@@ -72,22 +72,37 @@ public final class Attention<Scalar: RecurScalar>: Module {
     }
 
     /// One batch's keys, their projection, and the gradients that accumulate over a decoding pass.
+    /// Decoder row b reads the keys' column `columns[b]` (several rows may share one: the beams of a
+    /// source), or column b when `columns` is nil; a memory with shared columns is for decoding only.
     public final class Memory {
-        public let keys: Tensor<Scalar>       // [S, B, K]
+        public let keys: Tensor<Scalar>       // [S, N, K]
+        /// Per decoder row, its source's length.
         public let lengths: [Int]
-        /// Bahdanau: `W_k k_j` `[S, B, A]`; Luong general: `W_a k_j` `[S, B, Q]`; dot: the keys.
+        /// Bahdanau: `W_k k_j` `[S, N, A]`; Luong general: `W_a k_j` `[S, N, Q]`; dot: the keys.
         let projected: Tensor<Scalar>
+        let columns: [Int]?
         var dKeys: Tensor<Scalar>
         var dProjected: Tensor<Scalar>
         var steps: Int { keys.shape[0] }
-        var batch: Int { keys.shape[1] }
+        /// The decoder rows B.
+        var batch: Int { lengths.count }
+        /// The keys' columns N.
+        var keyBatch: Int { keys.shape[1] }
+        @inline(__always) func column(_ row: Int) -> Int { columns?[row] ?? row }
 
-        init(keys: Tensor<Scalar>, lengths: [Int], projected: Tensor<Scalar>) {
+        init(keys: Tensor<Scalar>, lengths: [Int], projected: Tensor<Scalar>, columns: [Int]? = nil) {
             self.keys = keys
             self.lengths = lengths
             self.projected = projected
-            dKeys = Tensor(shape: keys.shape)
-            dProjected = Tensor(shape: projected.shape)
+            self.columns = columns
+            dKeys = Tensor(shape: columns == nil ? keys.shape : [0])
+            dProjected = Tensor(shape: columns == nil ? projected.shape : [0])
+        }
+
+        /// This memory read by decoder rows whose sources are the rows `rows` of this one (for
+        /// decoding: no gradient accumulates).
+        func sharing(_ rows: [Int]) -> Memory {
+            Memory(keys: keys, lengths: rows.map { lengths[$0] }, projected: projected, columns: rows.map { column($0) })
         }
     }
 
@@ -126,8 +141,9 @@ public final class Attention<Scalar: RecurScalar>: Module {
     /// Without `keepForBackward` (decoding) the record keeps only the weights: Bahdanau's `[B, S, A]`
     /// hidden layer is neither stored nor allocated, and `backward` must not be called with it.
     public func attend(_ query: Tensor<Scalar>, _ memory: Memory, keepForBackward: Bool = true) -> (context: Tensor<Scalar>, record: Record) {
-        let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
+        let S = memory.steps, B = memory.batch, N = memory.keyBatch, K = keyWidth, Q = queryWidth, A = attentionWidth
         precondition(query.shape == [B, Q], "Attention: expected a query [\(B), \(Q)], got \(query.shape)")
+        precondition(memory.columns == nil || !keepForBackward, "Attention: a memory with shared key columns is for decoding only")
         var scores = Tensor<Scalar>(shape: [B, S])
         var hidden = Tensor<Scalar>(shape: kind == .bahdanau && keepForBackward ? [B, S, A] : [0])
         query.withUnsafeBufferPointer { q in
@@ -155,8 +171,9 @@ public final class Attention<Scalar: RecurScalar>: Module {
                                     // eight lanes of tanh at a time.
                                     ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * A))) { _, rows in
                                         for b in rows {
+                                            let column = memory.column(b)
                                             for j in 0..<memory.lengths[b] {
-                                                let row = hidden.map { $0 + (b * S + j) * A }, key = keys + (j * B + b) * A, q = query + b * A
+                                                let row = hidden.map { $0 + (b * S + j) * A }, key = keys + (j * N + column) * A, q = query + b * A
                                                 var sum = SIMD8<Scalar>(repeating: 0)
                                                 var i = 0
                                                 while i < A {
@@ -177,7 +194,8 @@ public final class Attention<Scalar: RecurScalar>: Module {
                         let keys = p.baseAddress!, queries = q.baseAddress!, scores = e.baseAddress!
                         ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * Q))) { _, rows in
                             for b in rows {
-                                for j in 0..<memory.lengths[b] { scores[b * S + j] = dot8(queries + b * Q, keys + (j * B + b) * Q, count: Q) }
+                                let column = memory.column(b)
+                                for j in 0..<memory.lengths[b] { scores[b * S + j] = dot8(queries + b * Q, keys + (j * N + column) * Q, count: Q) }
                             }
                         }
                     case .none:
@@ -206,7 +224,8 @@ public final class Attention<Scalar: RecurScalar>: Module {
                     let weights = a.baseAddress!, keys = k.baseAddress!, contexts = c.baseAddress!
                     ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * K))) { _, rows in
                         for b in rows {
-                            for j in 0..<memory.lengths[b] { axpy8(weights[b * S + j], keys + (j * B + b) * K, contexts + b * K, count: K) }
+                            let column = memory.column(b)
+                            for j in 0..<memory.lengths[b] { axpy8(weights[b * S + j], keys + (j * N + column) * K, contexts + b * K, count: K) }
                         }
                     }
                 }
@@ -219,6 +238,7 @@ public final class Attention<Scalar: RecurScalar>: Module {
     /// the parameters' gradients and the keys' gradient in `memory`.
     public func backward(_ record: Record, contextGradient dContext: Tensor<Scalar>, _ memory: Memory) -> Tensor<Scalar> {
         precondition(kind != .bahdanau || record.hidden.count > 0, "Attention.backward: the step was attended with keepForBackward false")
+        precondition(memory.columns == nil, "Attention.backward: a memory with shared key columns is for decoding only")
         let S = memory.steps, B = memory.batch, K = keyWidth, Q = queryWidth, A = attentionWidth
         var dQuery = Tensor<Scalar>(shape: [B, Q])
         var dScores = [Scalar](repeating: 0, count: B * S)
@@ -330,7 +350,7 @@ public final class Attention<Scalar: RecurScalar>: Module {
     public func finish(_ memory: Memory) -> Tensor<Scalar> {
         switch kind {
         case .bahdanau, .luongGeneral:
-            let W = keyWeight!, out = W.shape[0], rows = memory.steps * memory.batch, K = keyWidth
+            let W = keyWeight!, out = W.shape[0], rows = memory.steps * memory.keyBatch, K = keyWidth
             memory.dProjected.withUnsafeBufferPointer { dp in
                 memory.keys.withUnsafeBufferPointer { k in
                     W.gradient.withUnsafeMutableBufferPointer { dw in

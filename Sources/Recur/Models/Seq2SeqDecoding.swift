@@ -57,11 +57,8 @@ extension Seq2Seq {
         isTraining = false
         defer { isTraining = wasTraining }
         let B = lengths.count, rows = B * K, V = configuration.targetVocabulary.count
-        // Each source repeated for its K rows (row b*K + k reads source b).
-        var expanded = [Int](repeating: 0, count: steps * rows)
-        for t in 0..<steps { for b in 0..<B { for k in 0..<K { expanded[t * rows + b * K + k] = source[t * B + b] } } }
-        let rowLengths = lengths.flatMap { [Int](repeating: $0, count: K) }
-        let encoded = encode(source: expanded, steps: steps, lengths: rowLengths)
+        // Each source encoded once, its encoding repeated for its K rows (row b*K + k reads source b).
+        let encoded = encode(source: source, steps: steps, lengths: lengths).repeatingRows(K)
         var states = encoded.initial
         var weights: [Tensor<Scalar>] = []  // per step [rows, S]
         let results = BeamSearch.run(inputs: B, beam: K, vocabulary: V, begin: Seq2SeqConfiguration.beginID, end: Seq2SeqConfiguration.endID,
@@ -102,7 +99,7 @@ extension Seq2Seq {
         return Decoded(ids: results.map { $0.ids }, attention: maps)
     }
 
-    /// Rows `[N, H]` taken in the order `rows`.
+    /// Rows `[N, ...]` taken in the order `rows`.
     static func gatherRows(_ t: Tensor<Scalar>, _ rows: [Int]) -> Tensor<Scalar> {
         let H = t.shape[1]
         var out = Tensor<Scalar>(shape: [rows.count, H])
@@ -112,5 +109,18 @@ extension Seq2Seq {
             }
         }
         return out
+    }
+}
+
+extension Seq2Seq.Encoded {
+    /// The encoding of each source read by `k` consecutive decoder rows, for decoding only: the
+    /// initial states repeated, the attention memory shared (its keys are not copied), and what the
+    /// backward pass needs not kept.
+    func repeatingRows(_ k: Int) -> Seq2Seq.Encoded {
+        guard k > 1 else { return self }
+        let order = (0..<(lengths.count * k)).map { $0 / k }
+        return Seq2Seq.Encoded(outputs: outputs, lengths: order.map { lengths[$0] }, final: final, bridgeInputs: [],
+                               initial: initial.map { RecurrentState(h: Seq2Seq.gatherRows($0.h, order), c: $0.c.map { Seq2Seq.gatherRows($0, order) }) },
+                               memory: memory?.sharing(order))
     }
 }
