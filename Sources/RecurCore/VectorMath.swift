@@ -68,3 +68,13 @@ public func store8<Scalar: SIMDScalar>(_ v: SIMD8<Scalar>, _ p: UnsafeMutablePoi
     }
     for l in 0..<count { p[l] = v[l] }
 }
+
+/// Bahdanau's additive scores of one query over `steps` keys (`recur_additive_scores`):
+/// `scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i])` for i < `width`, and the tanh values in
+/// `hidden[j * width + i]` when it is given. Sixteen lanes on a CPU with AVX-512, eight otherwise, with
+/// the tanh of the gate kernels.
+@inlinable
+public func additiveScores(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, v: UnsafePointer<Float>,
+                           width: Int, steps: Int, hidden: UnsafeMutablePointer<Float>?, scores: UnsafeMutablePointer<Float>) {
+    recur_additive_scores(query, keys, stride, v, width, steps, hidden, scores)
+}

@@ -105,4 +105,29 @@ struct VectorMathTests {
         }
         #expect(worst < 1e-6, "LSTM step in Float: worst difference \(worst)")
     }
+
+    @Test("additive scores (16 lanes with AVX-512, else 8) against Double tanh, with tails, strides and the hidden values",
+          arguments: [1, 7, 8, 9, 15, 16, 17, 33, 256])
+    func additiveScores(width: Int) {
+        var g = RandomGenerator(seed: UInt64(width))
+        let steps = 5, stride = width + 3
+        let query = (0..<width).map { _ in g.uniform(in: Float(-2), Float(2)) }
+        let keys = (0..<(steps * stride)).map { _ in g.uniform(in: Float(-2), Float(2)) }
+        let v = (0..<width).map { _ in g.uniform(in: Float(-1), Float(1)) }
+        var hidden = [Float](repeating: .nan, count: steps * width), scores = [Float](repeating: .nan, count: steps)
+        RecurCore.additiveScores(query: query, keys: keys, stride: stride, v: v, width: width, steps: steps, hidden: &hidden, scores: &scores)
+        var withoutHidden = [Float](repeating: .nan, count: steps)
+        RecurCore.additiveScores(query: query, keys: keys, stride: stride, v: v, width: width, steps: steps, hidden: nil, scores: &withoutHidden)
+        #expect(withoutHidden == scores)
+        for j in 0..<steps {
+            var expected = 0.0, scale = 0.0
+            for i in 0..<width {
+                let t = Foundation.tanh(Double(query[i]) + Double(keys[j * stride + i]))
+                #expect(abs(Double(hidden[j * width + i]) - t) <= 1e-6, "hidden [\(j), \(i)]")
+                expected += Double(v[i]) * t
+                scale += abs(Double(v[i]) * t)
+            }
+            #expect(abs(Double(scores[j]) - expected) <= 1e-6 * Swift.max(scale, 1), "score \(j): \(scores[j]) vs \(expected)")
+        }
+    }
 }

@@ -15,54 +15,66 @@ typedef int recur_int8 __attribute__((ext_vector_type(8)));
 
 #define RECUR_INLINE static inline __attribute__((always_inline))
 
-// mask ? a : b, lane by lane; mask lanes are all ones or all zeros.
-RECUR_INLINE recur_float8 recur_select8(recur_int8 mask, recur_float8 a, recur_float8 b) {
-    return (recur_float8)(((recur_int8)a & mask) | ((recur_int8)b & ~mask));
-}
-
+// exp and tanh for vectors of W lanes (types recur_floatW / recur_intW), the functions' attributes
+// ATTRS (a target such as AVX-512 for a wider copy): one definition for every width.
+//
 // e^x: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-7 polynomial (Cephes' expf coefficients), and
 // 2^n built in the exponent field as two factors so that every n in [-126, 128] stays normal.
 // 0 below -87.33 (subnormals are flushed), +inf above 88.72, NaN propagates.
-RECUR_INLINE recur_float8 recur_exp8(recur_float8 x) {
-    recur_float8 c = __builtin_elementwise_min(__builtin_elementwise_max(x, (recur_float8)(-87.33f)),
-                                               (recur_float8)(88.72f));
-    const recur_float8 shifter = (recur_float8)(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    recur_float8 shifted = c * 1.44269504f + shifter;
-    recur_float8 n = shifted - shifter;
-    recur_float8 r = c - n * 0.693359375f + n * 2.12194440e-4f;  // ln2 split in two for exactness
-    recur_float8 p = (recur_float8)(1.9875691500e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    recur_float8 er = p * (r * r) + r + 1.0f;
-    recur_int8 integer = (recur_int8)shifted - (recur_int8)shifter;
-    recur_int8 half = integer >> 1;
-    recur_float8 first = (recur_float8)((half + 127) << 23);
-    recur_float8 second = (recur_float8)((integer - half + 127) << 23);
-    recur_float8 result = er * first * second;
-    result = recur_select8(x < -87.33f, (recur_float8)(0.0f), result);
-    result = recur_select8(x > 88.72f, (recur_float8)(__builtin_inff()), result);
-    return recur_select8(x != x, x, result);
-}
-
+//
 // tanh(x): on |x|, an odd polynomial below 0.625 (Cephes' tanhf coefficients), 1 - 2 / (e^{2|x|} + 1)
 // above; then the sign of x is put back, so tanh(-0) = -0. NaN propagates.
-RECUR_INLINE recur_float8 recur_tanh8(recur_float8 x) {
-    const recur_int8 sign = (recur_int8)(0x80000000u);
-    recur_int8 bits = (recur_int8)x;
-    recur_float8 a = (recur_float8)(bits & ~sign);
-    recur_float8 large = 1.0f - 2.0f / (recur_exp8(a + a) + 1.0f);
-    recur_float8 z = a * a;
-    recur_float8 p = (recur_float8)(-5.70498872745e-3f);
-    p = p * z + 2.06390887954e-2f;
-    p = p * z - 5.37397155531e-2f;
-    p = p * z + 1.33314422036e-1f;
-    p = p * z - 3.33332819422e-1f;
-    recur_float8 small = p * z * a + a;
-    recur_float8 magnitude = recur_select8(a >= 0.625f, large, small);
-    return (recur_float8)((recur_int8)magnitude | (bits & sign));
+#define RECUR_DEFINE_VECTOR_MATH(W, ATTRS)                                                                   \
+RECUR_INLINE ATTRS recur_float##W recur_select##W(recur_int##W mask, recur_float##W a, recur_float##W b) {   \
+    return (recur_float##W)(((recur_int##W)a & mask) | ((recur_int##W)b & ~mask));                          \
+}                                                                                                            \
+RECUR_INLINE ATTRS recur_float##W recur_exp##W(recur_float##W x) {                                           \
+    recur_float##W c = __builtin_elementwise_min(__builtin_elementwise_max(x, (recur_float##W)(-87.33f)),    \
+                                                 (recur_float##W)(88.72f));                                  \
+    const recur_float##W shifter = (recur_float##W)(12582912.0f); /* 1.5 * 2^23: rounds to an integer */    \
+    recur_float##W shifted = c * 1.44269504f + shifter;                                                      \
+    recur_float##W n = shifted - shifter;                                                                    \
+    recur_float##W r = c - n * 0.693359375f + n * 2.12194440e-4f; /* ln2 split in two for exactness */      \
+    recur_float##W p = (recur_float##W)(1.9875691500e-4f);                                                   \
+    p = p * r + 1.3981999507e-3f;                                                                            \
+    p = p * r + 8.3334519073e-3f;                                                                            \
+    p = p * r + 4.1665795894e-2f;                                                                            \
+    p = p * r + 1.6666665459e-1f;                                                                            \
+    p = p * r + 5.0000001201e-1f;                                                                            \
+    recur_float##W er = p * (r * r) + r + 1.0f;                                                              \
+    recur_int##W integer = (recur_int##W)shifted - (recur_int##W)shifter;                                    \
+    recur_int##W half = integer >> 1;                                                                        \
+    recur_float##W first = (recur_float##W)((half + 127) << 23);                                             \
+    recur_float##W second = (recur_float##W)((integer - half + 127) << 23);                                  \
+    recur_float##W result = er * first * second;                                                             \
+    result = recur_select##W(x < -87.33f, (recur_float##W)(0.0f), result);                                  \
+    result = recur_select##W(x > 88.72f, (recur_float##W)(__builtin_inff()), result);                       \
+    return recur_select##W(x != x, x, result);                                                               \
+}                                                                                                            \
+RECUR_INLINE ATTRS recur_float##W recur_tanh##W(recur_float##W x) {                                          \
+    const recur_int##W sign = (recur_int##W)(0x80000000u);                                                   \
+    recur_int##W bits = (recur_int##W)x;                                                                     \
+    recur_float##W a = (recur_float##W)(bits & ~sign);                                                       \
+    recur_float##W large = 1.0f - 2.0f / (recur_exp##W(a + a) + 1.0f);                                      \
+    recur_float##W z = a * a;                                                                                \
+    recur_float##W p = (recur_float##W)(-5.70498872745e-3f);                                                 \
+    p = p * z + 2.06390887954e-2f;                                                                           \
+    p = p * z - 5.37397155531e-2f;                                                                           \
+    p = p * z + 1.33314422036e-1f;                                                                           \
+    p = p * z - 3.33332819422e-1f;                                                                           \
+    recur_float##W small = p * z * a + a;                                                                    \
+    recur_float##W magnitude = recur_select##W(a >= 0.625f, large, small);                                   \
+    return (recur_float##W)((recur_int##W)magnitude | (bits & sign));                                        \
 }
+
+// recur_select8, recur_exp8, recur_tanh8: inlined into the Swift gate kernels.
+RECUR_DEFINE_VECTOR_MATH(8, )
+
+// Bahdanau's additive scores of one query over `steps` keys:
+//   scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i]),  i < width,
+// and, when `hidden` is not NULL, hidden[j * width + i] = tanh(query[i] + keys[j * stride + i]).
+// Sixteen lanes on a CPU with AVX-512 (checked once at run time), eight otherwise.
+void recur_additive_scores(const float *query, const float *keys, long stride, const float *v, long width, long steps,
+                           float *hidden, float *scores);
 
 #endif
