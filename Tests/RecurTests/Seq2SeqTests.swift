@@ -174,14 +174,19 @@ struct TranslationMetricsTests {
 
 /// Beam search: a beam of one is greedy decoding; a wider beam finds what greedy misses.
 struct BeamSearchTests {
+    /// A small model over 6 source and 5 target symbols (bidirectional unless Luong-dot attention needs otherwise).
+    static func model(_ attention: AttentionKind, cell: CellKind, encoderLayers: Int, using g: inout RandomGenerator) -> Seq2Seq<Float> {
+        let configuration = Seq2SeqConfiguration(sourceVocabulary: Seq2SeqTests.vocabulary(6, target: false),
+                                                 targetVocabulary: Seq2SeqTests.vocabulary(5, target: true), cell: cell,
+                                                 encoderLayers: encoderLayers, decoderLayers: 1, hiddenSize: 8, embeddingSize: 4,
+                                                 bidirectional: attention != .luongDot, attention: attention)
+        return Seq2Seq<Float>(configuration, using: &g)
+    }
+
     @Test("a beam of 1 writes what greedy decoding writes, for every attention and a batch of sources", arguments: AttentionKind.allCases)
     func beamOfOneIsGreedy(attention: AttentionKind) {
         var g = RandomGenerator(seed: 71)
-        let configuration = Seq2SeqConfiguration(sourceVocabulary: Seq2SeqTests.vocabulary(6, target: false),
-                                                 targetVocabulary: Seq2SeqTests.vocabulary(5, target: true), cell: .lstm,
-                                                 encoderLayers: 1, decoderLayers: 1, hiddenSize: 8, embeddingSize: 4,
-                                                 bidirectional: attention != .luongDot, attention: attention)
-        let model = Seq2Seq<Float>(configuration, using: &g)
+        let model = Self.model(attention, cell: .lstm, encoderLayers: 1, using: &g)
         // Sharper distributions than at initialisation, so that the decodings differ from source to source.
         for (_, parameter) in model.namedParameters { parameter.value.withUnsafeMutableBufferPointer { for i in 0..<$0.count { $0[i] *= 4 } } }
         let (S, B) = (6, 5)
@@ -202,11 +207,7 @@ struct BeamSearchTests {
     @Test("each source encoded once and shared by its K beam rows decodes as the source encoded K times", arguments: AttentionKind.allCases)
     func sharedEncoding(attention: AttentionKind) {
         var g = RandomGenerator(seed: 72)
-        let configuration = Seq2SeqConfiguration(sourceVocabulary: Seq2SeqTests.vocabulary(6, target: false),
-                                                 targetVocabulary: Seq2SeqTests.vocabulary(5, target: true), cell: .gru,
-                                                 encoderLayers: 2, decoderLayers: 1, hiddenSize: 8, embeddingSize: 4,
-                                                 bidirectional: attention != .luongDot, attention: attention)
-        let model = Seq2Seq<Float>(configuration, using: &g)
+        let model = Self.model(attention, cell: .gru, encoderLayers: 2, using: &g)
         model.isTraining = false
         let (S, B, K) = (6, 3, 4)
         let lengths = [6, 2, 4]
