@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "recur-fuzz", dependencies: ["Recur"]),
         .target(name: "_RecurTestSupport", dependencies: ["Recur", "RecurCore"]),
         .testTarget(name: "RecurCoreTests", dependencies: ["RecurCore", "_RecurTestSupport"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "recur-fuzz"], exclude: ["Fixtures"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["RecurCLI", "recur-fuzz", "RecurCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "RecurTests",
             dependencies: ["Recur", "_RecurTestSupport"],

@@ -57,8 +57,9 @@ struct ComputeOptions: ParsableArguments {
     @Option(help: "Compute threads for the products and the element-wise kernels. [default: one per core]")
     var threads: Int?
 
-    /// Checks the value and sets the thread count.
+    /// Checks the value and sets the thread count; refuses a `RECUR_ISA` this CPU cannot run.
     func apply() throws {
+        if case let .failure(error)? = InstructionSet.fromEnvironment() { throw UserError(error.description) }
         guard let threads else { return }
         guard threads > 0 && threads <= 1024 else { throw UserError("--threads: must be in 1...1024, got \(threads)") }
         ComputeThreads.set(threads)

@@ -43,8 +43,8 @@ struct BenchCommand: ParsableCommand {
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
         if !json {
-            print(String(format: "recur bench: %d compute threads; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
-                         ComputeThreads.current, peakGFLOPS, peak.stepShape, peak.large))
+            print(String(format: "recur bench: %d compute threads; run-time kernels %@; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
+                         ComputeThreads.current, InstructionSet.active.rawValue, peakGFLOPS, peak.stepShape, peak.large))
             print("config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB")
         }
         for configuration in chosen {
@@ -72,7 +72,10 @@ extension BenchCommand {
     /// The encoder-decoder shapes: training target tokens/s, greedy and beam-5 decoding sentences/s.
     func runSeq2Seq(_ configurations: [Seq2SeqBenchmark.Configuration]) {
         guard !configurations.isEmpty else { return }
-        if !json { print("config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB") }
+        if !json {
+            print("recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)")
+            print("config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB")
+        }
         for configuration in configurations {
             ProcessMemory.resetPeak()
             let result = Seq2SeqBenchmark.run(configuration, seconds: seconds)
@@ -103,6 +106,8 @@ struct Seq2SeqBenchLine: Encodable {
     var attention: String
     var batch, source_length, target_length, params: Int
     var train_tokens_per_s, greedy_sentences_per_s, beam5_sentences_per_s, peak_rss_mib, threads: Int
+    /// The run-time kernels' instruction set.
+    var isa = InstructionSet.active.rawValue
 }
 
 /// One `--json` line: the PyTorch reference's keys, plus the share of the sgemm peak.
@@ -118,6 +123,8 @@ struct BenchLine: Encodable {
     var peak_fraction: Double
     var sgemm_peak_gflops: Double
     var threads: Int
+    /// The run-time kernels' instruction set.
+    var isa = InstructionSet.active.rawValue
 
     init(_ result: CharRNNBenchmark.Result, peakMiB: Double, sgemmPeak: Double, threads: Int) {
         let c = result.configuration

@@ -1,4 +1,5 @@
 import Foundation
+import RecurCore
 import Testing
 
 /// `recur bench`: its JSON lines carry the reference script's keys with sane values, and bad options
@@ -27,11 +28,25 @@ struct BenchCommandTests {
         }
     }
 
-    @Test("the table names the sgemm peak and every configuration")
+    @Test("the table names the sgemm peak, the run-time kernels' instruction set and every configuration")
     func table() throws {
         let run = try CommandLineTests.recur(["bench", "--only", "small-lstm", "--seconds", "0.1"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("sgemm peak") && run.stdout.contains("small-lstm"))
+        let widest = InstructionSet.allCases.last { $0.isSupported }!
+        #expect(run.stdout.contains("run-time kernels \(widest.rawValue);"), "\(run.stdout)")
+    }
+
+    @Test("RECUR_ISA forces the run-time kernels' instruction set; one the CPU lacks, or no such set, is one error line")
+    func instructionSetOverride() throws {
+        let forced = try CommandLineTests.recur(["bench", "--only", "seq2seq-gru", "--seconds", "0.1"], environment: ["RECUR_ISA": "baseline"])
+        #expect(forced.status == 0 && forced.stdout.contains("run-time kernels baseline"), "\(forced.stdout)\(forced.stderr)")
+        let unknown = try CommandLineTests.recur(["bench", "--seconds", "0.1"], environment: ["RECUR_ISA": "sse9"])
+        #expect(unknown.status == 2 && unknown.stderr == "error: RECUR_ISA=sse9: not an instruction set; use baseline, avx2 or avx512\n", "\(unknown.stderr)")
+        if let lacking = InstructionSet.allCases.first(where: { !$0.isSupported }) {
+            let refused = try CommandLineTests.recur(["bench", "--seconds", "0.1"], environment: ["RECUR_ISA": lacking.rawValue])
+            #expect(refused.status == 2 && refused.stderr.hasPrefix("error: RECUR_ISA=\(lacking.rawValue): this CPU lacks it"), "\(refused.stderr)")
+        }
     }
 
     @Test("bad options get one error line and exit code 2", arguments: [

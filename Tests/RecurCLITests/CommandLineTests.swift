@@ -39,11 +39,14 @@ struct CommandLineTests {
         }
     }
 
-    /// Starts `executable` (the built `recur` when nil) with `arguments`.
-    static func start(_ arguments: [String], executable: URL? = nil) throws -> Started {
+    /// Starts `executable` (the built `recur` when nil) with `arguments`, and `environment` added to this process's.
+    static func start(_ arguments: [String], executable: URL? = nil, environment: [String: String] = [:]) throws -> Started {
         let process = Process()
         process.executableURL = try executable ?? #require(Self.executable, "the recur executable was not built")
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let started = Started(process: process, stdout: Pipe(), stderr: Pipe())
         process.standardOutput = started.stdout
         process.standardError = started.stderr
@@ -52,8 +55,8 @@ struct CommandLineTests {
     }
 
     /// Runs `recur` with `arguments` to the end.
-    static func recur(_ arguments: [String]) throws -> Run {
-        try start(arguments).finish()
+    static func recur(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        try start(arguments, environment: environment).finish()
     }
 
     static func temporaryFile(_ contents: Data) throws -> URL {

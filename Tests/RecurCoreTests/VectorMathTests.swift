@@ -106,9 +106,19 @@ struct VectorMathTests {
         #expect(worst < 1e-6, "LSTM step in Float: worst difference \(worst)")
     }
 
-    @Test("additive scores (16 lanes with AVX-512, else 8) against Double tanh, with tails, strides and the hidden values",
+    @Test("additive scores in every instruction set this CPU supports against Double tanh, with tails, strides and the hidden values",
           arguments: [1, 7, 8, 9, 15, 16, 17, 33, 256])
     func additiveScores(width: Int) {
+        let active = InstructionSet.active
+        defer { InstructionSet.use(active) }
+        #expect(!InstructionSet.supported.isEmpty && InstructionSet.supported.contains(active))
+        for set in InstructionSet.supported {
+            #expect(InstructionSet.use(set) && InstructionSet.active == set)
+            checkAdditiveScores(width: width, set: set)
+        }
+    }
+
+    func checkAdditiveScores(width: Int, set: InstructionSet) {
         var g = RandomGenerator(seed: UInt64(width))
         let steps = 5, stride = width + 3
         let query = (0..<width).map { _ in g.uniform(in: Float(-2), Float(2)) }
@@ -118,16 +128,26 @@ struct VectorMathTests {
         RecurCore.additiveScores(query: query, keys: keys, stride: stride, v: v, width: width, steps: steps, hidden: &hidden, scores: &scores)
         var withoutHidden = [Float](repeating: .nan, count: steps)
         RecurCore.additiveScores(query: query, keys: keys, stride: stride, v: v, width: width, steps: steps, hidden: nil, scores: &withoutHidden)
-        #expect(withoutHidden == scores)
+        #expect(withoutHidden == scores, "\(set)")
         for j in 0..<steps {
             var expected = 0.0, scale = 0.0
             for i in 0..<width {
                 let t = Foundation.tanh(Double(query[i]) + Double(keys[j * stride + i]))
-                #expect(abs(Double(hidden[j * width + i]) - t) <= 1e-6, "hidden [\(j), \(i)]")
+                #expect(abs(Double(hidden[j * width + i]) - t) <= 1e-6, "\(set): hidden [\(j), \(i)]")
                 expected += Double(v[i]) * t
                 scale += abs(Double(v[i]) * t)
             }
-            #expect(abs(Double(scores[j]) - expected) <= 1e-6 * Swift.max(scale, 1), "score \(j): \(scores[j]) vs \(expected)")
+            #expect(abs(Double(scores[j]) - expected) <= 1e-6 * Swift.max(scale, 1), "\(set): score \(j): \(scores[j]) vs \(expected)")
         }
+    }
+
+    @Test("the active instruction set is the widest this CPU supports; one it lacks cannot be chosen; RECUR_ISA's errors")
+    func instructionSets() {
+        let widest = InstructionSet.allCases.last { $0.isSupported }!
+        #expect(InstructionSet.baseline.isSupported)
+        if ProcessInfo.processInfo.environment["RECUR_ISA"] == nil { #expect(InstructionSet.active == widest) }
+        for set in InstructionSet.allCases where !set.isSupported { #expect(!InstructionSet.use(set) && InstructionSet.active != set) }
+        #expect(InstructionSet.EnvironmentError.unknown("sse9").description == "RECUR_ISA=sse9: not an instruction set; use baseline, avx2 or avx512")
+        print("instruction sets: \(InstructionSet.supported.map(\.rawValue)), active \(InstructionSet.active.rawValue)")
     }
 }

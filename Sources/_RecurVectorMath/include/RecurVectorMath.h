@@ -70,10 +70,21 @@ RECUR_INLINE ATTRS recur_float##W recur_tanh##W(recur_float##W x) {             
 // recur_select8, recur_exp8, recur_tanh8: inlined into the Swift gate kernels.
 RECUR_DEFINE_VECTOR_MATH(8, )
 
+// The instruction sets the run-time kernels are built for: RECUR_ISA_BASELINE (what the target was
+// compiled for: SSE2 on a portable x86-64 build, AVX2 with RECUR_NATIVE=1; NEON on arm64),
+// RECUR_ISA_AVX2 (AVX2 + FMA, 8 lanes) and RECUR_ISA_AVX512 (AVX-512F, 16 lanes).
+enum { RECUR_ISA_BASELINE = 0, RECUR_ISA_AVX2 = 1, RECUR_ISA_AVX512 = 2 };
+// 1 when this CPU runs the kernels of `isa`.
+int recur_isa_supported(int isa);
+// The kernels' instruction set now: the best this CPU supports until recur_isa_set chooses another.
+int recur_isa_active(void);
+// Chooses the kernels' instruction set (one this CPU supports; otherwise nothing changes). Returns 1 on success.
+int recur_isa_set(int isa);
+
 // Bahdanau's additive scores of one query over `steps` keys:
 //   scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i]),  i < width,
 // and, when `hidden` is not NULL, hidden[j * width + i] = tanh(query[i] + keys[j * stride + i]).
-// Sixteen lanes on a CPU with AVX-512 (checked once at run time), eight otherwise.
+// In the active instruction set: sixteen lanes with AVX-512, eight otherwise.
 void recur_additive_scores(const float *query, const float *keys, long stride, const float *v, long width, long steps,
                            float *hidden, float *scores);
 
