@@ -1,3 +1,5 @@
+import _RecurVectorMath
+
 /// The fused element-wise part of one LSTM step, forward and backward (PyTorch's equations):
 ///
 ///     i = sigmoid(a_i)   f = sigmoid(a_f)   g = tanh(a_g)   o = sigmoid(a_o)
@@ -23,6 +25,11 @@ public enum LSTMGates {
         tanhC: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            // Float: the C kernel in the run-time instruction set (InstructionSet).
+            recur_lstm_forward(float(gates), float(cPrev), float(hPrev), float(c), float(h), float(tanhC), batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let row = gates + b * 4 * hidden
             let s = b * hidden
@@ -69,6 +76,11 @@ public enum LSTMGates {
         dGates: UnsafeMutablePointer<Scalar>, dhPrevDirect: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            recur_lstm_backward(float(gates), float(cPrev), float(tanhC), float(dh), float(dc), float(dGates), float(dhPrevDirect),
+                                batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let row = gates + b * 4 * hidden
             let dRow = dGates + b * 4 * hidden
@@ -97,4 +109,13 @@ public enum LSTMGates {
             }
         }
     }
+}
+
+/// A Float pointer of a pointer the caller knows to hold Floats (the kernels' `Scalar == Float` path).
+@inlinable @inline(__always)
+func float<Scalar>(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+
+@inlinable @inline(__always)
+func float<Scalar>(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
 }

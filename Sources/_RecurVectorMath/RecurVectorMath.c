@@ -37,7 +37,78 @@ static ATTRS void recur_additive_scores##W(const float *query, const float *keys
     }                                                                                                          \
 }
 
+// The LSTM step (i, f, g, o gate blocks along each row of 4H) in lanes of W; a row's tail is read
+// zero-padded and written lane by lane.
+#define RECUR_DEFINE_LSTM(W, ATTRS)                                                                            \
+static inline ATTRS recur_float##W recur_load##W(const float *p, long n) {                                     \
+    recur_float##W v = (recur_float##W)(0.0f);                                                                 \
+    if (n >= W) { __builtin_memcpy(&v, p, sizeof v); return v; }                                               \
+    for (long l = 0; l < n; l++) v[l] = p[l];                                                                  \
+    return v;                                                                                                  \
+}                                                                                                              \
+static inline ATTRS void recur_store##W(recur_float##W v, float *p, long n) {                                  \
+    if (n >= W) { __builtin_memcpy(p, &v, sizeof v); return; }                                                 \
+    for (long l = 0; l < n; l++) p[l] = v[l];                                                                  \
+}                                                                                                              \
+static inline ATTRS recur_float##W recur_sigmoid##W(recur_float##W x) { return 1.0f / (1.0f + recur_exp##W(-x)); } \
+static ATTRS void recur_lstm_forward##W(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, \
+                                        float *tanhC, long batch, long hidden, const _Bool *active) {          \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        float *row = gates + b * 4 * hidden;                                                                   \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < hidden; j++) { c[s + j] = cPrev[s + j]; h[s + j] = hPrev[s + j]; tanhC[s + j] = 0; } \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long n = hidden - j < W ? hidden - j : W;                                                          \
+            recur_float##W i = recur_sigmoid##W(recur_load##W(row + j, n));                                    \
+            recur_float##W f = recur_sigmoid##W(recur_load##W(row + hidden + j, n));                           \
+            recur_float##W g = recur_tanh##W(recur_load##W(row + 2 * hidden + j, n));                          \
+            recur_float##W o = recur_sigmoid##W(recur_load##W(row + 3 * hidden + j, n));                      \
+            recur_store##W(i, row + j, n);                                                                     \
+            recur_store##W(f, row + hidden + j, n);                                                            \
+            recur_store##W(g, row + 2 * hidden + j, n);                                                        \
+            recur_store##W(o, row + 3 * hidden + j, n);                                                        \
+            recur_float##W cNew = f * recur_load##W(cPrev + s + j, n) + i * g;                                 \
+            recur_float##W tc = recur_tanh##W(cNew);                                                           \
+            recur_store##W(cNew, c + s + j, n);                                                                \
+            recur_store##W(tc, tanhC + s + j, n);                                                              \
+            recur_store##W(o * tc, h + s + j, n);                                                              \
+        }                                                                                                      \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_lstm_backward##W(const float *gates, const float *cPrev, const float *tanhC,           \
+                                         const float *dh, float *dc, float *dGates, float *dhPrevDirect,      \
+                                         long batch, long hidden, const _Bool *active) {                       \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        const float *row = gates + b * 4 * hidden;                                                             \
+        float *dRow = dGates + b * 4 * hidden;                                                                 \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < 4 * hidden; j++) dRow[j] = 0;                                                 \
+            for (long j = 0; j < hidden; j++) dhPrevDirect[s + j] = dh[s + j];                                 \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long n = hidden - j < W ? hidden - j : W;                                                          \
+            recur_float##W i = recur_load##W(row + j, n), f = recur_load##W(row + hidden + j, n);              \
+            recur_float##W g = recur_load##W(row + 2 * hidden + j, n), o = recur_load##W(row + 3 * hidden + j, n); \
+            recur_float##W tc = recur_load##W(tanhC + s + j, n), dhj = recur_load##W(dh + s + j, n);           \
+            /* dL/dc' = the carried part + the part through h' = o * tanh(c') */                               \
+            recur_float##W dcNew = recur_load##W(dc + s + j, n) + dhj * o * (1.0f - tc * tc);                  \
+            recur_store##W(dcNew * g * i * (1.0f - i), dRow + j, n);                                           \
+            recur_store##W(dcNew * recur_load##W(cPrev + s + j, n) * f * (1.0f - f), dRow + hidden + j, n);    \
+            recur_store##W(dcNew * i * (1.0f - g * g), dRow + 2 * hidden + j, n);                              \
+            recur_store##W(dhj * tc * o * (1.0f - o), dRow + 3 * hidden + j, n);                               \
+            recur_store##W(dcNew * f, dc + s + j, n);                                                          \
+            recur_store##W((recur_float##W)(0.0f), dhPrevDirect + s + j, n);                                   \
+        }                                                                                                      \
+    }                                                                                                          \
+}
+
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
+RECUR_DEFINE_LSTM(8, )
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))
@@ -50,15 +121,27 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_exp8 recur_exp8_avx2
 #define recur_tanh8 recur_tanh8_avx2
 #define recur_additive_scores8 recur_additive_scores8_avx2
+#define recur_load8 recur_load8_avx2
+#define recur_store8 recur_store8_avx2
+#define recur_sigmoid8 recur_sigmoid8_avx2
+#define recur_lstm_forward8 recur_lstm_forward8_avx2
+#define recur_lstm_backward8 recur_lstm_backward8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
+RECUR_DEFINE_LSTM(8, RECUR_AVX2)
 #undef recur_select8
 #undef recur_exp8
 #undef recur_tanh8
 #undef recur_additive_scores8
+#undef recur_load8
+#undef recur_store8
+#undef recur_sigmoid8
+#undef recur_lstm_forward8
+#undef recur_lstm_backward8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
+RECUR_DEFINE_LSTM(16, RECUR_AVX512)
 #endif
 
 int recur_isa_supported(int isa) {
@@ -98,5 +181,27 @@ void recur_additive_scores(const float *query, const float *keys, long stride, c
     case RECUR_ISA_AVX2: recur_additive_scores8_avx2(query, keys, stride, v, width, steps, hidden, scores); return;
 #endif
     default: recur_additive_scores8(query, keys, stride, v, width, steps, hidden, scores);
+    }
+}
+
+void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC,
+                        long batch, long hidden, const _Bool *active) {
+    switch (recur_isa_active()) {
+#if defined(__x86_64__)
+    case RECUR_ISA_AVX512: recur_lstm_forward16(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active); return;
+    case RECUR_ISA_AVX2: recur_lstm_forward8_avx2(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active); return;
+#endif
+    default: recur_lstm_forward8(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active);
+    }
+}
+
+void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
+                         float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active) {
+    switch (recur_isa_active()) {
+#if defined(__x86_64__)
+    case RECUR_ISA_AVX512: recur_lstm_backward16(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active); return;
+    case RECUR_ISA_AVX2: recur_lstm_backward8_avx2(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active); return;
+#endif
+    default: recur_lstm_backward8(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active);
     }
 }

@@ -203,3 +203,38 @@ struct GateKernelTests {
         for report in reports { #expect(report.relativeError < Self.tolerance, "\(report)") }
     }
 }
+
+/// The Float gate kernels (C, in the run-time instruction set) against the Double kernels, in every
+/// instruction set this CPU supports: forward and backward, an inactive row, a hidden size with a tail.
+struct FloatGateKernelTests {
+    @Test("the Float LSTM step, forward and backward, in every supported instruction set equals the Double step within 2e-6",
+          arguments: [5, 13, 32])
+    func lstm(hidden H: Int) {
+        let active = InstructionSet.active
+        defer { InstructionSet.use(active) }
+        let B = 4, rows = [true, false, true, true]
+        var g = RandomGenerator(seed: UInt64(H))
+        func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
+        let a = random(B * 4 * H), cPrev = random(B * H), hPrev = random(B * H), dh = random(B * H), dcIn = random(B * H)
+        // The Double reference.
+        var gD = a, cD = [Double](repeating: 0, count: B * H), hD = cD, tD = cD
+        LSTMGates.forward(gates: &gD, cPrev: cPrev, hPrev: hPrev, c: &cD, h: &hD, tanhC: &tD, batch: B, hidden: H, active: rows)
+        var dcD = dcIn, dGD = [Double](repeating: 0, count: B * 4 * H), directD = [Double](repeating: 0, count: B * H)
+        LSTMGates.backward(gates: gD, cPrev: cPrev, tanhC: tD, dh: dh, dc: &dcD, dGates: &dGD, dhPrevDirect: &directD,
+                           batch: B, hidden: H, active: rows)
+        for set in InstructionSet.supported {
+            #expect(InstructionSet.use(set))
+            let f: ([Double]) -> [Float] = { $0.map(Float.init) }
+            var gF = f(a), cF = [Float](repeating: .nan, count: B * H), hF = cF, tF = cF
+            LSTMGates.forward(gates: &gF, cPrev: f(cPrev), hPrev: f(hPrev), c: &cF, h: &hF, tanhC: &tF, batch: B, hidden: H, active: rows)
+            var dcF = f(dcIn), dGF = [Float](repeating: .nan, count: B * 4 * H), directF = [Float](repeating: .nan, count: B * H)
+            LSTMGates.backward(gates: gF, cPrev: f(cPrev), tanhC: tF, dh: f(dh), dc: &dcF, dGates: &dGF, dhPrevDirect: &directF,
+                               batch: B, hidden: H, active: rows)
+            for (name, float, double) in [("gates", gF, gD), ("c", cF, cD), ("h", hF, hD), ("tanh c", tF, tD), ("dc", dcF, dcD),
+                                          ("dGates", dGF, dGD), ("dh direct", directF, directD)] {
+                let worst = largestDifference(float, double)
+                #expect(worst <= 2e-6 * Swift.max(1, double.map(abs).max() ?? 1), "\(set) H \(H): \(name) differs by \(worst)")
+            }
+        }
+    }
+}

@@ -81,6 +81,13 @@ int recur_isa_active(void);
 // Chooses the kernels' instruction set (one this CPU supports; otherwise nothing changes). Returns 1 on success.
 int recur_isa_set(int isa);
 
+// The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments), in the active
+// instruction set.
+void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC,
+                        long batch, long hidden, const _Bool *active);
+void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
+                         float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active);
+
 // Bahdanau's additive scores of one query over `steps` keys:
 //   scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i]),  i < width,
 // and, when `hidden` is not NULL, hidden[j * width + i] = tanh(query[i] + keys[j * stride + i]).
