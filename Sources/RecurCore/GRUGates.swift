@@ -1,3 +1,5 @@
+import _RecurVectorMath
+
 /// The fused element-wise part of one GRU step, forward and backward (PyTorch's equations):
 ///
 ///     r = sigmoid(x_r + h_r)        with x_* = rows of x W_ih^T + b_ih
@@ -23,6 +25,11 @@ public enum GRUGates {
         h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            // Float: the C kernel in the run-time instruction set (InstructionSet).
+            recur_gru_forward(float(xGates), float(hGates), float(hPrev), float(h), float(cache), batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let xRow = xGates + b * 3 * hidden
             let hRow = hGates + b * 3 * hidden
@@ -62,6 +69,11 @@ public enum GRUGates {
         dhPrevDirect: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            recur_gru_backward(float(cache), float(hPrev), float(dh), float(dxGates), float(dhGates), float(dhPrevDirect),
+                               batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let cRow = cache + b * 4 * hidden
             let dxRow = dxGates + b * 3 * hidden

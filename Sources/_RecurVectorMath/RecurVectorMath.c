@@ -107,8 +107,68 @@ static ATTRS void recur_lstm_backward##W(const float *gates, const float *cPrev,
     }                                                                                                          \
 }
 
+// The GRU step (r, z, n gate blocks along each row of 3H; the cache holds r | z | n | h_n) in lanes of
+// W, with the loads, stores and sigmoid of RECUR_DEFINE_LSTM for the same W.
+#define RECUR_DEFINE_GRU(W, ATTRS)                                                                             \
+static ATTRS void recur_gru_forward##W(const float *xGates, const float *hGates, const float *hPrev, float *h,  \
+                                       float *cache, long batch, long hidden, const _Bool *active) {           \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        const float *xRow = xGates + b * 3 * hidden, *hRow = hGates + b * 3 * hidden;                         \
+        float *cRow = cache + b * 4 * hidden;                                                                  \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < hidden; j++) h[s + j] = hPrev[s + j];                                         \
+            for (long j = 0; j < 4 * hidden; j++) cRow[j] = 0;                                                 \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long m = hidden - j < W ? hidden - j : W;                                                          \
+            recur_float##W r = recur_sigmoid##W(recur_load##W(xRow + j, m) + recur_load##W(hRow + j, m));      \
+            recur_float##W z = recur_sigmoid##W(recur_load##W(xRow + hidden + j, m) + recur_load##W(hRow + hidden + j, m)); \
+            recur_float##W hn = recur_load##W(hRow + 2 * hidden + j, m);                                       \
+            recur_float##W n = recur_tanh##W(recur_load##W(xRow + 2 * hidden + j, m) + r * hn);                \
+            recur_store##W(r, cRow + j, m);                                                                    \
+            recur_store##W(z, cRow + hidden + j, m);                                                           \
+            recur_store##W(n, cRow + 2 * hidden + j, m);                                                       \
+            recur_store##W(hn, cRow + 3 * hidden + j, m);                                                      \
+            recur_store##W((1.0f - z) * n + z * recur_load##W(hPrev + s + j, m), h + s + j, m);               \
+        }                                                                                                      \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_gru_backward##W(const float *cache, const float *hPrev, const float *dh, float *dxGates, \
+                                        float *dhGates, float *dhPrevDirect, long batch, long hidden,          \
+                                        const _Bool *active) {                                                 \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        const float *cRow = cache + b * 4 * hidden;                                                            \
+        float *dxRow = dxGates + b * 3 * hidden, *dhRow = dhGates + b * 3 * hidden;                            \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < 3 * hidden; j++) { dxRow[j] = 0; dhRow[j] = 0; }                              \
+            for (long j = 0; j < hidden; j++) dhPrevDirect[s + j] = dh[s + j];                                 \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long m = hidden - j < W ? hidden - j : W;                                                          \
+            recur_float##W r = recur_load##W(cRow + j, m), z = recur_load##W(cRow + hidden + j, m);            \
+            recur_float##W n = recur_load##W(cRow + 2 * hidden + j, m), hn = recur_load##W(cRow + 3 * hidden + j, m); \
+            recur_float##W dhj = recur_load##W(dh + s + j, m);                                                 \
+            recur_float##W dnPre = dhj * (1.0f - z) * (1.0f - n * n);                                          \
+            recur_float##W dzPre = dhj * (recur_load##W(hPrev + s + j, m) - n) * z * (1.0f - z);               \
+            recur_float##W drPre = dnPre * hn * r * (1.0f - r);                                                \
+            recur_store##W(drPre, dxRow + j, m);                                                               \
+            recur_store##W(dzPre, dxRow + hidden + j, m);                                                      \
+            recur_store##W(dnPre, dxRow + 2 * hidden + j, m);                                                  \
+            recur_store##W(drPre, dhRow + j, m);                                                               \
+            recur_store##W(dzPre, dhRow + hidden + j, m);                                                      \
+            recur_store##W(dnPre * r, dhRow + 2 * hidden + j, m);                                              \
+            recur_store##W(dhj * z, dhPrevDirect + s + j, m);                                                  \
+        }                                                                                                      \
+    }                                                                                                          \
+}
+
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
 RECUR_DEFINE_LSTM(8, )
+RECUR_DEFINE_GRU(8, )
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))
@@ -126,9 +186,12 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_sigmoid8 recur_sigmoid8_avx2
 #define recur_lstm_forward8 recur_lstm_forward8_avx2
 #define recur_lstm_backward8 recur_lstm_backward8_avx2
+#define recur_gru_forward8 recur_gru_forward8_avx2
+#define recur_gru_backward8 recur_gru_backward8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
 RECUR_DEFINE_LSTM(8, RECUR_AVX2)
+RECUR_DEFINE_GRU(8, RECUR_AVX2)
 #undef recur_select8
 #undef recur_exp8
 #undef recur_tanh8
@@ -138,10 +201,13 @@ RECUR_DEFINE_LSTM(8, RECUR_AVX2)
 #undef recur_sigmoid8
 #undef recur_lstm_forward8
 #undef recur_lstm_backward8
+#undef recur_gru_forward8
+#undef recur_gru_backward8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
 RECUR_DEFINE_LSTM(16, RECUR_AVX512)
+RECUR_DEFINE_GRU(16, RECUR_AVX512)
 #endif
 
 int recur_isa_supported(int isa) {
@@ -203,5 +269,27 @@ void recur_lstm_backward(const float *gates, const float *cPrev, const float *ta
     case RECUR_ISA_AVX2: recur_lstm_backward8_avx2(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active); return;
 #endif
     default: recur_lstm_backward8(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active);
+    }
+}
+
+void recur_gru_forward(const float *xGates, const float *hGates, const float *hPrev, float *h, float *cache,
+                       long batch, long hidden, const _Bool *active) {
+    switch (recur_isa_active()) {
+#if defined(__x86_64__)
+    case RECUR_ISA_AVX512: recur_gru_forward16(xGates, hGates, hPrev, h, cache, batch, hidden, active); return;
+    case RECUR_ISA_AVX2: recur_gru_forward8_avx2(xGates, hGates, hPrev, h, cache, batch, hidden, active); return;
+#endif
+    default: recur_gru_forward8(xGates, hGates, hPrev, h, cache, batch, hidden, active);
+    }
+}
+
+void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
+                        float *dhPrevDirect, long batch, long hidden, const _Bool *active) {
+    switch (recur_isa_active()) {
+#if defined(__x86_64__)
+    case RECUR_ISA_AVX512: recur_gru_backward16(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active); return;
+    case RECUR_ISA_AVX2: recur_gru_backward8_avx2(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active); return;
+#endif
+    default: recur_gru_backward8(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active);
     }
 }

@@ -88,6 +88,13 @@ void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, fl
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
                          float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
+// The GRU step's element-wise part (RecurCore's GRUGates documents the arguments), in the active
+// instruction set.
+void recur_gru_forward(const float *xGates, const float *hGates, const float *hPrev, float *h, float *cache,
+                       long batch, long hidden, const _Bool *active);
+void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
+                        float *dhPrevDirect, long batch, long hidden, const _Bool *active);
+
 // Bahdanau's additive scores of one query over `steps` keys:
 //   scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i]),  i < width,
 // and, when `hidden` is not NULL, hidden[j * width + i] = tanh(query[i] + keys[j * stride + i]).
