@@ -239,57 +239,40 @@ int recur_isa_set(int isa) {
     return 1;
 }
 
+// The body of a kernel's public entry: the active instruction set's copy of NAME called with ARGS
+// (NAME16 for AVX-512, NAME8_avx2 for AVX2 + FMA, NAME8 otherwise).
+#if defined(__x86_64__)
+#define RECUR_DISPATCH(NAME, ARGS)                                                                             \
+    switch (recur_isa_active()) {                                                                              \
+    case RECUR_ISA_AVX512: NAME##16 ARGS; return;                                                              \
+    case RECUR_ISA_AVX2: NAME##8_avx2 ARGS; return;                                                            \
+    default: NAME##8 ARGS; return;                                                                             \
+    }
+#else
+#define RECUR_DISPATCH(NAME, ARGS) NAME##8 ARGS;
+#endif
+
 void recur_additive_scores(const float *query, const float *keys, long stride, const float *v, long width, long steps,
                            float *hidden, float *scores) {
-    switch (recur_isa_active()) {
-#if defined(__x86_64__)
-    case RECUR_ISA_AVX512: recur_additive_scores16(query, keys, stride, v, width, steps, hidden, scores); return;
-    case RECUR_ISA_AVX2: recur_additive_scores8_avx2(query, keys, stride, v, width, steps, hidden, scores); return;
-#endif
-    default: recur_additive_scores8(query, keys, stride, v, width, steps, hidden, scores);
-    }
+    RECUR_DISPATCH(recur_additive_scores, (query, keys, stride, v, width, steps, hidden, scores))
 }
 
 void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC,
                         long batch, long hidden, const _Bool *active) {
-    switch (recur_isa_active()) {
-#if defined(__x86_64__)
-    case RECUR_ISA_AVX512: recur_lstm_forward16(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active); return;
-    case RECUR_ISA_AVX2: recur_lstm_forward8_avx2(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active); return;
-#endif
-    default: recur_lstm_forward8(gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active);
-    }
+    RECUR_DISPATCH(recur_lstm_forward, (gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active))
 }
 
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
                          float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active) {
-    switch (recur_isa_active()) {
-#if defined(__x86_64__)
-    case RECUR_ISA_AVX512: recur_lstm_backward16(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active); return;
-    case RECUR_ISA_AVX2: recur_lstm_backward8_avx2(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active); return;
-#endif
-    default: recur_lstm_backward8(gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active);
-    }
+    RECUR_DISPATCH(recur_lstm_backward, (gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active))
 }
 
 void recur_gru_forward(const float *xGates, const float *hGates, const float *hPrev, float *h, float *cache,
                        long batch, long hidden, const _Bool *active) {
-    switch (recur_isa_active()) {
-#if defined(__x86_64__)
-    case RECUR_ISA_AVX512: recur_gru_forward16(xGates, hGates, hPrev, h, cache, batch, hidden, active); return;
-    case RECUR_ISA_AVX2: recur_gru_forward8_avx2(xGates, hGates, hPrev, h, cache, batch, hidden, active); return;
-#endif
-    default: recur_gru_forward8(xGates, hGates, hPrev, h, cache, batch, hidden, active);
-    }
+    RECUR_DISPATCH(recur_gru_forward, (xGates, hGates, hPrev, h, cache, batch, hidden, active))
 }
 
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
                         float *dhPrevDirect, long batch, long hidden, const _Bool *active) {
-    switch (recur_isa_active()) {
-#if defined(__x86_64__)
-    case RECUR_ISA_AVX512: recur_gru_backward16(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active); return;
-    case RECUR_ISA_AVX2: recur_gru_backward8_avx2(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active); return;
-#endif
-    default: recur_gru_backward8(cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active);
-    }
+    RECUR_DISPATCH(recur_gru_backward, (cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active))
 }
