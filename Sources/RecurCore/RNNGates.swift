@@ -1,3 +1,5 @@
+import _RecurVectorMath
+
 /// The element-wise part of one vanilla RNN step, forward and backward:
 ///
 ///     h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh),   act = tanh or relu
@@ -11,6 +13,11 @@ public enum RNNGates {
         h: UnsafeMutablePointer<Scalar>,
         activation: Activation, batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            // Float: the C kernel in the run-time instruction set (InstructionSet).
+            recur_rnn_forward(float(preactivation), float(hPrev), float(h), activation.code, batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let s = b * hidden
             if let active, !active[b] {
@@ -33,6 +40,10 @@ public enum RNNGates {
         dPreactivation: UnsafeMutablePointer<Scalar>, dhPrevDirect: UnsafeMutablePointer<Scalar>,
         activation: Activation, batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        if Scalar.self == Float.self {
+            recur_rnn_backward(float(h), float(dh), float(dPreactivation), float(dhPrevDirect), activation.code, batch, hidden, active)
+            return
+        }
         for b in 0..<batch {
             let s = b * hidden
             if let active, !active[b] {
@@ -50,6 +61,17 @@ public enum RNNGates {
                 store8(SIMD8(repeating: 0), dhPrevDirect + s + j, count: n)
                 j += 8
             }
+        }
+    }
+}
+
+extension Activation {
+    /// The C kernels' code of the activation: 0 tanh, 1 relu, 2 sigmoid.
+    @inlinable var code: Int32 {
+        switch self {
+        case .tanh: return 0
+        case .relu: return 1
+        case .sigmoid: return 2
         }
     }
 }

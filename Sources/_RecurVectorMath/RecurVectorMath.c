@@ -166,9 +166,53 @@ static ATTRS void recur_gru_backward##W(const float *cache, const float *hPrev, 
     }                                                                                                          \
 }
 
+// The vanilla RNN step in lanes of W, with the loads, stores and sigmoid of RECUR_DEFINE_LSTM.
+#define RECUR_DEFINE_RNN(W, ATTRS)                                                                             \
+static inline ATTRS recur_float##W recur_activate##W(recur_float##W x, int activation) {                       \
+    if (activation == 0) return recur_tanh##W(x);                                                              \
+    if (activation == 1) return recur_select##W(x < 0.0f, (recur_float##W)(0.0f), x);                          \
+    return recur_sigmoid##W(x);                                                                                \
+}                                                                                                              \
+static inline ATTRS recur_float##W recur_derivative##W(recur_float##W y, int activation) {                     \
+    if (activation == 0) return 1.0f - y * y;                                                                  \
+    if (activation == 1) return recur_select##W(y > 0.0f, (recur_float##W)(1.0f), (recur_float##W)(0.0f));     \
+    return y * (1.0f - y);                                                                                     \
+}                                                                                                              \
+static ATTRS void recur_rnn_forward##W(const float *preactivation, const float *hPrev, float *h, int activation, \
+                                       long batch, long hidden, const _Bool *active) {                         \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < hidden; j++) h[s + j] = hPrev[s + j];                                         \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long n = hidden - j < W ? hidden - j : W;                                                          \
+            recur_store##W(recur_activate##W(recur_load##W(preactivation + s + j, n), activation), h + s + j, n); \
+        }                                                                                                      \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_rnn_backward##W(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, \
+                                        int activation, long batch, long hidden, const _Bool *active) {        \
+    for (long b = 0; b < batch; b++) {                                                                         \
+        long s = b * hidden;                                                                                   \
+        if (active && !active[b]) {                                                                            \
+            for (long j = 0; j < hidden; j++) { dPreactivation[s + j] = 0; dhPrevDirect[s + j] = dh[s + j]; }  \
+            continue;                                                                                          \
+        }                                                                                                      \
+        for (long j = 0; j < hidden; j += W) {                                                                 \
+            long n = hidden - j < W ? hidden - j : W;                                                          \
+            recur_float##W y = recur_load##W(h + s + j, n);                                                    \
+            recur_store##W(recur_load##W(dh + s + j, n) * recur_derivative##W(y, activation), dPreactivation + s + j, n); \
+            recur_store##W((recur_float##W)(0.0f), dhPrevDirect + s + j, n);                                   \
+        }                                                                                                      \
+    }                                                                                                          \
+}
+
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
 RECUR_DEFINE_LSTM(8, )
 RECUR_DEFINE_GRU(8, )
+RECUR_DEFINE_RNN(8, )
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))
@@ -188,10 +232,15 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_lstm_backward8 recur_lstm_backward8_avx2
 #define recur_gru_forward8 recur_gru_forward8_avx2
 #define recur_gru_backward8 recur_gru_backward8_avx2
+#define recur_activate8 recur_activate8_avx2
+#define recur_derivative8 recur_derivative8_avx2
+#define recur_rnn_forward8 recur_rnn_forward8_avx2
+#define recur_rnn_backward8 recur_rnn_backward8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
 RECUR_DEFINE_LSTM(8, RECUR_AVX2)
 RECUR_DEFINE_GRU(8, RECUR_AVX2)
+RECUR_DEFINE_RNN(8, RECUR_AVX2)
 #undef recur_select8
 #undef recur_exp8
 #undef recur_tanh8
@@ -203,11 +252,16 @@ RECUR_DEFINE_GRU(8, RECUR_AVX2)
 #undef recur_lstm_backward8
 #undef recur_gru_forward8
 #undef recur_gru_backward8
+#undef recur_activate8
+#undef recur_derivative8
+#undef recur_rnn_forward8
+#undef recur_rnn_backward8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
 RECUR_DEFINE_LSTM(16, RECUR_AVX512)
 RECUR_DEFINE_GRU(16, RECUR_AVX512)
+RECUR_DEFINE_RNN(16, RECUR_AVX512)
 #endif
 
 int recur_isa_supported(int isa) {
@@ -275,4 +329,14 @@ void recur_gru_forward(const float *xGates, const float *hGates, const float *hP
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
                         float *dhPrevDirect, long batch, long hidden, const _Bool *active) {
     RECUR_DISPATCH(recur_gru_backward, (cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active))
+}
+
+void recur_rnn_forward(const float *preactivation, const float *hPrev, float *h, int activation, long batch, long hidden,
+                       const _Bool *active) {
+    RECUR_DISPATCH(recur_rnn_forward, (preactivation, hPrev, h, activation, batch, hidden, active))
+}
+
+void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, int activation,
+                        long batch, long hidden, const _Bool *active) {
+    RECUR_DISPATCH(recur_rnn_backward, (h, dh, dPreactivation, dhPrevDirect, activation, batch, hidden, active))
 }

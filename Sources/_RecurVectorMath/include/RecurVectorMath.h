@@ -95,6 +95,13 @@ void recur_gru_forward(const float *xGates, const float *hGates, const float *hP
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
                         float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
+// The vanilla RNN step's element-wise part (RecurCore's RNNGates documents the arguments); activation
+// 0 is tanh, 1 relu (NaN passed through), 2 sigmoid. In the active instruction set.
+void recur_rnn_forward(const float *preactivation, const float *hPrev, float *h, int activation, long batch, long hidden,
+                       const _Bool *active);
+void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, int activation,
+                        long batch, long hidden, const _Bool *active);
+
 // Bahdanau's additive scores of one query over `steps` keys:
 //   scores[j] = sum_i v[i] tanh(query[i] + keys[j * stride + i]),  i < width,
 // and, when `hidden` is not NULL, hidden[j * width + i] = tanh(query[i] + keys[j * stride + i]).
