@@ -70,7 +70,7 @@ struct DataCommand: ParsableCommand {
         if corpus == "punctuation" { return try makePunctuation() }
         if corpus == "numbers" { return try makeNumbers() }
         if corpus == "dates" { return try makeDates() }
-        if let set = StatsmodelsSet(rawValue: corpus) { return try fetchStatsmodels(set) }
+        if let set = StatsmodelsSeries.Set(rawValue: corpus) { return try fetchStatsmodels(set) }
         if count != nil || seed != nil { throw UserError("--count and --seed: apply to numbers") }
         guard corpus == "shakespeare" else { throw UserError("\(corpus): unknown dataset; use shakespeare, uea NAME, punctuation FILE, numbers, dates, co2 or macro") }
         if let name { throw UserError("\(name): shakespeare takes no name") }

@@ -97,3 +97,20 @@ public final class CheckedTensor {
                             write: { self.tensor[flat: $0] = $1 }, analytic: analytic.scalars)
     }
 }
+
+/// Runs `body` in every instruction set this CPU supports (`InstructionSet.supported`), then restores
+/// the one that was active: the run-time kernels' variants, each checked against a reference.
+public func eachInstructionSet(_ body: (InstructionSet) -> Void) {
+    let active = InstructionSet.active
+    defer { InstructionSet.use(active) }
+    for set in InstructionSet.supported {
+        precondition(InstructionSet.use(set), "eachInstructionSet: \(set) is listed as supported but cannot be chosen")
+        body(set)
+    }
+}
+
+/// The largest difference of a Float kernel's outputs from the Double reference's, relative to the
+/// reference's largest magnitude (at least 1): what the Float gate-kernel tests bound.
+public func scaledDifference(_ float: [Float], _ double: [Double]) -> Double {
+    largestDifference(float, double) / Swift.max(1, double.map(abs).max() ?? 1)
+}

@@ -37,9 +37,9 @@ static ATTRS void recur_additive_scores##W(const float *query, const float *keys
     }                                                                                                          \
 }
 
-// The LSTM step (i, f, g, o gate blocks along each row of 4H) in lanes of W; a row's tail is read
-// zero-padded and written lane by lane.
-#define RECUR_DEFINE_LSTM(W, ATTRS)                                                                            \
+// A row's W lanes read (the tail zero-padded) and written (the tail lane by lane), and the logistic
+// function, for the gate kernels below.
+#define RECUR_DEFINE_LANES(W, ATTRS)                                                                           \
 static inline ATTRS recur_float##W recur_load##W(const float *p, long n) {                                     \
     recur_float##W v = (recur_float##W)(0.0f);                                                                 \
     if (n >= W) { __builtin_memcpy(&v, p, sizeof v); return v; }                                               \
@@ -50,7 +50,10 @@ static inline ATTRS void recur_store##W(recur_float##W v, float *p, long n) {   
     if (n >= W) { __builtin_memcpy(p, &v, sizeof v); return; }                                                 \
     for (long l = 0; l < n; l++) p[l] = v[l];                                                                  \
 }                                                                                                              \
-static inline ATTRS recur_float##W recur_sigmoid##W(recur_float##W x) { return 1.0f / (1.0f + recur_exp##W(-x)); } \
+static inline ATTRS recur_float##W recur_sigmoid##W(recur_float##W x) { return 1.0f / (1.0f + recur_exp##W(-x)); }
+
+// The LSTM step (i, f, g, o gate blocks along each row of 4H) in lanes of W.
+#define RECUR_DEFINE_LSTM(W, ATTRS)                                                                            \
 static ATTRS void recur_lstm_forward##W(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, \
                                         float *tanhC, long batch, long hidden, const _Bool *active) {          \
     for (long b = 0; b < batch; b++) {                                                                         \
@@ -108,7 +111,7 @@ static ATTRS void recur_lstm_backward##W(const float *gates, const float *cPrev,
 }
 
 // The GRU step (r, z, n gate blocks along each row of 3H; the cache holds r | z | n | h_n) in lanes of
-// W, with the loads, stores and sigmoid of RECUR_DEFINE_LSTM for the same W.
+// W.
 #define RECUR_DEFINE_GRU(W, ATTRS)                                                                             \
 static ATTRS void recur_gru_forward##W(const float *xGates, const float *hGates, const float *hPrev, float *h,  \
                                        float *cache, long batch, long hidden, const _Bool *active) {           \
@@ -166,7 +169,7 @@ static ATTRS void recur_gru_backward##W(const float *cache, const float *hPrev, 
     }                                                                                                          \
 }
 
-// The vanilla RNN step in lanes of W, with the loads, stores and sigmoid of RECUR_DEFINE_LSTM.
+// The vanilla RNN step in lanes of W.
 #define RECUR_DEFINE_RNN(W, ATTRS)                                                                             \
 static inline ATTRS recur_float##W recur_activate##W(recur_float##W x, int activation) {                       \
     if (activation == 0) return recur_tanh##W(x);                                                              \
@@ -210,6 +213,7 @@ static ATTRS void recur_rnn_backward##W(const float *h, const float *dh, float *
 }
 
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
+RECUR_DEFINE_LANES(8, )
 RECUR_DEFINE_LSTM(8, )
 RECUR_DEFINE_GRU(8, )
 RECUR_DEFINE_RNN(8, )
@@ -238,6 +242,7 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_rnn_backward8 recur_rnn_backward8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
+RECUR_DEFINE_LANES(8, RECUR_AVX2)
 RECUR_DEFINE_LSTM(8, RECUR_AVX2)
 RECUR_DEFINE_GRU(8, RECUR_AVX2)
 RECUR_DEFINE_RNN(8, RECUR_AVX2)
@@ -259,6 +264,7 @@ RECUR_DEFINE_RNN(8, RECUR_AVX2)
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
+RECUR_DEFINE_LANES(16, RECUR_AVX512)
 RECUR_DEFINE_LSTM(16, RECUR_AVX512)
 RECUR_DEFINE_GRU(16, RECUR_AVX512)
 RECUR_DEFINE_RNN(16, RECUR_AVX512)

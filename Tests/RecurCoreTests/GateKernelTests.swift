@@ -210,8 +210,6 @@ struct FloatGateKernelTests {
     @Test("the Float LSTM step, forward and backward, in every supported instruction set equals the Double step within 2e-6",
           arguments: [5, 13, 32])
     func lstm(hidden H: Int) {
-        let active = InstructionSet.active
-        defer { InstructionSet.use(active) }
         let B = 4, rows = [true, false, true, true]
         var g = RandomGenerator(seed: UInt64(H))
         func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
@@ -222,8 +220,7 @@ struct FloatGateKernelTests {
         var dcD = dcIn, dGD = [Double](repeating: 0, count: B * 4 * H), directD = [Double](repeating: 0, count: B * H)
         LSTMGates.backward(gates: gD, cPrev: cPrev, tanhC: tD, dh: dh, dc: &dcD, dGates: &dGD, dhPrevDirect: &directD,
                            batch: B, hidden: H, active: rows)
-        for set in InstructionSet.supported {
-            #expect(InstructionSet.use(set))
+        eachInstructionSet { set in
             let f: ([Double]) -> [Float] = { $0.map(Float.init) }
             var gF = f(a), cF = [Float](repeating: .nan, count: B * H), hF = cF, tF = cF
             LSTMGates.forward(gates: &gF, cPrev: f(cPrev), hPrev: f(hPrev), c: &cF, h: &hF, tanhC: &tF, batch: B, hidden: H, active: rows)
@@ -232,8 +229,7 @@ struct FloatGateKernelTests {
                                batch: B, hidden: H, active: rows)
             for (name, float, double) in [("gates", gF, gD), ("c", cF, cD), ("h", hF, hD), ("tanh c", tF, tD), ("dc", dcF, dcD),
                                           ("dGates", dGF, dGD), ("dh direct", directF, directD)] {
-                let worst = largestDifference(float, double)
-                #expect(worst <= 2e-6 * Swift.max(1, double.map(abs).max() ?? 1), "\(set) H \(H): \(name) differs by \(worst)")
+                #expect(scaledDifference(float, double) <= 2e-6, "\(set) H \(H): \(name) differs by \(largestDifference(float, double))")
             }
         }
     }
@@ -241,8 +237,6 @@ struct FloatGateKernelTests {
     @Test("the Float GRU step, forward and backward, in every supported instruction set equals the Double step within 2e-6",
           arguments: [5, 13, 32])
     func gru(hidden H: Int) {
-        let active = InstructionSet.active
-        defer { InstructionSet.use(active) }
         let B = 4, rows = [true, true, false, true]
         var g = RandomGenerator(seed: 100 + UInt64(H))
         func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
@@ -252,8 +246,7 @@ struct FloatGateKernelTests {
         var dxD = [Double](repeating: 0, count: B * 3 * H), dhGD = dxD, directD = [Double](repeating: 0, count: B * H)
         GRUGates.backward(cache: cacheD, hPrev: hPrev, dh: dh, dxGates: &dxD, dhGates: &dhGD, dhPrevDirect: &directD,
                           batch: B, hidden: H, active: rows)
-        for set in InstructionSet.supported {
-            #expect(InstructionSet.use(set))
+        eachInstructionSet { set in
             let f: ([Double]) -> [Float] = { $0.map(Float.init) }
             var hF = [Float](repeating: .nan, count: B * H), cacheF = [Float](repeating: .nan, count: B * 4 * H)
             GRUGates.forward(xGates: f(xGates), hGates: f(hGates), hPrev: f(hPrev), h: &hF, cache: &cacheF, batch: B, hidden: H, active: rows)
@@ -262,8 +255,7 @@ struct FloatGateKernelTests {
                               batch: B, hidden: H, active: rows)
             for (name, float, double) in [("h", hF, hD), ("cache", cacheF, cacheD), ("dxGates", dxF, dxD), ("dhGates", dhGF, dhGD),
                                           ("dh direct", directF, directD)] {
-                let worst = largestDifference(float, double)
-                #expect(worst <= 2e-6 * Swift.max(1, double.map(abs).max() ?? 1), "\(set) H \(H): \(name) differs by \(worst)")
+                #expect(scaledDifference(float, double) <= 2e-6, "\(set) H \(H): \(name) differs by \(largestDifference(float, double))")
             }
         }
     }
@@ -271,8 +263,6 @@ struct FloatGateKernelTests {
     @Test("the Float RNN step (tanh, relu, sigmoid), forward and backward, in every supported instruction set equals the Double step",
           arguments: [5, 13, 32])
     func rnn(hidden H: Int) {
-        let active = InstructionSet.active
-        defer { InstructionSet.use(active) }
         let B = 3, rows = [true, false, true]
         var g = RandomGenerator(seed: 200 + UInt64(H))
         func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
@@ -282,8 +272,7 @@ struct FloatGateKernelTests {
             RNNGates.forward(preactivation: pre, hPrev: hPrev, h: &hD, activation: activation, batch: B, hidden: H, active: rows)
             var dPreD = [Double](repeating: 0, count: B * H), directD = dPreD
             RNNGates.backward(h: hD, dh: dh, dPreactivation: &dPreD, dhPrevDirect: &directD, activation: activation, batch: B, hidden: H, active: rows)
-            for set in InstructionSet.supported {
-                #expect(InstructionSet.use(set))
+            eachInstructionSet { set in
                 let f: ([Double]) -> [Float] = { $0.map(Float.init) }
                 var hF = [Float](repeating: .nan, count: B * H)
                 RNNGates.forward(preactivation: f(pre), hPrev: f(hPrev), h: &hF, activation: activation, batch: B, hidden: H, active: rows)
@@ -291,14 +280,13 @@ struct FloatGateKernelTests {
                 RNNGates.backward(h: hF, dh: f(dh), dPreactivation: &dPreF, dhPrevDirect: &directF, activation: activation,
                                   batch: B, hidden: H, active: rows)
                 for (name, float, double) in [("h", hF, hD), ("dPre", dPreF, dPreD), ("dh direct", directF, directD)] {
-                    let worst = largestDifference(float, double)
-                    #expect(worst <= 2e-6 * Swift.max(1, double.map(abs).max() ?? 1), "\(set) \(activation) H \(H): \(name) differs by \(worst)")
+                    #expect(scaledDifference(float, double) <= 2e-6,
+                            "\(set) \(activation) H \(H): \(name) differs by \(largestDifference(float, double))")
                 }
             }
         }
         // relu passes NaN through in every set, as the Swift kernel does.
-        for set in InstructionSet.supported {
-            InstructionSet.use(set)
+        eachInstructionSet { set in
             var out = [Float](repeating: 0, count: 9)
             RNNGates.forward(preactivation: [Float](repeating: .nan, count: 9), hPrev: [Float](repeating: 0, count: 9), h: &out,
                              activation: .relu, batch: 1, hidden: 9, active: nil)

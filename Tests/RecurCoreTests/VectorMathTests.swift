@@ -109,11 +109,9 @@ struct VectorMathTests {
     @Test("additive scores in every instruction set this CPU supports against Double tanh, with tails, strides and the hidden values",
           arguments: [1, 7, 8, 9, 15, 16, 17, 33, 256])
     func additiveScores(width: Int) {
-        let active = InstructionSet.active
-        defer { InstructionSet.use(active) }
-        #expect(!InstructionSet.supported.isEmpty && InstructionSet.supported.contains(active))
-        for set in InstructionSet.supported {
-            #expect(InstructionSet.use(set) && InstructionSet.active == set)
+        #expect(InstructionSet.supported.contains(InstructionSet.active))
+        eachInstructionSet { set in
+            #expect(InstructionSet.active == set)
             checkAdditiveScores(width: width, set: set)
         }
     }

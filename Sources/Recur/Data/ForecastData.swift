@@ -7,9 +7,6 @@ public struct ForecastSeries: Sendable {
     public var values: [Float]
     public var rows: Int
     public var width: Int
-
-    /// The targets' values in the model's units (differenced and scaled), for `rows` rows.
-    public func row(_ i: Int) -> ArraySlice<Float> { values[(i * width)..<((i + 1) * width)] }
 }
 
 /// Windows of a series for training and validation: each window is an origin `o` (the first forecast

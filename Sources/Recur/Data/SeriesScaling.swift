@@ -21,6 +21,11 @@ public struct SeriesScaling: Codable, Equatable, Sendable {
         self.scale = scale
     }
 
+    /// `count` series left as they are (`kind` none).
+    public static func identity(count: Int) -> SeriesScaling {
+        SeriesScaling(kind: .none, offset: Array(repeating: 0, count: count), scale: Array(repeating: 1, count: count))
+    }
+
     /// The statistics of each series (its values in the training rows).
     public init(fitting series: [[Double]], kind: SeriesScalingKind) {
         self.kind = kind

@@ -3,11 +3,19 @@ import Foundation
 /// The forecasting series of the statsmodels package, rewritten for Recur: the shipped CSV with an ISO
 /// `date` column (what `recur data co2` and `recur data macro` write).
 public enum StatsmodelsSeries {
-    public enum Set: Sendable {
+    public enum Set: String, Sendable {
         /// `date,co2` with dates as `19580329`; a missing week is an empty field (kept empty).
         case co2
         /// `"year","quarter",...`: the quarter becomes its first day.
         case macro
+
+        /// The file inside the statsmodels wheel.
+        public var member: String {
+            switch self {
+            case .co2: return "statsmodels/datasets/co2/co2.csv"
+            case .macro: return "statsmodels/datasets/macrodata/macrodata.csv"
+            }
+        }
     }
 
     /// The shipped CSV's text as Recur's CSV: co2's `19580329` becomes `1958-03-29`; macro's `year`

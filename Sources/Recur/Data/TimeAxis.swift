@@ -86,15 +86,16 @@ public struct TimeAxis: Equatable, Sendable {
 
     /// The `count` times after the last row, one step apart, written in the column's form.
     public func following(_ count: Int) -> [String] {
-        guard let last = values.last else { return (1...max(count, 1)).prefix(count).map { String($0) } }
+        let steps = (0..<max(count, 0)).map { $0 + 1 }
+        guard let last = values.last else { return steps.map { String($0) } }
         switch step {
         case let .interval(d):
-            return (1...max(count, 1)).prefix(count).map { Self.text(last + Double($0) * d, format) }
+            return steps.map { Self.text(last + Double($0) * d, format) }
         case let .months(k, monthEnd):
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: "UTC")!
             let start = Date(timeIntervalSince1970: last)
-            return (1...max(count, 1)).prefix(count).map { i in
+            return steps.map { i in
                 var date = calendar.date(byAdding: .month, value: i * k, to: start)!
                 if monthEnd, let range = calendar.range(of: .day, in: .month, for: date) {
                     date = calendar.date(bySetting: .day, value: range.count, of: date) ?? date

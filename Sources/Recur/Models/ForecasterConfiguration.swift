@@ -77,10 +77,8 @@ public struct ForecasterConfiguration: Codable, Equatable, Sendable {
         self.difference = difference
         self.seasonalPeriod = seasonalPeriod
         self.fill = fill
-        self.targetScaling = targetScaling
-            ?? SeriesScaling(kind: .none, offset: Array(repeating: 0, count: targetNames.count), scale: Array(repeating: 1, count: targetNames.count))
-        self.featureScaling = featureScaling
-            ?? SeriesScaling(kind: .none, offset: Array(repeating: 0, count: featureNames.count), scale: Array(repeating: 1, count: featureNames.count))
+        self.targetScaling = targetScaling ?? .identity(count: targetNames.count)
+        self.featureScaling = featureScaling ?? .identity(count: featureNames.count)
         self.testSize = testSize ?? horizon
     }
 
