@@ -9,9 +9,12 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure training tokens/s, GFLOP/s, sampling chars/s and peak memory on reference shapes.",
         discussion: """
-            Configurations: \(CharRNNBenchmark.configurations.map(\.name).joined(separator: ", ")). Each trains \
-            on random tokens (vocabulary 65, Adam, clip 5) for --seconds, then samples at batch 1 for half \
-            that. GFLOP/s = 6 x (parameters without the embedding) x tokens/s, as in the PyTorch reference; \
+            Configurations: \(CharRNNBenchmark.configurations.map(\.name).joined(separator: ", ")) (character \
+            models), \(Seq2SeqBenchmark.configurations.map(\.name).joined(separator: ", ")) (encoder-decoder: \
+            training, greedy and beam-5 decoding), \(TaskBenchmark.configurations.map(\.name).joined(separator: ", ")) \
+            (the README's classification, tagging and forecasting runs: training, then inference). A character \
+            model trains on random tokens (vocabulary 65, Adam, clip 5) for --seconds, then samples at batch 1 \
+            for half that. GFLOP/s = 6 x (parameters without the embedding) x tokens/s, as in the PyTorch reference; \
             "of peak" divides it by the best sgemm rate measured at the start.
             """)
 
@@ -27,18 +30,23 @@ struct BenchCommand: ParsableCommand {
         try compute.apply()
         var chosen = CharRNNBenchmark.configurations
         var chosenSeq2Seq = Seq2SeqBenchmark.configurations
+        var chosenTasks = TaskBenchmark.configurations
         if let only {
             let names = only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let all = chosen.map(\.name) + chosenSeq2Seq.map(\.name)
+            let all = chosen.map(\.name) + chosenSeq2Seq.map(\.name) + chosenTasks.map(\.name)
             if let unknown = names.first(where: { !all.contains($0) }) {
                 throw UserError("--only: unknown configuration '\(unknown)'; choose from \(all.joined(separator: ", "))")
             }
             guard !names.isEmpty else { throw UserError("--only: expected at least one configuration name") }
             chosen = chosen.filter { names.contains($0.name) }
             chosenSeq2Seq = chosenSeq2Seq.filter { names.contains($0.name) }
+            chosenTasks = chosenTasks.filter { names.contains($0.name) }
         }
 
-        defer { runSeq2Seq(chosenSeq2Seq) }
+        defer {
+            runSeq2Seq(chosenSeq2Seq)
+            runTasks(chosenTasks)
+        }
         guard !chosen.isEmpty else { return }
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
@@ -97,6 +105,48 @@ extension BenchCommand {
             fflush(stdout)
         }
     }
+}
+
+extension BenchCommand {
+    /// The classifier, tagger and forecaster shapes: training input steps/s, inference sequences/s.
+    func runTasks(_ configurations: [TaskBenchmark.Configuration]) {
+        guard !configurations.isEmpty else { return }
+        if !json {
+            print("recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)")
+            print("config            train tok/s   infer seq/s  peak MiB")
+        }
+        for configuration in configurations {
+            ProcessMemory.resetPeak()
+            let result = TaskBenchmark.run(configuration, seconds: seconds)
+            let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
+            if json {
+                let c = configuration
+                let line = TaskBenchLine(
+                    name: c.name, task: c.kind.rawValue, cell: c.cell.rawValue, hidden: c.hidden, bidirectional: c.bidirectional,
+                    batch: c.batch, steps: c.steps, params: result.parameters,
+                    train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
+                    infer_sequences_per_s: Int(result.inferSequencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
+                    threads: ComputeThreads.current)
+                print((try? jsonLine(line)) ?? "{}")
+            } else {
+                print(String(format: "%@ %11.0f %13.0f %9.0f", configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
+                             result.trainTokensPerSecond, result.inferSequencesPerSecond, peakMiB))
+            }
+            fflush(stdout)
+        }
+    }
+}
+
+/// One `--json` line of a classifier, tagger or forecaster shape (the keys of
+/// scripts/bench_tasks_pytorch.py).
+struct TaskBenchLine: Encodable {
+    var name, task, cell: String
+    var hidden: Int
+    var bidirectional: Bool
+    var batch, steps, params: Int
+    var train_tokens_per_s, infer_sequences_per_s, peak_rss_mib, threads: Int
+    /// The run-time kernels' instruction set.
+    var isa = InstructionSet.active.rawValue
 }
 
 /// One `--json` line of an encoder-decoder shape (the keys of scripts/bench_seq2seq_pytorch.py).

@@ -28,6 +28,28 @@ struct BenchCommandTests {
         }
     }
 
+    @Test("the task shapes print their JSON lines, with the parameter counts of their PyTorch twins")
+    func taskShapes() throws {
+        let run = try CommandLineTests.recur(["bench", "--only", "classify-gru,classify-lstm,tag-lstm,forecast-lstm", "--seconds", "0.05", "--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        // sum(p.numel() for p in model.parameters()) of scripts/bench_tasks_pytorch.py's models.
+        let expected: [(name: String, task: String, parameters: Int)] = [
+            ("classify-gru", "classify", 28_164), ("classify-lstm", "classify", 20_553), ("tag-lstm", "tag", 1_482_768),
+            ("forecast-lstm", "forecast", 20_532),
+        ]
+        for (line, (name, task, parameters)) in zip(lines, expected) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["name"] as? String == name && object["task"] as? String == task, "\(line)")
+            #expect(object["params"] as? Int == parameters, "\(line)")
+            for key in ["train_tokens_per_s", "infer_sequences_per_s", "peak_rss_mib"] {
+                let value = try #require(object[key] as? Double, "\(key) missing in \(line)")
+                #expect(value > 0 && value.isFinite, "\(key) = \(value)")
+            }
+        }
+    }
+
     @Test("the table names the sgemm peak, the run-time kernels' instruction set and every configuration")
     func table() throws {
         let run = try CommandLineTests.recur(["bench", "--only", "small-lstm", "--seconds", "0.1"])
