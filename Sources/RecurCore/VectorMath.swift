@@ -78,3 +78,13 @@ public func additiveScores(query: UnsafePointer<Float>, keys: UnsafePointer<Floa
                            width: Int, steps: Int, hidden: UnsafeMutablePointer<Float>?, scores: UnsafeMutablePointer<Float>) {
     recur_additive_scores(query, keys, stride, v, width, steps, hidden, scores)
 }
+
+/// One softmax row's numerators (`recur_softmax_numerators`): `out[j] = e^(x[j] - max)` for j < `count`
+/// (at least 1), in the run-time instruction set with the exp above. Returns the row's maximum (NaN if
+/// an element is NaN) and the numerators' sum, added in Double.
+@inlinable
+public func softmaxNumerators(_ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) -> (maximum: Float, sum: Double) {
+    var maximum: Float = 0
+    let sum = recur_softmax_numerators(x, count, out, &maximum)
+    return (maximum, sum)
+}

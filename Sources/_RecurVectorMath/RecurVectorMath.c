@@ -212,11 +212,101 @@ static ATTRS void recur_rnn_backward##W(const float *h, const float *dh, float *
     }                                                                                                          \
 }
 
+// The optimisers' updates (torch.optim's rules and order of operations; Recur's Optimizers document
+// them) over n elements in lanes of W. The tail goes through the same vector code, zero-padded, so
+// that an element's result does not depend on where a thread's share of the elements begins.
+#define RECUR_DEFINE_OPTIMIZERS(W, ATTRS)                                                                      \
+static ATTRS void recur_adam_update##W(float *p, const float *g, float *m, float *v, long n, float b1, float b2, \
+                                       float stepSize, float correction2, float eps, float l2, float decay,   \
+                                       int decoupled) {                                                        \
+    for (long i = 0; i < n; i += W) {                                                                          \
+        long k = n - i < W ? n - i : W;                                                                        \
+        recur_float##W pv = recur_load##W(p + i, k);                                                           \
+        if (decoupled) pv = pv * decay;                                                                        \
+        recur_float##W gv = recur_load##W(g + i, k) + l2 * pv;                                                 \
+        recur_float##W mv = recur_load##W(m + i, k);                                                           \
+        mv = mv + (1.0f - b1) * (gv - mv);                                                                     \
+        recur_float##W vv = b2 * recur_load##W(v + i, k) + (1.0f - b2) * gv * gv;                              \
+        pv = pv - stepSize * mv / (__builtin_elementwise_sqrt(vv) / correction2 + eps);                        \
+        recur_store##W(mv, m + i, k);                                                                          \
+        recur_store##W(vv, v + i, k);                                                                          \
+        recur_store##W(pv, p + i, k);                                                                          \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_sgd_update##W(float *p, const float *g, float *buffer, long n, float lr, float wd,     \
+                                      float mu, float dampening, int first, int nesterov) {                    \
+    for (long i = 0; i < n; i += W) {                                                                          \
+        long k = n - i < W ? n - i : W;                                                                        \
+        recur_float##W pv = recur_load##W(p + i, k);                                                           \
+        recur_float##W gv = recur_load##W(g + i, k) + wd * pv;                                                 \
+        if (buffer) {                                                                                          \
+            recur_float##W bv = first ? gv : mu * recur_load##W(buffer + i, k) + (1.0f - dampening) * gv;      \
+            recur_store##W(bv, buffer + i, k);                                                                 \
+            gv = nesterov ? gv + mu * bv : bv;                                                                 \
+        }                                                                                                      \
+        recur_store##W(pv - lr * gv, p + i, k);                                                                \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_adagrad_update##W(float *p, const float *g, float *sum, long n, float lr, float wd, float eps) { \
+    for (long i = 0; i < n; i += W) {                                                                          \
+        long k = n - i < W ? n - i : W;                                                                        \
+        recur_float##W pv = recur_load##W(p + i, k);                                                           \
+        recur_float##W gv = recur_load##W(g + i, k) + wd * pv;                                                 \
+        recur_float##W sv = recur_load##W(sum + i, k) + gv * gv;                                               \
+        recur_store##W(sv, sum + i, k);                                                                        \
+        recur_store##W(pv - lr * gv / (__builtin_elementwise_sqrt(sv) + eps), p + i, k);                       \
+    }                                                                                                          \
+}                                                                                                              \
+static ATTRS void recur_rmsprop_update##W(float *p, const float *g, float *square, float *mean, float *buffer,  \
+                                          long n, float lr, float alpha, float eps, float wd, float mu) {      \
+    for (long i = 0; i < n; i += W) {                                                                          \
+        long k = n - i < W ? n - i : W;                                                                        \
+        recur_float##W pv = recur_load##W(p + i, k);                                                           \
+        recur_float##W gv = recur_load##W(g + i, k) + wd * pv;                                                 \
+        recur_float##W vv = alpha * recur_load##W(square + i, k) + (1.0f - alpha) * gv * gv;                   \
+        recur_store##W(vv, square + i, k);                                                                     \
+        recur_float##W variance = vv;                                                                          \
+        if (mean) {                                                                                            \
+            recur_float##W av = alpha * recur_load##W(mean + i, k) + (1.0f - alpha) * gv;                      \
+            recur_store##W(av, mean + i, k);                                                                   \
+            variance = variance - av * av;                                                                     \
+        }                                                                                                      \
+        recur_float##W denominator = __builtin_elementwise_sqrt(variance) + eps;                               \
+        if (buffer) {                                                                                          \
+            recur_float##W bv = mu * recur_load##W(buffer + i, k) + gv / denominator;                          \
+            recur_store##W(bv, buffer + i, k);                                                                 \
+            pv = pv - lr * bv;                                                                                 \
+        } else {                                                                                               \
+            pv = pv - lr * gv / denominator;                                                                   \
+        }                                                                                                      \
+        recur_store##W(pv, p + i, k);                                                                          \
+    }                                                                                                          \
+}
+
+// A softmax row's numerators: out[j] = e^(x[j] - max), with the row's maximum (NaN if any element is
+// NaN) in *maximum and the sum of the numerators, added in double, returned.
+#define RECUR_DEFINE_SOFTMAX(W, ATTRS)                                                                         \
+static ATTRS double recur_softmax_numerators##W(const float *x, long n, float *out, float *maximum) {           \
+    float top = x[0];                                                                                          \
+    for (long j = 1; j < n; j++) top = (x[j] > top || x[j] != x[j]) ? x[j] : top;                              \
+    double sum = 0;                                                                                            \
+    for (long j = 0; j < n; j += W) {                                                                          \
+        long k = n - j < W ? n - j : W;                                                                        \
+        recur_float##W e = recur_exp##W(recur_load##W(x + j, k) - top);                                        \
+        recur_store##W(e, out + j, k);                                                                         \
+        for (long l = 0; l < k; l++) sum += (double)e[l];                                                      \
+    }                                                                                                          \
+    *maximum = top;                                                                                            \
+    return sum;                                                                                                \
+}
+
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
 RECUR_DEFINE_LANES(8, )
 RECUR_DEFINE_LSTM(8, )
 RECUR_DEFINE_GRU(8, )
 RECUR_DEFINE_RNN(8, )
+RECUR_DEFINE_OPTIMIZERS(8, )
+RECUR_DEFINE_SOFTMAX(8, )
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))
@@ -240,12 +330,19 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_derivative8 recur_derivative8_avx2
 #define recur_rnn_forward8 recur_rnn_forward8_avx2
 #define recur_rnn_backward8 recur_rnn_backward8_avx2
+#define recur_adam_update8 recur_adam_update8_avx2
+#define recur_sgd_update8 recur_sgd_update8_avx2
+#define recur_adagrad_update8 recur_adagrad_update8_avx2
+#define recur_rmsprop_update8 recur_rmsprop_update8_avx2
+#define recur_softmax_numerators8 recur_softmax_numerators8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
 RECUR_DEFINE_LANES(8, RECUR_AVX2)
 RECUR_DEFINE_LSTM(8, RECUR_AVX2)
 RECUR_DEFINE_GRU(8, RECUR_AVX2)
 RECUR_DEFINE_RNN(8, RECUR_AVX2)
+RECUR_DEFINE_OPTIMIZERS(8, RECUR_AVX2)
+RECUR_DEFINE_SOFTMAX(8, RECUR_AVX2)
 #undef recur_select8
 #undef recur_exp8
 #undef recur_tanh8
@@ -261,6 +358,11 @@ RECUR_DEFINE_RNN(8, RECUR_AVX2)
 #undef recur_derivative8
 #undef recur_rnn_forward8
 #undef recur_rnn_backward8
+#undef recur_adam_update8
+#undef recur_sgd_update8
+#undef recur_adagrad_update8
+#undef recur_rmsprop_update8
+#undef recur_softmax_numerators8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
@@ -268,6 +370,8 @@ RECUR_DEFINE_LANES(16, RECUR_AVX512)
 RECUR_DEFINE_LSTM(16, RECUR_AVX512)
 RECUR_DEFINE_GRU(16, RECUR_AVX512)
 RECUR_DEFINE_RNN(16, RECUR_AVX512)
+RECUR_DEFINE_OPTIMIZERS(16, RECUR_AVX512)
+RECUR_DEFINE_SOFTMAX(16, RECUR_AVX512)
 #endif
 
 int recur_isa_supported(int isa) {
@@ -345,4 +449,35 @@ void recur_rnn_forward(const float *preactivation, const float *hPrev, float *h,
 void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, int activation,
                         long batch, long hidden, const _Bool *active) {
     RECUR_DISPATCH(recur_rnn_backward, (h, dh, dPreactivation, dhPrevDirect, activation, batch, hidden, active))
+}
+
+void recur_adam_update(float *p, const float *g, float *m, float *v, long n, float beta1, float beta2, float stepSize,
+                       float correction2, float epsilon, float l2, float decay, int decoupled) {
+    RECUR_DISPATCH(recur_adam_update, (p, g, m, v, n, beta1, beta2, stepSize, correction2, epsilon, l2, decay, decoupled))
+}
+
+void recur_sgd_update(float *p, const float *g, float *buffer, long n, float lr, float weightDecay, float momentum,
+                      float dampening, int first, int nesterov) {
+    RECUR_DISPATCH(recur_sgd_update, (p, g, buffer, n, lr, weightDecay, momentum, dampening, first, nesterov))
+}
+
+void recur_adagrad_update(float *p, const float *g, float *sum, long n, float lr, float weightDecay, float epsilon) {
+    RECUR_DISPATCH(recur_adagrad_update, (p, g, sum, n, lr, weightDecay, epsilon))
+}
+
+void recur_rmsprop_update(float *p, const float *g, float *square, float *mean, float *buffer, long n, float lr,
+                          float alpha, float epsilon, float weightDecay, float momentum) {
+    RECUR_DISPATCH(recur_rmsprop_update, (p, g, square, mean, buffer, n, lr, alpha, epsilon, weightDecay, momentum))
+}
+
+double recur_softmax_numerators(const float *x, long n, float *out, float *maximum) {
+#if defined(__x86_64__)
+    switch (recur_isa_active()) {
+    case RECUR_ISA_AVX512: return recur_softmax_numerators16(x, n, out, maximum);
+    case RECUR_ISA_AVX2: return recur_softmax_numerators8_avx2(x, n, out, maximum);
+    default: return recur_softmax_numerators8(x, n, out, maximum);
+    }
+#else
+    return recur_softmax_numerators8(x, n, out, maximum);
+#endif
 }

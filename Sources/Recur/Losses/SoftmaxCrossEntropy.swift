@@ -46,18 +46,8 @@ public enum SoftmaxCrossEntropy {
                                      "SoftmaxCrossEntropy: expected targets in 0..<\(classes), got \(target) at row \(r)")
                         let row = logits + r * classes
                         let g = gradient + r * classes
-                        var maximum = row[0]
-                        for j in 1..<classes where row[j] > maximum { maximum = row[j] }
-                        // e^(z - max), eight lanes at a time; the sum in Double.
-                        var sum = 0.0
-                        var j = 0
-                        while j < classes {
-                            let n = min(8, classes - j)
-                            let e = Scalar.exp(load8(row + j, count: n) - maximum)
-                            store8(e, g + j, count: n)
-                            for l in 0..<n { sum += Double(e[l]) }
-                            j += 8
-                        }
+                        // e^(z - max) (Float: in the run-time instruction set); the sum in Double.
+                        let (maximum, sum) = numerators(row, count: classes, into: g)
                         let w = weight(r)
                         partial += w * (Double.log(sum) - Double(row[target] - maximum))
                         // dL/dz = w (softmax - onehot) / total
@@ -74,6 +64,28 @@ public enum SoftmaxCrossEntropy {
 }
 
 /// The rows a loss averages over: all of them, or the ones whose mask flag is set.
+/// A softmax row's numerators e^(x - max) into `out`, with the row's maximum and their sum (in Double).
+@inline(__always)
+func numerators<Scalar: RecurScalar>(_ x: UnsafePointer<Scalar>, count: Int, into out: UnsafeMutablePointer<Scalar>) -> (maximum: Scalar, sum: Double) {
+    if Scalar.self == Float.self {
+        let (maximum, sum) = softmaxNumerators(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), count: count,
+                                               into: UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self))
+        return (Scalar(maximum), sum)
+    }
+    var maximum = x[0]
+    for j in 1..<count where x[j] > maximum { maximum = x[j] }
+    var sum = 0.0
+    var j = 0
+    while j < count {
+        let n = min(8, count - j)
+        let e = Scalar.exp(load8(x + j, count: n) - maximum)
+        store8(e, out + j, count: n)
+        for l in 0..<n { sum += Double(e[l]) }
+        j += 8
+    }
+    return (maximum, sum)
+}
+
 func unmaskedCount(_ mask: [Bool]?, rows: Int, in loss: String) -> Int {
     guard let mask else { return rows }
     precondition(mask.count == rows, "\(loss): expected \(rows) mask flags, got \(mask.count)")

@@ -29,6 +29,12 @@ public final class Adagrad<Scalar: RecurScalar>: Optimizer<Scalar> {
         let clr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
         let wd = Scalar(weightDecay), eps = Scalar(epsilon)
         let s = slot("sum", index)
+        let o = elements.lowerBound
+        if let value = floats(p, o), let g = floats(gradient, o), let sf = floats(s, o) {
+            OptimizerKernels.adagrad(value: value, gradient: g, sum: sf, count: elements.count, learningRate: Float(clr),
+                                     weightDecay: Float(wd), epsilon: Float(eps))
+            return
+        }
         for i in elements {
             let g = gradient[i] + wd * p[i]
             s[i] += g * g

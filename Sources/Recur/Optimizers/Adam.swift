@@ -43,6 +43,13 @@ public class Adam<Scalar: RecurScalar>: Optimizer<Scalar> {
         let decay = Scalar(1 - learningRate * weightDecay)
         let l2 = decoupledWeightDecay ? 0 : Scalar(weightDecay)
         let m = slot("exp_avg", index), v = slot("exp_avg_sq", index)
+        let o = elements.lowerBound
+        if let value = floats(p, o), let g = floats(gradient, o), let mf = floats(m, o), let vf = floats(v, o) {
+            OptimizerKernels.adam(value: value, gradient: g, firstMoment: mf, secondMoment: vf, count: elements.count,
+                                  beta1: Float(beta1), beta2: Float(beta2), stepSize: Float(stepSize), correction2: Float(correction2),
+                                  epsilon: Float(eps), l2: Float(l2), decay: Float(decay), decoupled: decoupledWeightDecay)
+            return
+        }
         for i in elements {
             if decoupledWeightDecay { p[i] *= decay }
             let g = gradient[i] + l2 * p[i]

@@ -65,6 +65,21 @@ public class Optimizer<Scalar: RecurScalar> {
         preconditionFailure("Optimizer.update must be overridden")
     }
 
+    /// Elements from `offset` of a buffer as Float, or nil when this optimiser works in Double (whose
+    /// updates stay lane by lane in Swift, for the gradient checks): Float updates run in
+    /// `OptimizerKernels`, in the run-time instruction set.
+    @inline(__always)
+    func floats(_ buffer: UnsafeMutableBufferPointer<Scalar>, _ offset: Int) -> UnsafeMutablePointer<Float>? {
+        guard Scalar.self == Float.self, let base = buffer.baseAddress else { return nil }
+        return UnsafeMutableRawPointer(base + offset).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    func floats(_ buffer: UnsafeBufferPointer<Scalar>, _ offset: Int) -> UnsafePointer<Float>? {
+        guard Scalar.self == Float.self, let base = buffer.baseAddress else { return nil }
+        return UnsafeRawPointer(base + offset).assumingMemoryBound(to: Float.self)
+    }
+
     /// The state buffer `name` of parameter `index`.
     func slot(_ name: String, _ index: Int) -> UnsafeMutableBufferPointer<Scalar> {
         slotBuffers[name]![index].buffer

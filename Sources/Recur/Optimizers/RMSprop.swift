@@ -34,6 +34,13 @@ public final class RMSprop<Scalar: RecurScalar>: Optimizer<Scalar> {
         let v = slot("square_avg", index)
         let mean = centered ? slot("grad_avg", index) : nil
         let buffer = momentum > 0 ? slot("momentum_buffer", index) : nil
+        let o = elements.lowerBound
+        if let value = floats(p, o), let g = floats(gradient, o), let vf = floats(v, o) {
+            OptimizerKernels.rmsprop(value: value, gradient: g, square: vf, mean: mean.flatMap { floats($0, o) },
+                                     buffer: buffer.flatMap { floats($0, o) }, count: elements.count, learningRate: Float(lr),
+                                     alpha: Float(a), epsilon: Float(eps), weightDecay: Float(wd), momentum: Float(mu))
+            return
+        }
         for i in elements {
             let g = gradient[i] + wd * p[i]
             v[i] = a * v[i] + (1 - a) * g * g

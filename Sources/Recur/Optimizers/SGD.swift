@@ -29,6 +29,13 @@ public final class SGD<Scalar: RecurScalar>: Optimizer<Scalar> {
     override func update(index: Int, elements: Range<Int>, value p: UnsafeMutableBufferPointer<Scalar>,
                          gradient: UnsafeBufferPointer<Scalar>) {
         let lr = Scalar(learningRate), wd = Scalar(weightDecay), mu = Scalar(momentum), damp = Scalar(dampening)
+        let o = elements.lowerBound
+        if let value = floats(p, o), let g = floats(gradient, o) {
+            OptimizerKernels.sgd(value: value, gradient: g, buffer: momentum > 0 ? floats(slot("momentum_buffer", index), o) : nil,
+                                 count: elements.count, learningRate: Float(lr), weightDecay: Float(wd), momentum: Float(mu),
+                                 dampening: Float(damp), first: stepCount == 1, nesterov: nesterov)
+            return
+        }
         guard momentum > 0 else {
             for i in elements { p[i] -= lr * (gradient[i] + wd * p[i]) }
             return

@@ -109,4 +109,19 @@ void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, 
 void recur_additive_scores(const float *query, const float *keys, long stride, const float *v, long width, long steps,
                            float *hidden, float *scores);
 
+// The optimisers' element-wise updates of n elements of a parameter p with gradient g and state
+// buffers (torch.optim's rules; Recur's Optimizers document them). An optional buffer is NULL when the
+// rule does not use it. In the active instruction set.
+void recur_adam_update(float *p, const float *g, float *m, float *v, long n, float beta1, float beta2, float stepSize,
+                       float correction2, float epsilon, float l2, float decay, int decoupled);
+void recur_sgd_update(float *p, const float *g, float *buffer, long n, float lr, float weightDecay, float momentum,
+                      float dampening, int first, int nesterov);
+void recur_adagrad_update(float *p, const float *g, float *sum, long n, float lr, float weightDecay, float epsilon);
+void recur_rmsprop_update(float *p, const float *g, float *square, float *mean, float *buffer, long n, float lr,
+                          float alpha, float epsilon, float weightDecay, float momentum);
+
+// One softmax row's numerators out[j] = e^(x[j] - max) for j < n (n >= 1), the maximum in *maximum
+// (NaN when an element is NaN), and their sum (in double) returned. In the active instruction set.
+double recur_softmax_numerators(const float *x, long n, float *out, float *maximum);
+
 #endif
