@@ -53,6 +53,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let dWeightTransposed = ScratchBuffer<Scalar>()  // [I, G*H], for narrow inputs
     private let biasSums = ScratchBuffer<Scalar>()  // [G*H]
     private let tokenRows = ScratchBuffer<Scalar>()  // [V, G*H]: table W_ih^T + b forward, S^T dGates backward
+    /// Per concurrent share of a time loop, W_hh packed for its recurrent products (forward and backward).
+    private var packedProducts: [PackedRecurrentWeights] = []
 
     init(cell: CellKind, inputSize: Int, hiddenSize: Int, reverse: Bool,
          weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>, biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>) {
@@ -108,6 +110,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             break
         }
         projectInput(x)
+        reservePackedProducts()
 
         let first = reverse ? T : 0
         (states.pointer + first * B * H).update(from: h0, count: B * H)
@@ -191,6 +194,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
         let b0 = share.gateRows.lowerBound, n = share.gateRows.count
+        // B[H, columns] = (W_hh's rows c0 ..< c0 + columns)^T
+        let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
+                                   b: whh + c0 * H)
         for k in 0..<T {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
@@ -199,9 +205,13 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             if cell == .gru {
                 for r in share.productRows { (hg + r * GH + c0).update(from: bhh + c0, count: columns) }
             }
-            gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: states.pointer + (previous * B + r0) * H, lda: H,
-                 b: whh + c0 * H, ldb: H, beta: 1,
-                 c: (cell == .gru ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0, ldc: GH)
+            let a = states.pointer + (previous * B + r0) * H
+            let c = (cell == .gru ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0
+            if let packed {
+                packed.run(a: a, c: c)
+            } else {
+                gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: a, lda: H, b: whh + c0 * H, ldb: H, beta: 1, c: c, ldc: GH)
+            }
             share.meet()
             let hPrev = states.pointer + (previous * B + b0) * H
             let hNew = states.pointer + (current * B + b0) * H
@@ -252,6 +262,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         active.withUnsafeBufferPointer { activeBuffer in
             weightHH.value.withUnsafeBufferPointer { whh in
                 let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
+                reservePackedProducts()
                 StepShare.run(split.resolved(hidden: H, backward: true), batch: B, columns: H) { share in
                     backwardSteps(share, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
                                   whh: whh.baseAddress!)
@@ -357,6 +368,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
         let b0 = share.gateRows.lowerBound, n = share.gateRows.count
+        // B[G*H, columns] = W_hh's columns c0 ..< c0 + columns
+        let packed = packedProduct(share, backward: true, m: m, n: columns, k: GH, lda: GH, ldc: H, strideK: H, strideN: 1,
+                                   b: whh + c0)
         for k in stride(from: T - 1, through: 0, by: -1) {
             let t = reverse ? T - 1 - k : k
             #if DEBUG
@@ -403,24 +417,67 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             }
             share.meet()
             // This thread's block of dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H].
+            let a = dRecurrent + (t * B + r0) * GH, c = self.dhPrev.pointer + r0 * H + c0
             #if DEBUG
             if injectedFault == .recurrentWeightRowOffset {
                 // Pairs dRecurrent's column j with W_hh's row j + 1.
-                gemm(engine: engine, m: m, n: columns, k: GH - 1, a: dRecurrent + (t * B + r0) * GH, lda: GH,
-                     b: whh + H + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
-            } else {
-                gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
-                     b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
+                gemm(engine: engine, m: m, n: columns, k: GH - 1, a: a, lda: GH, b: whh + H + c0, ldb: H, beta: 1, c: c, ldc: H)
+                for r in share.productRows { (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns) }
+                share.meet()
+                continue
             }
-            #else
-            gemm(engine: engine, m: m, n: columns, k: GH, a: dRecurrent + (t * B + r0) * GH, lda: GH,
-                 b: whh + c0, ldb: H, beta: 1, c: self.dhPrev.pointer + r0 * H + c0, ldc: H)
             #endif
+            if let packed {
+                packed.run(a: a, c: c)
+            } else {
+                gemm(engine: engine, m: m, n: columns, k: GH, a: a, lda: GH, b: whh + c0, ldb: H, beta: 1, c: c, ldc: H)
+            }
             for r in share.productRows {
                 (self.dh.pointer + r * H + c0).update(from: self.dhPrev.pointer + r * H + c0, count: columns)
             }
             share.meet()
         }
+    }
+
+    // MARK: Packed recurrent weights
+
+    /// Time loops at least this long multiply by W_hh packed once per loop (`PackedProduct`): packing
+    /// costs about one product, so shorter loops (the decoders' single steps) keep `gemm`.
+    static var minimumStepsToPack: Int { 8 }
+
+    /// One slot per compute thread, made before a time loop starts (each share then uses its own).
+    private func reservePackedProducts() {
+        while packedProducts.count < max(1, ComputeThreads.current) { packedProducts.append(PackedRecurrentWeights()) }
+    }
+
+    /// The share's product `C[m, n] += A[m, k] B[k, n]` with `b` packed, or nil where `gemm` does it:
+    /// Double, the reference engine, short loops, or no packed product for the shape.
+    private func packedProduct(_ share: StepShare, backward: Bool, m: Int, n: Int, k: Int, lda: Int, ldc: Int,
+                               strideK: Int, strideN: Int, b: UnsafePointer<Scalar>) -> PackedProduct? {
+        guard Scalar.self == Float.self, engine == .fast, steps >= Self.minimumStepsToPack,
+              share.index < packedProducts.count else { return nil }
+        let slot = packedProducts[share.index]
+        var product = backward ? slot.backward : slot.forward
+        if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN) ?? false) {
+            product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN)
+            if backward { slot.backward = product } else { slot.forward = product }
+        }
+        product?.pack(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self))
+        return product
+    }
+}
+
+/// A time-loop share's packed W_hh: one product for the forward loop, one for the backward loop.
+final class PackedRecurrentWeights {
+    var forward: PackedProduct?
+    var backward: PackedProduct?
+}
+
+extension PackedProduct {
+    /// `C += A B` on a layer's scalars (Float: `packedProduct` makes products for Float layers only).
+    @inline(__always)
+    func run<Scalar>(a: UnsafePointer<Scalar>, c: UnsafeMutablePointer<Scalar>) {
+        run(a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self))
     }
 }
 

@@ -40,6 +40,8 @@ let minimumRowsPerThread = 4
 
 /// What one thread does at every step of a time loop.
 struct StepShare {
+    /// Which of the loop's concurrent shares this is (0 ..< threads): no two running at once share it.
+    var index = 0
     /// Rows and columns of the recurrent product (columns of `G*H` forward, of `H` backward).
     var productRows: Range<Int>
     var productColumns: Range<Int>
@@ -60,15 +62,15 @@ struct StepShare {
         case .none, .automatic:  // `automatic` is resolved before a loop runs
             body(everything)
         case .rows:
-            ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { _, rows in
-                body(StepShare(productRows: rows, productColumns: 0..<columns, gateRows: rows, meets: false))
+            ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { index, rows in
+                body(StepShare(index: index, productRows: rows, productColumns: 0..<columns, gateRows: rows, meets: false))
             }
         case .columns:
             ComputeThreads.parallel { thread, threads in
                 guard threads > 1 else { return body(everything) }
                 // Columns in blocks of 8 (one vector register), so that every share starts aligned.
                 let columnShare = ComputeThreads.share(of: columns, thread: thread, threads: threads, block: 8)
-                body(StepShare(productRows: 0..<batch, productColumns: columnShare,
+                body(StepShare(index: thread, productRows: 0..<batch, productColumns: columnShare,
                                gateRows: ComputeThreads.share(of: batch, thread: thread, threads: threads), meets: true))
             }
         }

@@ -1,0 +1,41 @@
+import _RecurPackedProduct
+
+/// `C[m, n] += A[m, k] B[k, n]` in Float with B packed once and reused by many products: oneDNN's
+/// matmul primitive with its weights in the blocked layout it prefers (Linux). `dnnl_sgemm` packs B
+/// again on every call, which for a time loop's per-step products (`16 x 128 x 512`, say) costs as
+/// much as a third of each call (docs/performance.md, section 11).
+///
+/// One object serves one thread at a time (it owns its scratchpad); threads that multiply at the same
+/// time each use their own. `init` returns nil where the library cannot make the product (no oneDNN,
+/// as on macOS, or only a reference implementation for the shape): callers then use `gemm`.
+public final class PackedProduct {
+    public let m, n, k, lda, ldc, strideK, strideN: Int
+    private let handle: OpaquePointer
+
+    /// A's rows are `lda` apart and C's `ldc`; B's element (i, j) is at `b[i * strideK + j * strideN]`.
+    public init?(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int) {
+        guard m > 0, n > 0, k > 0, lda >= k, ldc >= n,
+              let handle = recur_packed_product_create(m, n, k, lda, ldc, strideK, strideN) else { return nil }
+        (self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN) = (m, n, k, lda, ldc, strideK, strideN)
+        self.handle = handle
+    }
+
+    deinit { recur_packed_product_destroy(handle) }
+
+    /// Whether this product has the given shape and strides (so it can be reused for them).
+    public func matches(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int) -> Bool {
+        [self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN] == [m, n, k, lda, ldc, strideK, strideN]
+    }
+
+    /// Reads and packs B; products use it until the next `pack`.
+    public func pack(_ b: UnsafePointer<Float>) {
+        let status = recur_packed_product_pack(handle, b)
+        precondition(status == 1, "PackedProduct: packing failed")
+    }
+
+    /// `C += A B` with the packed B.
+    public func run(a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        let status = recur_packed_product_run(handle, a, c)
+        precondition(status == 1, "PackedProduct: the product failed")
+    }
+}

@@ -1,0 +1,18 @@
+// A matrix product with one operand packed once and used for many products: oneDNN's matmul
+// primitive with its weights in the blocked layout the primitive chooses (Linux). Elsewhere (no
+// oneDNN) create returns NULL and the caller uses its plain GEMM.
+#ifndef RECUR_PACKED_PRODUCT_H
+#define RECUR_PACKED_PRODUCT_H
+
+typedef struct recur_packed_product recur_packed_product;
+
+// C[m, n] += A[m, k] B[k, n]: A's rows `lda` apart, C's rows `ldc` apart, B's element (i, j) at
+// b[i * strideK + j * strideN]. NULL when the library is missing or cannot make the primitive.
+recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN);
+// Packs B (read now; later changes to b need another pack). Returns 1 on success.
+int recur_packed_product_pack(recur_packed_product *product, const float *b);
+// C += A B with the last packed B. Returns 1 on success.
+int recur_packed_product_run(recur_packed_product *product, const float *a, float *c);
+void recur_packed_product_destroy(recur_packed_product *product);
+
+#endif
