@@ -16,18 +16,19 @@ public enum GRUGates {
     public static let cacheWidth = 4
 
     /// One step forward.
-    /// - xGates, hGates: `[B, 3H]`, the input and recurrent pre-activations (biases included).
+    /// - xGates, hGates: `[B, 3H]`, the input and recurrent pre-activations (hGates with b_hh).
+    /// - xBias: `[3H]` (b_ih) added to every row of xGates, or nil when xGates holds it already.
     /// - hPrev: `[B, H]`. h: `[B, H]`, the new state.
     /// - cache: `[B, 4H]`, r | z | n | h_n for the backward pass.
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
-        xGates: UnsafePointer<Scalar>, hGates: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
-        h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
+        xGates: UnsafePointer<Scalar>, xBias: UnsafePointer<Scalar>? = nil, hGates: UnsafePointer<Scalar>,
+        hPrev: UnsafePointer<Scalar>, h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
-            recur_gru_forward(float(xGates), float(hGates), float(hPrev), float(h), float(cache), batch, hidden, active)
+            recur_gru_forward(float(xGates), xBias.map(float), float(hGates), float(hPrev), float(h), float(cache), batch, hidden, active)
             return
         }
         for b in 0..<batch {
@@ -43,10 +44,13 @@ public enum GRUGates {
             var j = 0
             while j < hidden {
                 let m = min(8, hidden - j)
-                let r = sigmoid(load8(xRow + j, count: m) + load8(hRow + j, count: m))
-                let z = sigmoid(load8(xRow + hidden + j, count: m) + load8(hRow + hidden + j, count: m))
+                let xr = load8(xRow + j, count: m) + biasLanes(xBias, j, m)
+                let xz = load8(xRow + hidden + j, count: m) + biasLanes(xBias, hidden + j, m)
+                let xn = load8(xRow + 2 * hidden + j, count: m) + biasLanes(xBias, 2 * hidden + j, m)
+                let r = sigmoid(xr + load8(hRow + j, count: m))
+                let z = sigmoid(xz + load8(hRow + hidden + j, count: m))
                 let hn = load8(hRow + 2 * hidden + j, count: m)
-                let n = Scalar.tanh(load8(xRow + 2 * hidden + j, count: m) + r * hn)
+                let n = Scalar.tanh(xn + r * hn)
                 store8(r, cRow + j, count: m)
                 store8(z, cRow + hidden + j, count: m)
                 store8(n, cRow + 2 * hidden + j, count: m)

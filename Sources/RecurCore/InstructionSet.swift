@@ -41,6 +41,15 @@ public enum InstructionSet: String, CaseIterable, Sendable {
         return recur_isa_set(set.code) == 1
     }
 
+    /// Chooses the set of the kernels this thread calls (nil: back to the process's set), leaving the
+    /// other threads' alone; false (and nothing changes) when this CPU does not support it. For tests
+    /// that try every set while other tests run beside them.
+    @discardableResult
+    public static func useOnThisThread(_ set: InstructionSet?) -> Bool {
+        _ = environmentApplied
+        return recur_isa_set_for_thread(set?.code ?? -1) == 1
+    }
+
     /// `RECUR_ISA` from the environment: nil when unset; the set when it names one this CPU supports;
     /// otherwise the reason it cannot be used.
     public static func fromEnvironment() -> Result<InstructionSet, EnvironmentError>? {

@@ -15,11 +15,12 @@ import _RecurVectorMath
 public enum LSTMGates {
     /// One step forward.
     /// - gates: `[B, 4H]`, the pre-activation on entry, the activations i, f, g, o on exit.
+    /// - bias: `[4H]` added to every row's pre-activation first, or nil when `gates` holds it already.
     /// - cPrev, hPrev: `[B, H]`, the previous state.
     /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
-        gates: UnsafeMutablePointer<Scalar>,
+        gates: UnsafeMutablePointer<Scalar>, bias: UnsafePointer<Scalar>? = nil,
         cPrev: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>,
         tanhC: UnsafeMutablePointer<Scalar>,
@@ -27,7 +28,8 @@ public enum LSTMGates {
     ) {
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
-            recur_lstm_forward(float(gates), float(cPrev), float(hPrev), float(c), float(h), float(tanhC), batch, hidden, active)
+            recur_lstm_forward(float(gates), bias.map(float), float(cPrev), float(hPrev), float(c), float(h), float(tanhC),
+                               batch, hidden, active)
             return
         }
         for b in 0..<batch {
@@ -44,10 +46,10 @@ public enum LSTMGates {
             var j = 0
             while j < hidden {
                 let n = min(8, hidden - j)
-                let i = sigmoid(load8(row + j, count: n))
-                let f = sigmoid(load8(row + hidden + j, count: n))
-                let g = Scalar.tanh(load8(row + 2 * hidden + j, count: n))
-                let o = sigmoid(load8(row + 3 * hidden + j, count: n))
+                let i = sigmoid(load8(row + j, count: n) + biasLanes(bias, j, n))
+                let f = sigmoid(load8(row + hidden + j, count: n) + biasLanes(bias, hidden + j, n))
+                let g = Scalar.tanh(load8(row + 2 * hidden + j, count: n) + biasLanes(bias, 2 * hidden + j, n))
+                let o = sigmoid(load8(row + 3 * hidden + j, count: n) + biasLanes(bias, 3 * hidden + j, n))
                 store8(i, row + j, count: n)
                 store8(f, row + hidden + j, count: n)
                 store8(g, row + 2 * hidden + j, count: n)
@@ -109,6 +111,13 @@ public enum LSTMGates {
             }
         }
     }
+}
+
+/// Eight lanes of a bias from `offset` (the first `count` read), or zeros without one.
+@inlinable @inline(__always)
+func biasLanes<Scalar: RecurScalar>(_ bias: UnsafePointer<Scalar>?, _ offset: Int, _ count: Int) -> SIMD8<Scalar> {
+    guard let bias else { return SIMD8(repeating: 0) }
+    return load8(bias + offset, count: count)
 }
 
 /// A Float pointer of a pointer the caller knows to hold Floats (the kernels' `Scalar == Float` path).

@@ -6,16 +6,17 @@ import _RecurVectorMath
 ///
 /// Shapes: B batch rows, H hidden units; `active[b] == false` carries the row's state unchanged.
 public enum RNNGates {
-    /// One step forward: `h[B, H] = act(preactivation[B, H])`, or hPrev for an ended row.
+    /// One step forward: `h[B, H] = act(preactivation[B, H] + bias[H])` (no bias when nil), or hPrev for
+    /// an ended row.
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
-        preactivation: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
+        preactivation: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>? = nil, hPrev: UnsafePointer<Scalar>,
         h: UnsafeMutablePointer<Scalar>,
         activation: Activation, batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
-            recur_rnn_forward(float(preactivation), float(hPrev), float(h), activation.code, batch, hidden, active)
+            recur_rnn_forward(float(preactivation), bias.map(float), float(hPrev), float(h), activation.code, batch, hidden, active)
             return
         }
         for b in 0..<batch {
@@ -27,7 +28,7 @@ public enum RNNGates {
             var j = 0
             while j < hidden {
                 let n = min(8, hidden - j)
-                store8(activation.apply(load8(preactivation + s + j, count: n)), h + s + j, count: n)
+                store8(activation.apply(load8(preactivation + s + j, count: n) + biasLanes(bias, j, n)), h + s + j, count: n)
                 j += 8
             }
         }

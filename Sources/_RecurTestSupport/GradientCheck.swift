@@ -98,13 +98,14 @@ public final class CheckedTensor {
     }
 }
 
-/// Runs `body` in every instruction set this CPU supports (`InstructionSet.supported`), then restores
-/// the one that was active: the run-time kernels' variants, each checked against a reference.
+/// Runs `body` in every instruction set this CPU supports (`InstructionSet.supported`) for the kernels
+/// this thread calls (tests running beside it keep the process's set), then goes back to it: the
+/// run-time kernels' variants, each checked against a reference. Kernels that `body` reaches through
+/// other threads (a parallel region) run in the process's set.
 public func eachInstructionSet(_ body: (InstructionSet) -> Void) {
-    let active = InstructionSet.active
-    defer { InstructionSet.use(active) }
+    defer { InstructionSet.useOnThisThread(nil) }
     for set in InstructionSet.supported {
-        precondition(InstructionSet.use(set), "eachInstructionSet: \(set) is listed as supported but cannot be chosen")
+        precondition(InstructionSet.useOnThisThread(set), "eachInstructionSet: \(set) is listed as supported but cannot be chosen")
         body(set)
     }
 }

@@ -50,12 +50,16 @@ static inline ATTRS void recur_store##W(recur_float##W v, float *p, long n) {   
     if (n >= W) { __builtin_memcpy(p, &v, sizeof v); return; }                                                 \
     for (long l = 0; l < n; l++) p[l] = v[l];                                                                  \
 }                                                                                                              \
-static inline ATTRS recur_float##W recur_sigmoid##W(recur_float##W x) { return 1.0f / (1.0f + recur_exp##W(-x)); }
+static inline ATTRS recur_float##W recur_sigmoid##W(recur_float##W x) { return 1.0f / (1.0f + recur_exp##W(-x)); } \
+static inline ATTRS recur_float##W recur_load_bias##W(const float *bias, long offset, long n) {                \
+    return bias ? recur_load##W(bias + offset, n) : (recur_float##W)(0.0f);                                   \
+}
 
 // The LSTM step (i, f, g, o gate blocks along each row of 4H) in lanes of W.
 #define RECUR_DEFINE_LSTM(W, ATTRS)                                                                            \
-static ATTRS void recur_lstm_forward##W(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, \
-                                        float *tanhC, long batch, long hidden, const _Bool *active) {          \
+static ATTRS void recur_lstm_forward##W(float *gates, const float *bias, const float *cPrev, const float *hPrev,  \
+                                        float *c, float *h, float *tanhC, long batch, long hidden,            \
+                                        const _Bool *active) {                                                 \
     for (long b = 0; b < batch; b++) {                                                                         \
         float *row = gates + b * 4 * hidden;                                                                   \
         long s = b * hidden;                                                                                   \
@@ -65,10 +69,13 @@ static ATTRS void recur_lstm_forward##W(float *gates, const float *cPrev, const 
         }                                                                                                      \
         for (long j = 0; j < hidden; j += W) {                                                                 \
             long n = hidden - j < W ? hidden - j : W;                                                          \
-            recur_float##W i = recur_sigmoid##W(recur_load##W(row + j, n));                                    \
-            recur_float##W f = recur_sigmoid##W(recur_load##W(row + hidden + j, n));                           \
-            recur_float##W g = recur_tanh##W(recur_load##W(row + 2 * hidden + j, n));                          \
-            recur_float##W o = recur_sigmoid##W(recur_load##W(row + 3 * hidden + j, n));                      \
+            recur_float##W i = recur_sigmoid##W(recur_load##W(row + j, n) + recur_load_bias##W(bias, j, n));   \
+            recur_float##W f = recur_sigmoid##W(recur_load##W(row + hidden + j, n)                             \
+                                                + recur_load_bias##W(bias, hidden + j, n));                    \
+            recur_float##W g = recur_tanh##W(recur_load##W(row + 2 * hidden + j, n)                            \
+                                             + recur_load_bias##W(bias, 2 * hidden + j, n));                   \
+            recur_float##W o = recur_sigmoid##W(recur_load##W(row + 3 * hidden + j, n)                         \
+                                                + recur_load_bias##W(bias, 3 * hidden + j, n));                \
             recur_store##W(i, row + j, n);                                                                     \
             recur_store##W(f, row + hidden + j, n);                                                            \
             recur_store##W(g, row + 2 * hidden + j, n);                                                        \
@@ -113,8 +120,9 @@ static ATTRS void recur_lstm_backward##W(const float *gates, const float *cPrev,
 // The GRU step (r, z, n gate blocks along each row of 3H; the cache holds r | z | n | h_n) in lanes of
 // W.
 #define RECUR_DEFINE_GRU(W, ATTRS)                                                                             \
-static ATTRS void recur_gru_forward##W(const float *xGates, const float *hGates, const float *hPrev, float *h,  \
-                                       float *cache, long batch, long hidden, const _Bool *active) {           \
+static ATTRS void recur_gru_forward##W(const float *xGates, const float *xBias, const float *hGates,             \
+                                       const float *hPrev, float *h, float *cache, long batch, long hidden,    \
+                                       const _Bool *active) {                                                  \
     for (long b = 0; b < batch; b++) {                                                                         \
         const float *xRow = xGates + b * 3 * hidden, *hRow = hGates + b * 3 * hidden;                         \
         float *cRow = cache + b * 4 * hidden;                                                                  \
@@ -126,10 +134,13 @@ static ATTRS void recur_gru_forward##W(const float *xGates, const float *hGates,
         }                                                                                                      \
         for (long j = 0; j < hidden; j += W) {                                                                 \
             long m = hidden - j < W ? hidden - j : W;                                                          \
-            recur_float##W r = recur_sigmoid##W(recur_load##W(xRow + j, m) + recur_load##W(hRow + j, m));      \
-            recur_float##W z = recur_sigmoid##W(recur_load##W(xRow + hidden + j, m) + recur_load##W(hRow + hidden + j, m)); \
+            recur_float##W xr = recur_load##W(xRow + j, m) + recur_load_bias##W(xBias, j, m);                  \
+            recur_float##W xz = recur_load##W(xRow + hidden + j, m) + recur_load_bias##W(xBias, hidden + j, m); \
+            recur_float##W xn = recur_load##W(xRow + 2 * hidden + j, m) + recur_load_bias##W(xBias, 2 * hidden + j, m); \
+            recur_float##W r = recur_sigmoid##W(xr + recur_load##W(hRow + j, m));                              \
+            recur_float##W z = recur_sigmoid##W(xz + recur_load##W(hRow + hidden + j, m));                     \
             recur_float##W hn = recur_load##W(hRow + 2 * hidden + j, m);                                       \
-            recur_float##W n = recur_tanh##W(recur_load##W(xRow + 2 * hidden + j, m) + r * hn);                \
+            recur_float##W n = recur_tanh##W(xn + r * hn);                                                     \
             recur_store##W(r, cRow + j, m);                                                                    \
             recur_store##W(z, cRow + hidden + j, m);                                                           \
             recur_store##W(n, cRow + 2 * hidden + j, m);                                                       \
@@ -181,8 +192,8 @@ static inline ATTRS recur_float##W recur_derivative##W(recur_float##W y, int act
     if (activation == 1) return recur_select##W(y > 0.0f, (recur_float##W)(1.0f), (recur_float##W)(0.0f));     \
     return y * (1.0f - y);                                                                                     \
 }                                                                                                              \
-static ATTRS void recur_rnn_forward##W(const float *preactivation, const float *hPrev, float *h, int activation, \
-                                       long batch, long hidden, const _Bool *active) {                         \
+static ATTRS void recur_rnn_forward##W(const float *preactivation, const float *bias, const float *hPrev, float *h, \
+                                       int activation, long batch, long hidden, const _Bool *active) {         \
     for (long b = 0; b < batch; b++) {                                                                         \
         long s = b * hidden;                                                                                   \
         if (active && !active[b]) {                                                                            \
@@ -191,7 +202,8 @@ static ATTRS void recur_rnn_forward##W(const float *preactivation, const float *
         }                                                                                                      \
         for (long j = 0; j < hidden; j += W) {                                                                 \
             long n = hidden - j < W ? hidden - j : W;                                                          \
-            recur_store##W(recur_activate##W(recur_load##W(preactivation + s + j, n), activation), h + s + j, n); \
+            recur_float##W a = recur_load##W(preactivation + s + j, n) + recur_load_bias##W(bias, j, n);       \
+            recur_store##W(recur_activate##W(a, activation), h + s + j, n);                                    \
         }                                                                                                      \
     }                                                                                                          \
 }                                                                                                              \
@@ -322,6 +334,7 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_load8 recur_load8_avx2
 #define recur_store8 recur_store8_avx2
 #define recur_sigmoid8 recur_sigmoid8_avx2
+#define recur_load_bias8 recur_load_bias8_avx2
 #define recur_lstm_forward8 recur_lstm_forward8_avx2
 #define recur_lstm_backward8 recur_lstm_backward8_avx2
 #define recur_gru_forward8 recur_gru_forward8_avx2
@@ -350,6 +363,7 @@ RECUR_DEFINE_SOFTMAX(8, RECUR_AVX2)
 #undef recur_load8
 #undef recur_store8
 #undef recur_sigmoid8
+#undef recur_load_bias8
 #undef recur_lstm_forward8
 #undef recur_lstm_backward8
 #undef recur_gru_forward8
@@ -387,14 +401,24 @@ int recur_isa_supported(int isa) {
 
 // -1 until first asked; every thread that asks first computes the same answer.
 static int recur_isa = -1;
+// This thread's own choice (-1: none), which takes precedence: tests try every set on their own thread
+// without changing what the other threads of the process run.
+static _Thread_local int recur_isa_thread = -1;
 
 int recur_isa_active(void) {
+    if (recur_isa_thread >= 0) return recur_isa_thread;
     int isa = __atomic_load_n(&recur_isa, __ATOMIC_RELAXED);
     if (isa < 0) {
         isa = recur_isa_supported(RECUR_ISA_AVX512) ? RECUR_ISA_AVX512 : recur_isa_supported(RECUR_ISA_AVX2) ? RECUR_ISA_AVX2 : RECUR_ISA_BASELINE;
         __atomic_store_n(&recur_isa, isa, __ATOMIC_RELAXED);
     }
     return isa;
+}
+
+int recur_isa_set_for_thread(int isa) {
+    if (isa >= 0 && !recur_isa_supported(isa)) return 0;
+    recur_isa_thread = isa;
+    return 1;
 }
 
 int recur_isa_set(int isa) {
@@ -421,9 +445,9 @@ void recur_additive_scores(const float *query, const float *keys, long stride, c
     RECUR_DISPATCH(recur_additive_scores, (query, keys, stride, v, width, steps, hidden, scores))
 }
 
-void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC,
-                        long batch, long hidden, const _Bool *active) {
-    RECUR_DISPATCH(recur_lstm_forward, (gates, cPrev, hPrev, c, h, tanhC, batch, hidden, active))
+void recur_lstm_forward(float *gates, const float *bias, const float *cPrev, const float *hPrev, float *c, float *h,
+                        float *tanhC, long batch, long hidden, const _Bool *active) {
+    RECUR_DISPATCH(recur_lstm_forward, (gates, bias, cPrev, hPrev, c, h, tanhC, batch, hidden, active))
 }
 
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
@@ -431,9 +455,9 @@ void recur_lstm_backward(const float *gates, const float *cPrev, const float *ta
     RECUR_DISPATCH(recur_lstm_backward, (gates, cPrev, tanhC, dh, dc, dGates, dhPrevDirect, batch, hidden, active))
 }
 
-void recur_gru_forward(const float *xGates, const float *hGates, const float *hPrev, float *h, float *cache,
-                       long batch, long hidden, const _Bool *active) {
-    RECUR_DISPATCH(recur_gru_forward, (xGates, hGates, hPrev, h, cache, batch, hidden, active))
+void recur_gru_forward(const float *xGates, const float *xBias, const float *hGates, const float *hPrev, float *h,
+                       float *cache, long batch, long hidden, const _Bool *active) {
+    RECUR_DISPATCH(recur_gru_forward, (xGates, xBias, hGates, hPrev, h, cache, batch, hidden, active))
 }
 
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
@@ -441,9 +465,9 @@ void recur_gru_backward(const float *cache, const float *hPrev, const float *dh,
     RECUR_DISPATCH(recur_gru_backward, (cache, hPrev, dh, dxGates, dhGates, dhPrevDirect, batch, hidden, active))
 }
 
-void recur_rnn_forward(const float *preactivation, const float *hPrev, float *h, int activation, long batch, long hidden,
-                       const _Bool *active) {
-    RECUR_DISPATCH(recur_rnn_forward, (preactivation, hPrev, h, activation, batch, hidden, active))
+void recur_rnn_forward(const float *preactivation, const float *bias, const float *hPrev, float *h, int activation,
+                       long batch, long hidden, const _Bool *active) {
+    RECUR_DISPATCH(recur_rnn_forward, (preactivation, bias, hPrev, h, activation, batch, hidden, active))
 }
 
 void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, int activation,

@@ -146,6 +146,20 @@ struct VectorMathTests {
         if ProcessInfo.processInfo.environment["RECUR_ISA"] == nil { #expect(InstructionSet.active == widest) }
         for set in InstructionSet.allCases where !set.isSupported { #expect(!InstructionSet.use(set) && InstructionSet.active != set) }
         #expect(InstructionSet.EnvironmentError.unknown("sse9").description == "RECUR_ISA=sse9: not an instruction set; use baseline, avx2 or avx512")
+        // A thread's own choice leaves the other threads' set alone.
+        if ProcessInfo.processInfo.environment["RECUR_ISA"] == nil {
+            #expect(InstructionSet.useOnThisThread(.baseline) && InstructionSet.active == .baseline)
+            nonisolated(unsafe) var elsewhere: InstructionSet?
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                elsewhere = InstructionSet.active
+                done.signal()
+            }.start()
+            done.wait()
+            #expect(elsewhere == widest)
+            InstructionSet.useOnThisThread(nil)
+            #expect(InstructionSet.active == widest)
+        }
         print("instruction sets: \(InstructionSet.supported.map(\.rawValue)), active \(InstructionSet.active.rawValue)")
     }
 }

@@ -4,8 +4,9 @@ import RecurCore
 ///
 /// Shape legend: T steps, B batch rows, I input features, H hidden units, G gate blocks (CellKind).
 ///
-/// Forward: one GEMM computes the input projection of every step, `XG[T*B, G*H] = X W_ih^T + b`;
-/// inside the time loop only `h W_hh^T` (one `[B, H] x [H, G*H]` GEMM) and the fused gate kernel run.
+/// Forward: one GEMM computes the input projection of every step, `XG[T*B, G*H] = X W_ih^T`; inside
+/// the time loop only `h W_hh^T` (one `[B, H] x [H, G*H]` GEMM, W_hh packed once per loop) and the
+/// fused gate kernel, which adds the biases, run.
 /// Backward (BPTT): the time loop runs the gate kernels backwards and one `[B, G*H] x [G*H, H]` GEMM
 /// per step for dL/dh; afterwards dL/dW_ih, dL/dW_hh, the bias gradients and dL/dX are each a single
 /// GEMM (or column sum) over all T*B rows.
@@ -15,7 +16,8 @@ import RecurCore
 ///   Reverse direction: h0 at slot T, the state after step t at slot t. Either way the previous
 ///   states of steps 0..<T are T contiguous slots, which makes dL/dW_hh a single GEMM.
 /// - `cells`: `(T+1) B H` (LSTM only), arranged like `states`.
-/// - `gates`: `T B G H`: the pre-activations, then (LSTM) the activated gates in place.
+/// - `gates`: `T B G H`: the pre-activations (without the biases, which the gate kernels add), then
+///   (LSTM) the activated gates in place.
 /// - `extra`: LSTM `T B H` (tanh c); GRU `T B 4H` (r, z, n, h_n); RNN none.
 /// Backward workspaces: `dGates` `T B G H` and (GRU) `dHiddenGates` `T B G H`, plus four `B H` rows.
 final class RecurrentLayer<Scalar: RecurScalar> {
@@ -52,6 +54,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let dhPrev = ScratchBuffer<Scalar>()
     private let dWeightTransposed = ScratchBuffer<Scalar>()  // [I, G*H], for narrow inputs
     private let biasSums = ScratchBuffer<Scalar>()  // [G*H]
+    private let foldedBias = ScratchBuffer<Scalar>()  // [G*H]: b_ih + b_hh (GRU: b_ih), added by the gate kernels
     private let tokenRows = ScratchBuffer<Scalar>()  // [V, G*H]: table W_ih^T + b forward, S^T dGates backward
     /// Per concurrent share of a time loop, W_hh packed for its recurrent products (forward and backward).
     private var packedProducts: [PackedRecurrentWeights] = []
@@ -110,6 +113,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             break
         }
         projectInput(x)
+        foldedBias.reserve(GH)
+        writeFoldedBias(into: foldedBias.pointer)
         reservePackedProducts()
 
         let first = reverse ? T : 0
@@ -150,11 +155,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let GH = gateWidth
         switch x {
         case .dense(let xs):
-            xs.withUnsafeBufferPointer { project($0.baseAddress!, rows: xs.shape[0] * xs.shape[1], into: gates.pointer) }
+            xs.withUnsafeBufferPointer { project($0.baseAddress!, rows: xs.shape[0] * xs.shape[1], into: gates.pointer, includingBias: false) }
         case .tokens(let ids, _, _, let table):
             let V = table.shape[0]
             tokenRows.reserve(V * GH)
-            table.withUnsafeBufferPointer { project($0.baseAddress!, rows: V, into: tokenRows.pointer) }
+            table.withUnsafeBufferPointer { project($0.baseAddress!, rows: V, into: tokenRows.pointer, includingBias: false) }
             let projected = tokenRows.pointer, target = gates.pointer
             ids.withUnsafeBufferPointer { idb in
                 _ = ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
@@ -166,22 +171,31 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
     /// `target[rows, G*H] = input[rows, I] W_ih^T + b_ih` (+ b_hh too, for the cells that add the two
     /// projections; the GRU keeps b_hh inside `r * (W_hn h + b_hn)`): the input projection of `rows`
-    /// input vectors, in one GEMM. The sampler projects an embedding table with it.
+    /// input vectors, in one GEMM. The sampler projects an embedding table with it. Without
+    /// `includingBias` the bias is left out (the time loop's gate kernels add it: `foldedBias`), which
+    /// spares a pass that writes the bias into every row before the GEMM reads them again.
     @_specialize(where Scalar == Float)
-    func project(_ input: UnsafePointer<Scalar>, rows: Int, into target: UnsafeMutablePointer<Scalar>) {
+    func project(_ input: UnsafePointer<Scalar>, rows: Int, into target: UnsafeMutablePointer<Scalar>, includingBias: Bool = true) {
         let GH = gateWidth, I = inputSize
-        let foldHiddenBias = cell != .gru
-        biasIH.value.withUnsafeBufferPointer { bih in
-            biasHH.value.withUnsafeBufferPointer { bhh in
-                for j in 0..<GH { target[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+        if includingBias {
+            writeFoldedBias(into: target)
+            ComputeThreads.forEachShare(count: rows - 1, minimumShare: 64) { _, share in
+                for r in share { (target + (r + 1) * GH).update(from: target, count: GH) }
             }
-        }
-        ComputeThreads.forEachShare(count: rows - 1, minimumShare: 64) { _, share in
-            for r in share { (target + (r + 1) * GH).update(from: target, count: GH) }
         }
         weightIH.value.withUnsafeBufferPointer { wb in
             gemm(engine: engine, transB: true, m: rows, n: GH, k: I, a: input, lda: I,
-                 b: wb.baseAddress!, ldb: I, beta: 1, c: target, ldc: GH)
+                 b: wb.baseAddress!, ldb: I, beta: includingBias ? 1 : 0, c: target, ldc: GH)
+        }
+    }
+
+    /// `b_ih + b_hh` (the GRU: `b_ih` alone) into `target[G*H]`: what the input projection's rows carry.
+    private func writeFoldedBias(into target: UnsafeMutablePointer<Scalar>) {
+        let foldHiddenBias = cell != .gru
+        biasIH.value.withUnsafeBufferPointer { bih in
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                for j in 0..<gateWidth { target[j] = foldHiddenBias ? bih[j] + bhh[j] : bih[j] }
+            }
         }
     }
 
@@ -220,17 +234,17 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             switch cell {
             case .lstm:
                 LSTMGates.forward(
-                    gates: stepGates, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
+                    gates: stepGates, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
                     c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
                     batch: n, hidden: H, active: stepActive)
             case .gru:
                 GRUGates.forward(
-                    xGates: stepGates, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
+                    xGates: stepGates, xBias: foldedBias.pointer, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
                     cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
                     batch: n, hidden: H, active: stepActive)
             case .rnnTanh, .rnnReLU:
                 RNNGates.forward(
-                    preactivation: stepGates, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
+                    preactivation: stepGates, bias: foldedBias.pointer, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
                     batch: n, hidden: H, active: stepActive)
             }
             share.meet()

@@ -80,25 +80,29 @@ int recur_isa_supported(int isa);
 int recur_isa_active(void);
 // Chooses the kernels' instruction set (one this CPU supports; otherwise nothing changes). Returns 1 on success.
 int recur_isa_set(int isa);
+// Chooses the instruction set of the kernels this thread calls (-1: back to the process's), without
+// changing the other threads'. Returns 1 on success (0: the CPU lacks it).
+int recur_isa_set_for_thread(int isa);
 
-// The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments), in the active
-// instruction set.
-void recur_lstm_forward(float *gates, const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC,
-                        long batch, long hidden, const _Bool *active);
+// The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments; `bias`, 4H or
+// NULL, is added to every row's pre-activations), in the active instruction set.
+void recur_lstm_forward(float *gates, const float *bias, const float *cPrev, const float *hPrev, float *c, float *h,
+                        float *tanhC, long batch, long hidden, const _Bool *active);
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
                          float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
-// The GRU step's element-wise part (RecurCore's GRUGates documents the arguments), in the active
-// instruction set.
-void recur_gru_forward(const float *xGates, const float *hGates, const float *hPrev, float *h, float *cache,
-                       long batch, long hidden, const _Bool *active);
+// The GRU step's element-wise part (RecurCore's GRUGates documents the arguments; `xBias`, 3H or
+// NULL, is added to every row of xGates), in the active instruction set.
+void recur_gru_forward(const float *xGates, const float *xBias, const float *hGates, const float *hPrev, float *h,
+                       float *cache, long batch, long hidden, const _Bool *active);
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
                         float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
 // The vanilla RNN step's element-wise part (RecurCore's RNNGates documents the arguments); activation
 // 0 is tanh, 1 relu (NaN passed through), 2 sigmoid. In the active instruction set.
-void recur_rnn_forward(const float *preactivation, const float *hPrev, float *h, int activation, long batch, long hidden,
-                       const _Bool *active);
+// `bias`, H or NULL, is added to every row's pre-activation.
+void recur_rnn_forward(const float *preactivation, const float *bias, const float *hPrev, float *h, int activation,
+                       long batch, long hidden, const _Bool *active);
 void recur_rnn_backward(const float *h, const float *dh, float *dPreactivation, float *dhPrevDirect, int activation,
                         long batch, long hidden, const _Bool *active);
 
