@@ -49,7 +49,6 @@ public enum CharRNNBenchmark {
         public var configuration: Configuration
         /// Parameters other than the embedding table (the reference's FLOP count basis).
         public var parametersWithoutEmbedding: Int
-        public var trainingSteps: Int
         public var trainTokensPerSecond: Double
         public var sampleCharactersPerSecond: Double
         /// 6 x parameters without the embedding x tokens/s, in GFLOP/s.
@@ -73,32 +72,21 @@ public enum CharRNNBenchmark {
         let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps)),
                               optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
         for _ in 0..<2 { _ = trainer.trainStep() }
-        var trainingSteps = 0
-        let trainStart = monotonicSeconds()
-        repeat {  // at least one step, however short the time
-            _ = trainer.trainStep()
-            trainingSteps += 1
-        } while monotonicSeconds() - trainStart < seconds
-        let trainTime = monotonicSeconds() - trainStart
+        let stepsPerSecond = timedRepeat(seconds: seconds) { _ = trainer.trainStep() }
 
         let sampler = Sampler(model: model, configuration: configuration, temperature: 0.8)
         sampler.reset()
         var next = 0
-        var characters = 0
-        let sampleStart = monotonicSeconds()
-        repeat {
+        let charactersPerSecond = timedRepeat(seconds: seconds / 2) {
             sampler.feed(next)
             next = sampler.draw(using: &generator)
-            characters += 1
-        } while monotonicSeconds() - sampleStart < seconds / 2
-        let sampleTime = monotonicSeconds() - sampleStart
+        }
 
         return Result(
             configuration: c,
             parametersWithoutEmbedding: model.parameterCount - model.embedding.weight.value.count,
-            trainingSteps: trainingSteps,
-            trainTokensPerSecond: Double(trainingSteps * c.batch * c.steps) / trainTime,
-            sampleCharactersPerSecond: Double(characters) / sampleTime)
+            trainTokensPerSecond: stepsPerSecond * Double(c.batch * c.steps),
+            sampleCharactersPerSecond: charactersPerSecond)
     }
 
     /// The best fp32 GEMM rate of the fast engine, in GFLOP/s, over two shapes: one LSTM step's product
@@ -139,4 +127,16 @@ public func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Calls `body` at least once and until `seconds` have passed (on a monotonic clock); returns calls
+/// per second. Every benchmark's timed loop.
+func timedRepeat(seconds: Double, _ body: () -> Void) -> Double {
+    var calls = 0
+    let start = monotonicSeconds()
+    repeat {
+        body()
+        calls += 1
+    } while monotonicSeconds() - start < seconds
+    return Double(calls) / (monotonicSeconds() - start)
 }

@@ -62,25 +62,13 @@ public enum Seq2SeqBenchmark {
         let trainer = Trainer(task: Seq2SeqTask(model: model, training: set, validation: nil, batchSize: c.batch, seed: seed),
                               optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
         for _ in 0..<2 { _ = trainer.trainStep() }
-        var steps = 0
-        let trainStart = monotonicSeconds()
-        repeat {
-            _ = trainer.trainStep()
-            steps += 1
-        } while monotonicSeconds() - trainStart < seconds
-        let trainTime = monotonicSeconds() - trainStart
+        let stepsPerSecond = timedRepeat(seconds: seconds) { _ = trainer.trainStep() }
 
         model.head.bias!.value[flat: Seq2SeqConfiguration.endID] = -1e4
         let batch = set.batch(Array(0..<c.batch))
         func sentencesPerSecond(_ decode: () -> Void) -> Double {
             decode()
-            var sentences = 0
-            let start = monotonicSeconds()
-            repeat {
-                decode()
-                sentences += c.batch
-            } while monotonicSeconds() - start < seconds / 2
-            return Double(sentences) / (monotonicSeconds() - start)
+            return Double(c.batch) * timedRepeat(seconds: seconds / 2, decode)
         }
         let greedy = sentencesPerSecond {
             _ = model.greedy(source: batch.source, steps: batch.sourceSteps, lengths: batch.sourceLengths, maxLength: c.targetLength)
@@ -90,7 +78,7 @@ public enum Seq2SeqBenchmark {
                                  lengthPenalty: 1, maxLength: c.targetLength)
         }
         return Result(configuration: c, parameters: model.parameterCount,
-                      trainTokensPerSecond: Double(steps * c.batch * c.targetLength) / trainTime,
+                      trainTokensPerSecond: stepsPerSecond * Double(c.batch * c.targetLength),
                       greedySentencesPerSecond: greedy, beamSentencesPerSecond: beam)
     }
 }

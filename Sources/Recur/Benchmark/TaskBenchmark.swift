@@ -125,14 +125,3 @@ public enum TaskBenchmark {
                       inferSequencesPerSecond: Double(c.batch) * inferCalls)
     }
 }
-
-/// Calls `body` at least once and until `seconds` have passed; returns calls per second.
-func timedRepeat(seconds: Double, _ body: () -> Void) -> Double {
-    var calls = 0
-    let start = monotonicSeconds()
-    repeat {
-        body()
-        calls += 1
-    } while monotonicSeconds() - start < seconds
-    return Double(calls) / (monotonicSeconds() - start)
-}
