@@ -13,13 +13,13 @@ import json
 import os
 import resource
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_seq2seq import BEGIN, END, Seq2Seq  # noqa: E402
+from comparison import per_second  # noqa: E402
 
 V, HIDDEN, EMBEDDING, BATCH, SOURCE, TARGET, BEAM = 64, 256, 64, 64, 30, 30, 5
 
@@ -73,13 +73,7 @@ def main():
 
     for k in range(2):
         step(k)
-    steps, start = 0, time.time()
-    while True:
-        step(steps)
-        steps += 1
-        if time.time() - start >= args.seconds:
-            break
-    train = steps * BATCH * TARGET / (time.time() - start)
+    train = per_second(step, args.seconds) * BATCH * TARGET
 
     model.eval()
     with torch.no_grad():
@@ -87,12 +81,7 @@ def main():
 
         def rate(decode):
             decode()
-            sentences, start = 0, time.time()
-            while True:
-                decode()
-                sentences += BATCH
-                if time.time() - start >= args.seconds / 2:
-                    return sentences / (time.time() - start)
+            return per_second(lambda _: decode(), args.seconds / 2) * BATCH
 
         source = sources[:, :BATCH]
         greedy = rate(lambda: model.greedy(source, lengths, TARGET))

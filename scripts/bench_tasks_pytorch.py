@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_classify import Classifier  # noqa: E402
 from compare_tag import Tagger  # noqa: E402
+from comparison import per_second  # noqa: E402
 from make_fixtures import Forecaster  # noqa: E402
 
 # name: (task, cell, hidden, bidirectional, vocabulary, embedding, features, classes, pooling, batch, steps, horizon, lr)
@@ -100,23 +100,11 @@ def bench(name, seconds, packed):
 
     for k in range(2):
         step(k)
-    count, start = 0, time.time()
-    while True:
-        step(count)
-        count += 1
-        if time.time() - start >= seconds:
-            break
-    train = count * batch * steps / (time.time() - start)
+    train = per_second(step, seconds) * batch * steps
     model.eval()
     with torch.no_grad():
         infer()
-        count, start = 0, time.time()
-        while True:
-            infer()
-            count += 1
-            if time.time() - start >= seconds / 2:
-                break
-        inferred = count * batch / (time.time() - start)
+        inferred = per_second(lambda _: infer(), seconds / 2) * batch
     return {"name": name, "task": task, "cell": cell, "hidden": hidden, "bidirectional": bidirectional, "batch": batch,
             "steps": steps, "params": sum(p.numel() for p in model.parameters()), "train_tokens_per_s": round(train),
             "infer_sequences_per_s": round(inferred),

@@ -1,10 +1,21 @@
 """What the side-by-side scripts (compare_classify.py, compare_tag.py, compare_generate.py) share: the
 common options, the length-bucketed batching that Recur's `SequenceBatches` does, and a Recur run
-(train, then `eval --json` on the test set)."""
+(train, then `eval --json` on the test set); and the timed loop of the PyTorch bench twins."""
 import json
 import os
 import subprocess
 import time
+
+
+def per_second(body, seconds):
+    """Calls body(k) for k = 0, 1, ... at least once and until `seconds` have passed; calls per second
+    (the timed loop of `recur bench`, timedRepeat)."""
+    count, start = 0, time.time()
+    while True:
+        body(count)
+        count += 1
+        if time.time() - start >= seconds:
+            return count / (time.time() - start)
 
 
 def add_common_arguments(parser, hidden, lr, batch, epochs):

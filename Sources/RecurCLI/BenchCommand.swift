@@ -50,90 +50,88 @@ struct BenchCommand: ParsableCommand {
         guard !chosen.isEmpty else { return }
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
-        if !json {
-            print(String(format: "recur bench: %d compute threads; run-time kernels %@; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
-                         ComputeThreads.current, InstructionSet.active.rawValue, peakGFLOPS, peak.stepShape, peak.large))
-            print("config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB")
-        }
-        for configuration in chosen {
+        let header = [
+            String(format: "recur bench: %d compute threads; run-time kernels %@; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
+                   ComputeThreads.current, InstructionSet.active.rawValue, peakGFLOPS, peak.stepShape, peak.large),
+            "config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB",
+        ]
+        runEach(chosen, header: header, run: { CharRNNBenchmark.run($0, seconds: seconds) },
+                line: { result, peakMiB in BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current) },
+                row: { result, peakMiB in
+                    String(format: "%11.0f %9.1f %7.0f%% %15.0f %9.0f", result.trainTokensPerSecond, result.trainGFLOPS,
+                           100 * result.trainGFLOPS / peakGFLOPS, result.sampleCharactersPerSecond, peakMiB)
+                })
+    }
+
+    /// Runs each configuration (its peak memory counted from its start) and prints one `--json` line,
+    /// or one table row after `header`, for it.
+    func runEach<Configuration: Named, Result, Line: Encodable>(
+        _ configurations: [Configuration], header: [String], run: (Configuration) -> Result,
+        line: (Result, _ peakMiB: Double) -> Line, row: (Result, _ peakMiB: Double) -> String
+    ) {
+        guard !configurations.isEmpty else { return }
+        if !json { header.forEach { print($0) } }
+        for configuration in configurations {
             ProcessMemory.resetPeak()
-            let result = CharRNNBenchmark.run(configuration, seconds: seconds)
+            let result = run(configuration)
             let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
-            let fraction = result.trainGFLOPS / peakGFLOPS
-            if json {
-                let line = BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
-                print(String(decoding: try encoder.encode(line), as: UTF8.self))
-            } else {
-                print(String(format: "%@ %11.0f %9.1f %7.0f%% %15.0f %9.0f",
-                             configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
-                             result.trainTokensPerSecond, result.trainGFLOPS, 100 * fraction,
-                             result.sampleCharactersPerSecond, peakMiB))
-            }
+            print(json ? (try? jsonLine(line(result, peakMiB))) ?? "{}"
+                       : configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + row(result, peakMiB))
             fflush(stdout)
         }
     }
+
+    /// The line the encoder-decoder and task shapes' tables start with.
+    var kernelsHeader: String {
+        "recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)"
+    }
 }
+
+/// A benchmark configuration: its name starts its table row.
+protocol Named { var name: String { get } }
+extension CharRNNBenchmark.Configuration: Named {}
+extension Seq2SeqBenchmark.Configuration: Named {}
+extension TaskBenchmark.Configuration: Named {}
 
 extension BenchCommand {
     /// The encoder-decoder shapes: training target tokens/s, greedy and beam-5 decoding sentences/s.
     func runSeq2Seq(_ configurations: [Seq2SeqBenchmark.Configuration]) {
-        guard !configurations.isEmpty else { return }
-        if !json {
-            print("recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)")
-            print("config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB")
-        }
-        for configuration in configurations {
-            ProcessMemory.resetPeak()
-            let result = Seq2SeqBenchmark.run(configuration, seconds: seconds)
-            let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
-            if json {
-                let c = configuration
-                let line = Seq2SeqBenchLine(
-                    name: c.name, cell: c.cell.rawValue, hidden: c.hidden, embedding: c.embedding, attention: c.attention.rawValue,
-                    batch: c.batch, source_length: c.sourceLength, target_length: c.targetLength, params: result.parameters,
-                    train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
-                    greedy_sentences_per_s: Int(result.greedySentencesPerSecond.rounded()),
-                    beam5_sentences_per_s: Int(result.beamSentencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
-                    threads: ComputeThreads.current)
-                print((try? jsonLine(line)) ?? "{}")
-            } else {
-                print(String(format: "%@ %11.0f %14.0f %14.0f %9.0f", configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
-                             result.trainTokensPerSecond, result.greedySentencesPerSecond, result.beamSentencesPerSecond, peakMiB))
-            }
-            fflush(stdout)
-        }
+        let header = [kernelsHeader, "config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB"]
+        runEach(configurations, header: header, run: { Seq2SeqBenchmark.run($0, seconds: seconds) },
+                line: { result, peakMiB in
+                    let c = result.configuration
+                    return Seq2SeqBenchLine(
+                        name: c.name, cell: c.cell.rawValue, hidden: c.hidden, embedding: c.embedding, attention: c.attention.rawValue,
+                        batch: c.batch, source_length: c.sourceLength, target_length: c.targetLength, params: result.parameters,
+                        train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
+                        greedy_sentences_per_s: Int(result.greedySentencesPerSecond.rounded()),
+                        beam5_sentences_per_s: Int(result.beamSentencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
+                        threads: ComputeThreads.current)
+                },
+                row: { result, peakMiB in
+                    String(format: "%11.0f %14.0f %14.0f %9.0f", result.trainTokensPerSecond, result.greedySentencesPerSecond,
+                           result.beamSentencesPerSecond, peakMiB)
+                })
     }
 }
 
 extension BenchCommand {
     /// The classifier, tagger and forecaster shapes: training input steps/s, inference sequences/s.
     func runTasks(_ configurations: [TaskBenchmark.Configuration]) {
-        guard !configurations.isEmpty else { return }
-        if !json {
-            print("recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)")
-            print("config            train tok/s   infer seq/s  peak MiB")
-        }
-        for configuration in configurations {
-            ProcessMemory.resetPeak()
-            let result = TaskBenchmark.run(configuration, seconds: seconds)
-            let peakMiB = Double(ProcessMemory.peakBytes) / 1_048_576
-            if json {
-                let c = configuration
-                let line = TaskBenchLine(
-                    name: c.name, task: c.kind.rawValue, cell: c.cell.rawValue, hidden: c.hidden, bidirectional: c.bidirectional,
-                    batch: c.batch, steps: c.steps, params: result.parameters,
-                    train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
-                    infer_sequences_per_s: Int(result.inferSequencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
-                    threads: ComputeThreads.current)
-                print((try? jsonLine(line)) ?? "{}")
-            } else {
-                print(String(format: "%@ %11.0f %13.0f %9.0f", configuration.name.padding(toLength: 16, withPad: " ", startingAt: 0),
-                             result.trainTokensPerSecond, result.inferSequencesPerSecond, peakMiB))
-            }
-            fflush(stdout)
-        }
+        let header = [kernelsHeader, "config            train tok/s   infer seq/s  peak MiB"]
+        runEach(configurations, header: header, run: { TaskBenchmark.run($0, seconds: seconds) },
+                line: { result, peakMiB in
+                    let c = result.configuration
+                    return TaskBenchLine(
+                        name: c.name, task: c.kind.rawValue, cell: c.cell.rawValue, hidden: c.hidden, bidirectional: c.bidirectional,
+                        batch: c.batch, steps: c.steps, params: result.parameters,
+                        train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
+                        infer_sequences_per_s: Int(result.inferSequencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
+                        threads: ComputeThreads.current)
+                },
+                row: { result, peakMiB in
+                    String(format: "%11.0f %13.0f %9.0f", result.trainTokensPerSecond, result.inferSequencesPerSecond, peakMiB)
+                })
     }
 }
 
