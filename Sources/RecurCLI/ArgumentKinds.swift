@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Recur
 
@@ -52,14 +53,40 @@ struct SequenceFormatOptions: ParsableArguments {
     var format: LabelledSequenceFormat?
 }
 
-/// The compute-thread option of every command that computes (train, eval, predict, bench).
+/// The precision of the matrix products.
+enum ProductPrecision: String, CaseIterable, ExpressibleByArgument {
+    case fp32, bf16
+}
+
+/// The compute options of every command that computes (train, eval, predict, sample, bench): threads
+/// and the precision of the matrix products.
 struct ComputeOptions: ParsableArguments {
     @Option(help: "Compute threads for the products and the element-wise kernels. [default: one per core]")
     var threads: Int?
 
-    /// Checks the value and sets the thread count; refuses a `RECUR_ISA` this CPU cannot run.
+    @Option(help: "The matrix products: fp32, or bf16 (bfloat16 operands, float accumulation; float weights, optimiser state and gates), on CPUs with AVX512_BF16 or AMX. [default: fp32]")
+    var precision: ProductPrecision = .fp32
+
+    /// The engine of every matrix product of the model.
+    var engine: GEMMEngine { precision == .bf16 ? .bfloat16 : .fast }
+
+    /// "bf16 products; " for the start line of a run in bf16, nothing in fp32.
+    var productsNote: String { precision == .bf16 ? "bf16 products; " : "" }
+
+    /// Checks the values and sets the thread count; refuses a `RECUR_ISA` this CPU cannot run, and
+    /// bf16 on a CPU without bf16 instructions (`RECUR_BF16=emulate` lets oneDNN emulate them on
+    /// AVX-512, slower than fp32: for tests of the bf16 path on such CPUs).
     func apply() throws {
         if case let .failure(error)? = InstructionSet.fromEnvironment() { throw UserError(error.description) }
+        if precision == .bf16 {
+            let emulate = ProcessInfo.processInfo.environment["RECUR_BF16"] == "emulate"
+            guard BFloat16Products.isNative || emulate else {
+                throw UserError("--precision bf16: this CPU has no bfloat16 instructions (AVX512_BF16 or AMX-BF16); use --precision fp32")
+            }
+            guard BFloat16Products.isAvailable else {
+                throw UserError("--precision bf16: oneDNN cannot multiply in bfloat16 on this machine; use --precision fp32")
+            }
+        }
         guard let threads else { return }
         guard threads > 0 && threads <= 1024 else { throw UserError("--threads: must be in 1...1024, got \(threads)") }
         ComputeThreads.set(threads)

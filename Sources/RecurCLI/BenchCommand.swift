@@ -51,11 +51,11 @@ struct BenchCommand: ParsableCommand {
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
         let header = [
-            String(format: "recur bench: %d compute threads; run-time kernels %@; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
-                   ComputeThreads.current, InstructionSet.active.rawValue, peakGFLOPS, peak.stepShape, peak.large),
+            String(format: "recur bench: %d compute threads; run-time kernels %@; %@ products; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
+                   ComputeThreads.current, InstructionSet.active.rawValue, compute.precision.rawValue, peakGFLOPS, peak.stepShape, peak.large),
             "config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB",
         ]
-        runEach(chosen, header: header, run: { CharRNNBenchmark.run($0, seconds: seconds) },
+        runEach(chosen, header: header, run: { CharRNNBenchmark.run($0, seconds: seconds, engine: compute.engine) },
                 line: { result, peakMiB in BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current) },
                 row: { result, peakMiB in
                     String(format: "%11.0f %9.1f %7.0f%% %15.0f %9.0f", result.trainTokensPerSecond, result.trainGFLOPS,
@@ -83,7 +83,7 @@ struct BenchCommand: ParsableCommand {
 
     /// The line the encoder-decoder and task shapes' tables start with.
     var kernelsHeader: String {
-        "recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue)"
+        "recur bench: \(ComputeThreads.current) compute threads; run-time kernels \(InstructionSet.active.rawValue); \(compute.precision.rawValue) products"
     }
 }
 
@@ -97,7 +97,7 @@ extension BenchCommand {
     /// The encoder-decoder shapes: training target tokens/s, greedy and beam-5 decoding sentences/s.
     func runSeq2Seq(_ configurations: [Seq2SeqBenchmark.Configuration]) {
         let header = [kernelsHeader, "config            train tok/s  greedy sent/s  beam-5 sent/s  peak MiB"]
-        runEach(configurations, header: header, run: { Seq2SeqBenchmark.run($0, seconds: seconds) },
+        runEach(configurations, header: header, run: { Seq2SeqBenchmark.run($0, seconds: seconds, engine: compute.engine) },
                 line: { result, peakMiB in
                     let c = result.configuration
                     return Seq2SeqBenchLine(
@@ -119,7 +119,7 @@ extension BenchCommand {
     /// The classifier, tagger and forecaster shapes: training input steps/s, inference sequences/s.
     func runTasks(_ configurations: [TaskBenchmark.Configuration]) {
         let header = [kernelsHeader, "config            train tok/s   infer seq/s  peak MiB"]
-        runEach(configurations, header: header, run: { TaskBenchmark.run($0, seconds: seconds) },
+        runEach(configurations, header: header, run: { TaskBenchmark.run($0, seconds: seconds, engine: compute.engine) },
                 line: { result, peakMiB in
                     let c = result.configuration
                     return TaskBenchLine(

@@ -22,34 +22,36 @@ func checkpointTask(_ file: SafeTensors, path: String) throws -> String {
 }
 
 /// Loads a version-2 checkpoint of model type `M`, refusing a configuration with a `problem`, or
-/// throws a one-line UserError.
-func loadModel<M: RecurModel>(_ type: M.Type, _ file: SafeTensors, path: String,
+/// throws a one-line UserError. Its products run on `engine`.
+func loadModel<M: RecurModel>(_ type: M.Type, _ file: SafeTensors, path: String, engine: GEMMEngine,
                               problem: (M.Configuration) -> String?) throws -> ModelCheckpoint.Loaded<M> {
     do {
-        return try ModelCheckpoint.load(M.self, from: file, validate: problem)
+        let loaded = try ModelCheckpoint.load(M.self, from: file, validate: problem)
+        loaded.model.engine = engine
+        return loaded
     } catch {
         throw UserError("\(path): \(error)")
     }
 }
 
 /// Loads a classifier checkpoint, or throws a one-line UserError.
-func loadClassifier(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceClassifier<Float>> {
-    try loadModel(SequenceClassifier<Float>.self, file, path: path) { $0.problem }
+func loadClassifier(_ file: SafeTensors, path: String, engine: GEMMEngine) throws -> ModelCheckpoint.Loaded<SequenceClassifier<Float>> {
+    try loadModel(SequenceClassifier<Float>.self, file, path: path, engine: engine) { $0.problem }
 }
 
 /// Loads a tagger checkpoint, or throws a one-line UserError.
-func loadTagger(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<SequenceTagger<Float>> {
-    try loadModel(SequenceTagger<Float>.self, file, path: path) { $0.problem }
+func loadTagger(_ file: SafeTensors, path: String, engine: GEMMEngine) throws -> ModelCheckpoint.Loaded<SequenceTagger<Float>> {
+    try loadModel(SequenceTagger<Float>.self, file, path: path, engine: engine) { $0.problem }
 }
 
 /// Loads an encoder-decoder checkpoint, or throws a one-line UserError.
-func loadSeq2Seq(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<Seq2Seq<Float>> {
-    try loadModel(Seq2Seq<Float>.self, file, path: path) { $0.problem }
+func loadSeq2Seq(_ file: SafeTensors, path: String, engine: GEMMEngine) throws -> ModelCheckpoint.Loaded<Seq2Seq<Float>> {
+    try loadModel(Seq2Seq<Float>.self, file, path: path, engine: engine) { $0.problem }
 }
 
 /// Loads a forecaster checkpoint, or throws a one-line UserError.
-func loadForecaster(_ file: SafeTensors, path: String) throws -> ModelCheckpoint.Loaded<Forecaster<Float>> {
-    try loadModel(Forecaster<Float>.self, file, path: path) { $0.problem }
+func loadForecaster(_ file: SafeTensors, path: String, engine: GEMMEngine) throws -> ModelCheckpoint.Loaded<Forecaster<Float>> {
+    try loadModel(Forecaster<Float>.self, file, path: path, engine: engine) { $0.problem }
 }
 
 /// Refuses a missing path or a folder with the one-line error for it.
@@ -68,10 +70,12 @@ func checkCheckpointPath(_ path: String) throws {
 }
 
 /// Loads a character-model checkpoint named on the command line, or throws a one-line UserError.
-func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
+func loadCheckpoint(_ path: String, engine: GEMMEngine) throws -> CharRNNCheckpoint.Loaded {
     try checkCheckpointPath(path)
     do {
-        return try CharRNNCheckpoint.load(URL(fileURLWithPath: path))
+        let loaded = try CharRNNCheckpoint.load(URL(fileURLWithPath: path))
+        loaded.model.engine = engine
+        return loaded
     } catch {
         if case .file(.unreadable) = error { throw UserError("\(path): \(error)", kind: .ioError) }
         throw UserError("\(path): \(error)")
@@ -79,9 +83,11 @@ func loadCheckpoint(_ path: String) throws -> CharRNNCheckpoint.Loaded {
 }
 
 /// Loads a character model from a checkpoint file already read, or throws a one-line UserError.
-func loadCheckpoint(_ file: SafeTensors, path: String) throws -> CharRNNCheckpoint.Loaded {
+func loadCheckpoint(_ file: SafeTensors, path: String, engine: GEMMEngine) throws -> CharRNNCheckpoint.Loaded {
     do {
-        return try CharRNNCheckpoint.load(file)
+        let loaded = try CharRNNCheckpoint.load(file)
+        loaded.model.engine = engine
+        return loaded
     } catch {
         throw UserError("\(path): \(error)")
     }

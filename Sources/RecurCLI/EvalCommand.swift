@@ -42,16 +42,16 @@ struct EvalCommand: ParsableCommand {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         switch try checkpointTask(file, path: checkpoint) {
-        case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint))
-        case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint))
-        case Seq2Seq<Float>.task: return try evaluateSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
-        case Forecaster<Float>.task: return try evaluateForecast(try loadForecaster(file, path: checkpoint))
+        case SequenceClassifier<Float>.task: return try evaluateClassifier(try loadClassifier(file, path: checkpoint, engine: compute.engine))
+        case SequenceTagger<Float>.task: return try evaluateTagger(try loadTagger(file, path: checkpoint, engine: compute.engine))
+        case Seq2Seq<Float>.task: return try evaluateSeq2Seq(try loadSeq2Seq(file, path: checkpoint, engine: compute.engine))
+        case Forecaster<Float>.task: return try evaluateForecast(try loadForecaster(file, path: checkpoint, engine: compute.engine))
         default: break
         }
         for (name, given) in [("test-size", testSize != nil), ("rolling", rolling != 1)] where given {
             throw UserError("--\(name): applies to a forecasting model")
         }
-        let loaded = try loadCheckpoint(file, path: checkpoint)
+        let loaded = try loadCheckpoint(file, path: checkpoint, engine: compute.engine)
         if loaded.configuration.sequenceBoundaries { return try evaluateSequences(loaded) }
         let text: String
         do {

@@ -13,13 +13,13 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let file = try readCheckpointFile(checkpoint)
         switch try checkpointTask(file, path: checkpoint) {
-        case SequenceClassifier<Float>.task: return try inspectClassifier(try loadClassifier(file, path: checkpoint))
-        case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint))
-        case Seq2Seq<Float>.task: return try inspectSeq2Seq(try loadSeq2Seq(file, path: checkpoint))
-        case Forecaster<Float>.task: return try inspectForecaster(try loadForecaster(file, path: checkpoint))
+        case SequenceClassifier<Float>.task: return try inspectClassifier(try loadClassifier(file, path: checkpoint, engine: .fast))
+        case SequenceTagger<Float>.task: return try inspectTagger(try loadTagger(file, path: checkpoint, engine: .fast))
+        case Seq2Seq<Float>.task: return try inspectSeq2Seq(try loadSeq2Seq(file, path: checkpoint, engine: .fast))
+        case Forecaster<Float>.task: return try inspectForecaster(try loadForecaster(file, path: checkpoint, engine: .fast))
         default: break
         }
-        let loaded = try loadCheckpoint(file, path: checkpoint)
+        let loaded = try loadCheckpoint(file, path: checkpoint, engine: .fast)
         let c = loaded.configuration, m = loaded.metadata
         print("\(checkpoint)")
         print("  model: \(c.cell.rawValue), \(c.layers) layer\(c.layers == 1 ? "" : "s") x \(c.hiddenSize) hidden, embedding \(c.embeddingSize), vocabulary \(c.vocabulary.count), dropout \(c.dropout), init \(c.initialization.rawValue)")

@@ -31,8 +31,8 @@ struct PredictCommand: ParsableCommand {
         try compute.apply()
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
-        if task == Seq2Seq<Float>.task { return try predictSeq2Seq(try loadSeq2Seq(file, path: checkpoint)) }
-        if task == Forecaster<Float>.task { return try predictForecast(try loadForecaster(file, path: checkpoint)) }
+        if task == Seq2Seq<Float>.task { return try predictSeq2Seq(try loadSeq2Seq(file, path: checkpoint, engine: compute.engine)) }
+        if task == Forecaster<Float>.task { return try predictForecast(try loadForecaster(file, path: checkpoint, engine: compute.engine)) }
         for (name, given) in [("horizon", horizon != nil), ("plot", plot != nil)] where given {
             throw UserError("--\(name): applies to a forecasting model; \(checkpoint) is a '\(task)' model")
         }
@@ -40,11 +40,11 @@ struct PredictCommand: ParsableCommand {
                               ("attention-map", attentionMap != nil)] where given {
             throw UserError("--\(name): applies to a seq2seq model; \(checkpoint) is a '\(task)' model")
         }
-        if task == SequenceTagger<Float>.task { return try predictTags(try loadTagger(file, path: checkpoint)) }
+        if task == SequenceTagger<Float>.task { return try predictTags(try loadTagger(file, path: checkpoint, engine: compute.engine)) }
         guard task == SequenceClassifier<Float>.task else {
             throw UserError("\(checkpoint): is a '\(task)' model; recur predict labels sequences with a classifier (for a character model, use recur sample)")
         }
-        let loaded = try loadClassifier(file, path: checkpoint)
+        let loaded = try loadClassifier(file, path: checkpoint, engine: compute.engine)
         let configuration = loaded.model.configuration
         var examples = try TrainCommand.readSequences(data, format: format, requireLabels: false)
         for index in examples.indices { examples[index].label = nil }

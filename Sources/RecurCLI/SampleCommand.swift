@@ -28,15 +28,17 @@ struct SampleCommand: ParsableCommand {
     @Flag(help: "Always take the likeliest character (no randomness).") var argmax = false
     @Option(help: "A conditioned model: the condition, a label or comma-separated numbers.") var condition: String?
     @Option(help: "A model of sequences: how many to draw. [default: 10]") var count: Int?
+    @OptionGroup var compute: ComputeOptions
 
     func run() throws {
+        try compute.apply()
         guard length >= 0 && length <= 100_000_000 else { throw UserError("--length: must be an integer in 0...100000000, got \(length)") }
         guard temperature.isFinite && temperature > 0 && temperature <= 100 else {
             throw UserError("--temperature: must be a number in (0, 100], got \(temperature)")
         }
         if let topK, topK <= 0 { throw UserError("--top-k: must be a positive integer, got \(topK)") }
         if let topP, !(topP > 0 && topP <= 1) { throw UserError("--top-p: must be a number in (0, 1], got \(topP)") }
-        let loaded = try loadCheckpoint(checkpoint)
+        let loaded = try loadCheckpoint(checkpoint, engine: compute.engine)
         let vocabulary = loaded.configuration.vocabulary
         let primeIDs: [Int]
         if let prime {

@@ -219,6 +219,7 @@ struct TrainCommand: ParsableCommand {
 
         var generator = RandomGenerator(seed: settings.seed)
         let model = configuration.makeModel(using: &generator)
+        model.engine = compute.engine
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
@@ -227,7 +228,7 @@ struct TrainCommand: ParsableCommand {
         print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
               + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(settings.batch) x \(settings.seqLength), "
-              + "\(streams.batchesPerEpoch) steps per epoch; \(settings.optimizer) lr \(settings.lr); "
+              + "\(streams.batchesPerEpoch) steps per epoch; \(settings.optimizer) lr \(settings.lr); \(compute.productsNote)"
               + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? 250,

@@ -71,6 +71,7 @@ extension TrainCommand {
         try Recipe.checkFits(configuration, training: training, batchSize: batchSize)
         var generator = RandomGenerator(seed: settings.seed)
         let model = Recipe.Model(configuration: configuration, using: &generator)
+        model.engine = compute.engine
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
@@ -83,7 +84,7 @@ extension TrainCommand {
         try files.create(folderOption: out)
         print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
               + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation \(Recipe.exampleName); batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
-              + "\(settings.optimizer) lr \(settings.lr); " + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+              + "\(settings.optimizer) lr \(settings.lr); \(compute.productsNote)" + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
             checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,

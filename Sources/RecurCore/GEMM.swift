@@ -9,9 +9,19 @@ import _RecurShims
 /// `.fast` is oneDNN's `dnnl_sgemm` on Linux and Accelerate's BLAS on macOS (falling back to the
 /// reference kernel for a type the platform library lacks, such as Double on Linux). `.reference` is
 /// the plain-Swift kernel in `ReferenceGEMM.swift`, the ground truth the tests hold `.fast` against.
+/// `.bfloat16` is `.fast` with Float products in bfloat16: both operands rounded to bf16 (round to
+/// nearest even), float accumulation and result, through oneDNN's matmul primitive; the weights,
+/// their gradients, the optimiser state and every element-wise kernel stay Float. Where oneDNN has no
+/// bf16 product (no oneDNN, or a CPU without AVX-512) it multiplies in Float, as `.fast` does;
+/// `BFloat16Products` tells whether the CPU has bf16 instructions or oneDNN emulates them.
 public enum GEMMEngine: String, Sendable, CaseIterable {
     case fast
     case reference
+    case bfloat16
+
+    /// The engines whose products are float32 (`.fast` and `.reference`), which tests hold to float
+    /// tolerances of each other and of PyTorch.
+    public static var float32: [GEMMEngine] { [.fast, .reference] }
 }
 
 /// `C[m, n] = alpha * op(A) * op(B) + beta * C`, all row-major.
@@ -33,8 +43,8 @@ public func gemm<Scalar: RecurScalar>(
     precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) too small")
     precondition(ldc >= max(1, n), "gemm: ldc \(ldc) too small")
     if m == 0 || n == 0 { return }
-    if engine == .fast, Scalar.fastGEMM(
-        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+    if engine != .reference, Scalar.fastGEMM(
+        bfloat16: engine == .bfloat16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
         b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
         return
     }

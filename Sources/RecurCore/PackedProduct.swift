@@ -10,21 +10,26 @@ import _RecurPackedProduct
 /// as on macOS, or only a reference implementation for the shape): callers then use `gemm`.
 public final class PackedProduct {
     public let m, n, k, lda, ldc, strideK, strideN: Int
+    /// Whether the operands are rounded to bfloat16 (B once, when packed; A before each product) and
+    /// multiplied with float accumulation, as `GEMMEngine.bfloat16` does.
+    public let bfloat16: Bool
     private let handle: OpaquePointer
 
     /// A's rows are `lda` apart and C's `ldc`; B's element (i, j) is at `b[i * strideK + j * strideN]`.
-    public init?(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int) {
+    public init?(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false) {
         guard m > 0, n > 0, k > 0, lda >= k, ldc >= n,
-              let handle = recur_packed_product_create(m, n, k, lda, ldc, strideK, strideN) else { return nil }
+              let handle = recur_packed_product_create(m, n, k, lda, ldc, strideK, strideN, bfloat16 ? 1 : 0) else { return nil }
         (self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN) = (m, n, k, lda, ldc, strideK, strideN)
+        self.bfloat16 = bfloat16
         self.handle = handle
     }
 
     deinit { recur_packed_product_destroy(handle) }
 
     /// Whether this product has the given shape and strides (so it can be reused for them).
-    public func matches(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int) -> Bool {
+    public func matches(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false) -> Bool {
         [self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN] == [m, n, k, lda, ldc, strideK, strideN]
+            && self.bfloat16 == bfloat16
     }
 
     /// Reads and packs B; products use it until the next `pack`.

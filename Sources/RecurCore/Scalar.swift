@@ -3,6 +3,7 @@ import Darwin
 #elseif canImport(Glibc)
 import Glibc
 #endif
+import _RecurPackedProduct
 
 /// The floating-point types Recur computes in.
 ///
@@ -21,7 +22,7 @@ where RawSignificand: FixedWidthInteger {
     /// `C = alpha * op(A) * op(B) + beta * C`, row-major, on the platform's fast engine
     /// (oneDNN on Linux for Float, Accelerate on macOS); `false` when there is none for this type.
     static func fastGEMM(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        bfloat16: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
@@ -34,13 +35,16 @@ extension Float: RecurScalar {
     @inlinable @inline(__always) public static func tanh(_ x: Float) -> Float { tanhf(x) }
 
     public static func fastGEMM(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        bfloat16: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) -> Bool {
-        platformSGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                      b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        if bfloat16, recur_bf16_product(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 1 {
+            return true
+        }
+        return platformSGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 }
 
@@ -50,7 +54,7 @@ extension Double: RecurScalar {
     @inlinable @inline(__always) public static func tanh(_ x: Double) -> Double { libm_tanh(x) }
 
     public static func fastGEMM(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        bfloat16: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int

@@ -50,7 +50,7 @@ struct GenerationTests {
     }
 
     @Test("conditioned generators reproduce PyTorch's logits, masked loss and every gradient (packed lengths)",
-          arguments: ["generator_lstm", "generator_gru_every_step"], GEMMEngine.allCases)
+          arguments: ["generator_lstm", "generator_gru_every_step"], GEMMEngine.float32)
     func golden(name: String, engine: GEMMEngine) throws {
         let f = try PyTorchGoldenTests.fixture(name)
         var g = RandomGenerator(seed: 0)

@@ -61,12 +61,13 @@ public enum CharRNNBenchmark {
     }
 
     /// Trains for `seconds`, then samples for `seconds / 2`.
-    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0) -> Result {
+    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0, engine: GEMMEngine = .fast) -> Result {
         precondition(seconds > 0, "CharRNNBenchmark: expected a positive time, got \(seconds)")
         var generator = RandomGenerator(seed: seed)
         let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
                                                  embeddingSize: c.embedding, vocabulary: vocabulary)
         let model = configuration.makeModel(using: &generator)
+        model.engine = engine
         // Enough random text for a few distinct batches; the streams wrap around at the epoch's end.
         let tokens = (0..<(4 * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
         let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps)),

@@ -46,7 +46,7 @@ public enum Seq2SeqBenchmark {
         public static let beam = 5
     }
 
-    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0) -> Result {
+    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0, engine: GEMMEngine = .fast) -> Result {
         precondition(seconds > 0, "Seq2SeqBenchmark: expected a positive time, got \(seconds)")
         var generator = RandomGenerator(seed: seed)
         let letters = (0..<(vocabularySize - 1)).map { String(UnicodeScalar(UInt8(48 + $0))) }
@@ -56,6 +56,7 @@ public enum Seq2SeqBenchmark {
                                                                              Seq2SeqConfiguration.endToken] + letters.prefix(vocabularySize - 3)),
             cell: c.cell, hiddenSize: c.hidden, embeddingSize: c.embedding, attention: c.attention, maxTargetLength: c.targetLength)
         let model = Seq2Seq<Float>(configuration, using: &generator)
+        model.engine = engine
         let pairs = 4 * c.batch
         let set = Seq2SeqSet(sources: (0..<pairs).map { _ in (0..<c.sourceLength).map { _ in 1 + generator.integer(below: vocabularySize - 1) } },
                              targets: (0..<pairs).map { _ in (0..<(c.targetLength - 1)).map { _ in 3 + generator.integer(below: vocabularySize - 3) } + [Seq2SeqConfiguration.endID] })

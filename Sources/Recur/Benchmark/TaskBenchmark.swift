@@ -54,7 +54,7 @@ public enum TaskBenchmark {
         public var inferSequencesPerSecond: Double
     }
 
-    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0) -> Result {
+    public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0, engine: GEMMEngine = .fast) -> Result {
         precondition(seconds > 0, "TaskBenchmark: expected a positive time, got \(seconds)")
         var generator = RandomGenerator(seed: seed)
         let examples = 4 * c.batch
@@ -72,6 +72,7 @@ public enum TaskBenchmark {
                 let model = SequenceClassifier<Float>(SequenceClassifierConfiguration(
                     input: input, cell: c.cell, hiddenSize: c.hidden, bidirectional: c.bidirectional, pooling: c.pooling, labels: names),
                                                       using: &generator)
+                model.engine = engine
                 let data = EncodedSequences(inputs: inputs, labels: (0..<examples).map { _ in generator.integer(below: c.classes) })
                 let trainer = Trainer(task: ClassificationTask(model: model, training: data, validation: nil, batchSize: c.batch, seed: seed),
                                       optimizer: .adam, learningRate: c.learningRate, clipNorm: 5)
@@ -81,6 +82,7 @@ public enum TaskBenchmark {
             }
             let model = SequenceTagger<Float>(SequenceTaggerConfiguration(
                 input: input, cell: c.cell, hiddenSize: c.hidden, bidirectional: c.bidirectional, tags: names), using: &generator)
+            model.engine = engine
             let data = EncodedSequences(inputs: inputs, labels: Array(repeating: 0, count: examples),
                                         tags: (0..<examples).map { _ in (0..<c.steps).map { _ in generator.integer(below: c.classes) } })
             let trainer = Trainer(task: TaggingTask(model: model, training: data, validation: nil, batchSize: c.batch, seed: seed),
@@ -92,6 +94,7 @@ public enum TaskBenchmark {
             let configuration = ForecasterConfiguration(cell: c.cell, hiddenSize: c.hidden, context: c.steps, horizon: c.horizon,
                                                         targetNames: (0..<c.features).map { "y\($0)" })
             let model = Forecaster<Float>(configuration, using: &generator)
+            model.engine = engine
             // A random walk long enough for `examples` windows, one step apart.
             let rows = c.steps + c.horizon + examples
             var level = 0.0

@@ -60,6 +60,16 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
         set { rnn.isTraining = newValue }
     }
 
+    /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
+    public var engine: GEMMEngine {
+        get { head.engine }
+        set {
+            rnn.engine = newValue
+            head.engine = newValue
+            condition?.engine = newValue
+        }
+    }
+
     /// Logits `[T, B, V]` for ids `[T * B]` (time-major), and the final state.
     /// - Parameters:
     ///   - state: the state carried in (zero when nil); not with `conditions`.

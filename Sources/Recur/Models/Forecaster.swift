@@ -53,7 +53,7 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
         set { rnn.isTraining = newValue }
     }
 
-    /// Every GEMM of the model on one engine (tests compare them).
+    /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
     public var engine: GEMMEngine {
         get { head.engine }
         set {

@@ -19,6 +19,9 @@ public protocol RecurModel: Module where Scalar == Float {
     /// Training mode (dropout on) or evaluation mode, passed down to every sub-module.
     var isTraining: Bool { get set }
 
+    /// The engine of every matrix product in the model (`.bfloat16`: bf16 products, Float weights).
+    var engine: GEMMEngine { get set }
+
     /// The generator of the dropout masks.
     var dropoutGenerator: RandomGenerator { get set }
 

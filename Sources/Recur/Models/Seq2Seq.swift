@@ -106,6 +106,17 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
         set { encoder.isTraining = newValue }
     }
 
+    /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
+    public var engine: GEMMEngine {
+        get { head.engine }
+        set {
+            encoder.engine = newValue
+            for cell in cells { cell.engine = newValue }
+            attention?.engine = newValue
+            for linear in [bridge, bridgeCell, combine, head].compactMap({ $0 }) { linear.engine = newValue }
+        }
+    }
+
     // MARK: Encoding
 
     /// The encoder's outputs and the decoder's initial state, with what their backward needs.

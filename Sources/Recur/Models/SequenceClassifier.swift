@@ -136,6 +136,15 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
         set { rnn.isTraining = newValue }
     }
 
+    /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
+    public var engine: GEMMEngine {
+        get { head.engine }
+        set {
+            rnn.engine = newValue
+            head.engine = newValue
+        }
+    }
+
     /// Logits `[B, C]` for token ids `[T * B]` (time-major, padding anything in range) with B lengths in 1...T.
     public func forward(tokens ids: [Int], steps: Int, batch: Int, lengths: [Int]) -> Tensor<Scalar> {
         head.forward(pooling.forward(encoder.forward(tokens: ids, steps: steps, batch: batch, lengths: lengths), lengths: lengths))

@@ -74,6 +74,15 @@ public final class SequenceTagger<Scalar: RecurScalar>: Module {
         set { rnn.isTraining = newValue }
     }
 
+    /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
+    public var engine: GEMMEngine {
+        get { head.engine }
+        set {
+            rnn.engine = newValue
+            head.engine = newValue
+        }
+    }
+
     /// Logits `[T, B, C]` of a batch (token or feature input, as the model reads).
     public func logits(_ batch: SequenceBatch) -> Tensor<Scalar> {
         head.forward(encoder.forward(batch))

@@ -468,12 +468,13 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// Double, the reference engine, short loops, or no packed product for the shape.
     private func packedProduct(_ share: StepShare, backward: Bool, m: Int, n: Int, k: Int, lda: Int, ldc: Int,
                                strideK: Int, strideN: Int, b: UnsafePointer<Scalar>) -> PackedProduct? {
-        guard Scalar.self == Float.self, engine == .fast, steps >= Self.minimumStepsToPack,
+        guard Scalar.self == Float.self, engine != .reference, steps >= Self.minimumStepsToPack,
               share.index < packedProducts.count else { return nil }
         let slot = packedProducts[share.index]
         var product = backward ? slot.backward : slot.forward
-        if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN) ?? false) {
-            product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN)
+        let bfloat16 = engine == .bfloat16
+        if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16) ?? false) {
+            product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16)
             if backward { slot.backward = product } else { slot.forward = product }
         }
         product?.pack(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self))

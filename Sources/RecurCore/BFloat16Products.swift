@@ -1,0 +1,21 @@
+import _RecurPackedProduct
+
+/// What this machine offers `GEMMEngine.bfloat16`: bfloat16 products with float accumulation.
+///
+/// `isNative`: the CPU has bf16 dot-product instructions (AVX512_BF16 or AMX-BF16), which make bf16
+/// products faster than Float ones. `isAvailable`: oneDNN makes a bf16 product at all, natively or,
+/// on AVX-512 CPUs without bf16 instructions, by emulation, which gives the same rounding (tests run
+/// it there) but is slower than Float. The command line accepts `--precision bf16` only where
+/// `isNative` (or where `RECUR_BF16=emulate` asks for the emulation, for tests).
+public enum BFloat16Products {
+    /// The CPU has bf16 dot-product instructions.
+    public static var isNative: Bool { recur_bf16_native() == 1 }
+
+    /// oneDNN multiplies bf16 operands on this machine (natively or emulated).
+    public static var isAvailable: Bool { recur_bf16_available() == 1 }
+
+    /// `value` rounded to the nearest bfloat16 (ties to even), as the products round their operands.
+    public static func rounded(_ value: Float) -> Float {
+        recur_float_from_bf16(recur_bf16_from_float(value))
+    }
+}

@@ -1,0 +1,216 @@
+// bfloat16 products for GEMMEngine.bfloat16: the operands rounded to bf16 (round to nearest even),
+// oneDNN's matmul primitive with f32 accumulation and destination, alpha as an output scale and beta
+// as a sum post-op. Each thread keeps its bf16 copies, its scratchpad and its last few primitives
+// (a product of the same shape then costs no primitive creation).
+#include "RecurBFloat16.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+void recur_bf16_convert(const float *source, long rows, long columns, long ld, uint16_t *target) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = source + r * ld;
+        uint16_t *out = target + r * columns;
+        for (long c = 0; c < columns; c++) out[c] = recur_bf16_from_float(row[c]);
+    }
+}
+
+int recur_bf16_native(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    int avx512f = (b >> 16) & 1, amxBF16 = (d >> 22) & 1;
+    unsigned a1 = 0, b1, c1, d1;
+    int avx512BF16 = a >= 1 && __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 5) & 1);
+    return (avx512f && avx512BF16) || amxBF16;
+#else
+    return 0;
+#endif
+}
+
+#if __has_include(<oneapi/dnnl/dnnl.h>)
+#include <oneapi/dnnl/dnnl.h>
+
+enum { cacheSize = 16 };
+
+typedef struct {
+    int used, transA, transB;
+    long m, n, k, ldc;
+    float alpha, beta;
+    unsigned long lastUse;
+    dnnl_primitive_t matmul;
+    dnnl_memory_t source, weights, destination, scratchpad;
+} cached_product;
+
+typedef struct {
+    dnnl_stream_t stream;
+    uint16_t *a, *b;
+    size_t aCapacity, bCapacity;
+    unsigned long clock;
+    cached_product products[cacheSize];
+} thread_state;
+
+static dnnl_engine_t engine;
+static pthread_once_t engineOnce = PTHREAD_ONCE_INIT;
+static pthread_key_t stateKey;
+
+static void destroy_product(cached_product *p) {
+    dnnl_memory_t memories[] = {p->source, p->weights, p->destination, p->scratchpad};
+    for (int i = 0; i < 4; i++) if (memories[i]) dnnl_memory_destroy(memories[i]);
+    if (p->matmul) dnnl_primitive_destroy(p->matmul);
+    memset(p, 0, sizeof *p);
+}
+
+static void destroy_state(void *opaque) {
+    thread_state *state = opaque;
+    for (int i = 0; i < cacheSize; i++) if (state->products[i].used) destroy_product(&state->products[i]);
+    if (state->stream) dnnl_stream_destroy(state->stream);
+    free(state->a);
+    free(state->b);
+    free(state);
+}
+
+static void make_engine(void) {
+    if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) engine = NULL;
+    pthread_key_create(&stateKey, destroy_state);
+}
+
+static thread_state *this_thread(void) {
+    pthread_once(&engineOnce, make_engine);
+    if (!engine) return NULL;
+    thread_state *state = pthread_getspecific(stateKey);
+    if (state) return state;
+    state = calloc(1, sizeof *state);
+    if (!state) return NULL;
+    if (dnnl_stream_create(&state->stream, engine, dnnl_stream_default_flags) != dnnl_success) {
+        free(state);
+        return NULL;
+    }
+    pthread_setspecific(stateKey, state);
+    return state;
+}
+
+static int reserve(uint16_t **buffer, size_t *capacity, size_t count) {
+    if (count <= *capacity) return 1;
+    uint16_t *grown = realloc(*buffer, count * sizeof(uint16_t));
+    if (!grown) return 0;
+    *buffer = grown;
+    *capacity = count;
+    return 1;
+}
+
+// The matmul for op(A)[m, k] op(B)[k, n] with bf16 copies packed as stored (A: transA ? [k, m] : [m, k]).
+static int make_product(cached_product *p, int transA, int transB, long m, long n, long k, float alpha, float beta, long ldc) {
+    dnnl_memory_desc_t source, weights, destination;
+    dnnl_dims_t sourceDims = {m, k}, weightDims = {k, n}, destinationDims = {m, n};
+    dnnl_dims_t sourceStrides = {transA ? 1 : k, transA ? m : 1};
+    dnnl_dims_t weightStrides = {transB ? 1 : n, transB ? k : 1};
+    dnnl_dims_t destinationStrides = {ldc, 1};
+    dnnl_matmul_desc_t description;
+    dnnl_primitive_attr_t attributes = NULL;
+    dnnl_post_ops_t postOps = NULL;
+    dnnl_primitive_desc_t descriptor = NULL;
+    int ok = dnnl_memory_desc_init_by_strides(&source, 2, sourceDims, dnnl_bf16, sourceStrides) == dnnl_success
+        && dnnl_memory_desc_init_by_strides(&weights, 2, weightDims, dnnl_bf16, weightStrides) == dnnl_success
+        && dnnl_memory_desc_init_by_strides(&destination, 2, destinationDims, dnnl_f32, destinationStrides) == dnnl_success
+        && dnnl_matmul_desc_init(&description, &source, &weights, NULL, &destination) == dnnl_success
+        && dnnl_primitive_attr_create(&attributes) == dnnl_success
+        && dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user) == dnnl_success
+        && (alpha == 1.0f || dnnl_primitive_attr_set_output_scales(attributes, 1, 0, &alpha) == dnnl_success)
+        && dnnl_post_ops_create(&postOps) == dnnl_success
+        && (beta == 0.0f || dnnl_post_ops_append_sum(postOps, beta) == dnnl_success)
+        && dnnl_primitive_attr_set_post_ops(attributes, postOps) == dnnl_success
+        && dnnl_primitive_desc_create(&descriptor, &description, attributes, engine, NULL) == dnnl_success;
+    if (ok) {
+        const char *implementation = NULL;
+        ok = dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success
+            && implementation && strncmp(implementation, "ref", 3) != 0;
+    }
+    if (ok) {
+        const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(descriptor, dnnl_query_scratchpad_md, 0);
+        ok = scratch
+            && dnnl_primitive_create(&p->matmul, descriptor) == dnnl_success
+            && dnnl_memory_create(&p->source, &source, engine, DNNL_MEMORY_NONE) == dnnl_success
+            && dnnl_memory_create(&p->weights, &weights, engine, DNNL_MEMORY_NONE) == dnnl_success
+            && dnnl_memory_create(&p->destination, &destination, engine, DNNL_MEMORY_NONE) == dnnl_success
+            && dnnl_memory_create(&p->scratchpad, scratch, engine, DNNL_MEMORY_ALLOCATE) == dnnl_success;
+    }
+    if (descriptor) dnnl_primitive_desc_destroy(descriptor);
+    if (postOps) dnnl_post_ops_destroy(postOps);
+    if (attributes) dnnl_primitive_attr_destroy(attributes);
+    p->used = 1;
+    if (!ok) {
+        destroy_product(p);
+        return 0;
+    }
+    p->transA = transA; p->transB = transB;
+    p->m = m; p->n = n; p->k = k; p->ldc = ldc;
+    p->alpha = alpha; p->beta = beta;
+    return 1;
+}
+
+static cached_product *find_product(thread_state *state, int transA, int transB, long m, long n, long k,
+                                    float alpha, float beta, long ldc) {
+    cached_product *oldest = &state->products[0];
+    for (int i = 0; i < cacheSize; i++) {
+        cached_product *p = &state->products[i];
+        if (p->used && p->transA == transA && p->transB == transB && p->m == m && p->n == n && p->k == k
+            && p->ldc == ldc && p->alpha == alpha && p->beta == beta) {
+            p->lastUse = ++state->clock;
+            return p;
+        }
+        if (!p->used || (oldest->used && p->lastUse < oldest->lastUse)) oldest = p;
+    }
+    if (oldest->used) destroy_product(oldest);
+    if (!make_product(oldest, transA, transB, m, n, k, alpha, beta, ldc)) return NULL;
+    oldest->lastUse = ++state->clock;
+    return oldest;
+}
+
+int recur_bf16_product(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return 0;
+    thread_state *state = this_thread();
+    if (!state) return 0;
+    long aRows = transA ? k : m, aColumns = transA ? m : k;
+    long bRows = transB ? n : k, bColumns = transB ? k : n;
+    if (!reserve(&state->a, &state->aCapacity, (size_t)(aRows * aColumns))
+        || !reserve(&state->b, &state->bCapacity, (size_t)(bRows * bColumns))) return 0;
+    cached_product *p = find_product(state, transA != 0, transB != 0, m, n, k, alpha, beta, ldc);
+    if (!p) return 0;
+    recur_bf16_convert(a, aRows, aColumns, lda, state->a);
+    recur_bf16_convert(b, bRows, bColumns, ldb, state->b);
+    if (dnnl_memory_set_data_handle(p->source, state->a) != dnnl_success
+        || dnnl_memory_set_data_handle(p->weights, state->b) != dnnl_success
+        || dnnl_memory_set_data_handle(p->destination, c) != dnnl_success) return 0;
+    dnnl_exec_arg_t arguments[] = {{DNNL_ARG_SRC, p->source}, {DNNL_ARG_WEIGHTS, p->weights},
+                                   {DNNL_ARG_DST, p->destination}, {DNNL_ARG_SCRATCHPAD, p->scratchpad}};
+    return dnnl_primitive_execute(p->matmul, state->stream, 4, arguments) == dnnl_success
+        && dnnl_stream_wait(state->stream) == dnnl_success;
+}
+
+int recur_bf16_available(void) {
+    static int answer = -1;
+    int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
+    if (known >= 0) return known;
+    float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4];
+    int ok = recur_bf16_product(0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2)
+        && c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4;
+    __atomic_store_n(&answer, ok, __ATOMIC_RELAXED);
+    return ok;
+}
+
+#else
+
+int recur_bf16_available(void) { return 0; }
+int recur_bf16_product(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    (void)transA; (void)transB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    return 0;
+}
+
+#endif
