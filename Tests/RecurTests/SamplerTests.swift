@@ -28,6 +28,29 @@ struct SamplerTests {
         }
     }
 
+    @Test("on the bf16 engine, the batch-1 path (weights packed once in bf16) gives the bf16 sequence path's logits within 2e-5, 1e-4 or more from float32's",
+          arguments: CellKind.allCases)
+    func bfloat16MatchesSequencePath(cell: CellKind) throws {
+        try #require(BFloat16Products.isAvailable, "oneDNN makes no bf16 product on this CPU")
+        let (model, configuration) = Self.model(cell)
+        model.isTraining = false
+        let ids = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+        let (float32, _) = model.forward(ids, steps: ids.count, batch: 1)
+        model.engine = .bfloat16
+        let (bfloat16, _) = model.forward(ids, steps: ids.count, batch: 1)
+        let sampler = Sampler(model: model, configuration: configuration)
+        sampler.reset()
+        var fromFloat32 = 0.0
+        for (t, id) in ids.enumerated() {
+            sampler.feed(id)
+            let row = (0..<10).map { bfloat16[t, 0, $0] }
+            let difference = largestDifference(Array(sampler.currentLogits), row)
+            #expect(difference <= 2e-5, "\(cell) step \(t): \(difference)")
+            fromFloat32 = max(fromFloat32, largestDifference(Array(sampler.currentLogits), (0..<10).map { float32[t, 0, $0] }))
+        }
+        #expect(fromFloat32 >= 1e-4, "\(cell): the bf16 sampler is only \(fromFloat32) from float32")
+    }
+
     @Test("argmax is deterministic; top-k 1 equals argmax; the same seed draws the same text")
     func rules() {
         let (model, configuration) = Self.model(.lstm)

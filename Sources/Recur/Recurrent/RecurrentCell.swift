@@ -72,7 +72,9 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// The input side of a step: `gates[B, G*H] = x[B, I] W_ih^T + b_ih`, plus `b_hh` for the RNN and
     /// the LSTM (whose input and recurrent parts are simply added; the GRU keeps `b_hh` with the
     /// recurrent part, which its reset gate scales). `RecurrentLayer.project` forms the same sum.
-    public func projectInput(_ x: UnsafePointer<Scalar>, batch: Int, into gates: UnsafeMutablePointer<Scalar>) {
+    /// `product`: W_ih^T packed for `batch` rows (`packedWeights`), used instead of `gemm`.
+    public func projectInput(_ x: UnsafePointer<Scalar>, batch: Int, into gates: UnsafeMutablePointer<Scalar>,
+                             product: PackedProduct? = nil) {
         let GH = gateWidth, I = inputSize
         biasIH.value.withUnsafeBufferPointer { bih in
             biasHH.value.withUnsafeBufferPointer { bhh in
@@ -83,10 +85,29 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
                 }
             }
         }
+        if let product {
+            precondition(product.m == batch && product.n == GH && product.k == I, "RecurrentCell: the packed W_ih does not fit")
+            return product.run(a: x, c: gates)
+        }
         weightIH.value.withUnsafeBufferPointer { w in
             gemm(engine: engine, transB: true, m: batch, n: GH, k: I, a: x, lda: I, b: w.baseAddress!, ldb: I,
                  beta: 1, c: gates, ldc: GH)
         }
+    }
+
+    /// W_ih^T and W_hh^T packed now for products of `batch` rows (bf16 operands on the `.bfloat16`
+    /// engine), for `projectInput` and `advance` to use while the weights stay as they are now (a
+    /// sampler's frozen copy); nil where there is no packed product (Double, the reference engine, no
+    /// oneDNN).
+    public func packedWeights(batch: Int) -> (input: PackedProduct, recurrent: PackedProduct)? {
+        guard Scalar.self == Float.self, engine != .reference else { return nil }
+        let I = inputSize, H = hiddenSize, GH = gateWidth, bfloat16 = engine == .bfloat16
+        guard let input = PackedProduct(m: batch, n: GH, k: I, lda: I, ldc: GH, strideK: 1, strideN: I, bfloat16: bfloat16),
+              let recurrent = PackedProduct(m: batch, n: GH, k: H, lda: H, ldc: GH, strideK: 1, strideN: H, bfloat16: bfloat16)
+        else { return nil }
+        weightIH.value.withUnsafeBufferPointer { input.pack(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self)) }
+        weightHH.value.withUnsafeBufferPointer { recurrent.pack(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self)) }
+        return (input, recurrent)
     }
 
     /// Advances the state `h` (and `c`) `[B, H]` by one step, in place, given the step's input side in
@@ -94,9 +115,10 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// `[B, 4H]` what the backward step needs (LSTM: tanh(c') `[B, H]` in its first B x H elements; GRU:
     /// r | z | n | h_n per row); `hiddenGates` `[B, G*H]` is the GRU's workspace. Allocates nothing: a sampler calls this
     /// once per layer and symbol.
+    /// `product`: W_hh^T packed for `batch` rows (`packedWeights`), used instead of `gemm`.
     public func advance(gates: UnsafeMutablePointer<Scalar>, hiddenGates: UnsafeMutablePointer<Scalar>,
                         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>, batch: Int) {
+                        cache: UnsafeMutablePointer<Scalar>, batch: Int, product: PackedProduct? = nil) {
         let H = hiddenSize, GH = gateWidth
         let recurrent = cell == .gru ? hiddenGates : gates
         if cell == .gru {
@@ -104,9 +126,14 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
                 for r in 0..<batch { (hiddenGates + r * GH).update(from: bhh.baseAddress!, count: GH) }
             }
         }
-        weightHH.value.withUnsafeBufferPointer { w in
-            gemm(engine: engine, transB: true, m: batch, n: GH, k: H, a: h, lda: H, b: w.baseAddress!, ldb: H,
-                 beta: 1, c: recurrent, ldc: GH)
+        if let product {
+            precondition(product.m == batch && product.n == GH && product.k == H, "RecurrentCell: the packed W_hh does not fit")
+            product.run(a: h, c: recurrent)
+        } else {
+            weightHH.value.withUnsafeBufferPointer { w in
+                gemm(engine: engine, transB: true, m: batch, n: GH, k: H, a: h, lda: H, b: w.baseAddress!, ldb: H,
+                     beta: 1, c: recurrent, ldc: GH)
+            }
         }
         switch cell {
         case .lstm:

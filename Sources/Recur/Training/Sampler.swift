@@ -30,6 +30,7 @@ public final class Sampler {
     private let inputTable: ScratchBuffer<Float>  // [V, G*H]: embedding W_ih^T + b of the first layer
     private let layers: [LayerBuffers]
     private let headWeight: ScratchBuffer<Float>  // [V, H]
+    private let headProduct: PackedProduct?       // headWeight^T packed for one row
     private let headBias: ScratchBuffer<Float>    // [V]
     private let logits: ScratchBuffer<Float>      // [V]
     private let probabilities: ScratchBuffer<Double>  // [V]
@@ -47,6 +48,7 @@ public final class Sampler {
         var gates: ScratchBuffer<Float>     // [G*H]
         var hiddenGates: ScratchBuffer<Float>  // [G*H] (GRU)
         var cache: ScratchBuffer<Float>     // [4H]: tanh(c) for the LSTM, r z n h_n for the GRU
+        var products: (input: PackedProduct, recurrent: PackedProduct)?  // W_ih^T, W_hh^T packed for one row
     }
 
     public init(model: CharRNN<Float>, configuration: CharRNNConfiguration, temperature: Double = 1,
@@ -75,13 +77,17 @@ public final class Sampler {
         self.inputTable = inputTable
         layers = model.rnn.layers.map { directions in
             let layer = directions[0]
+            let cell = RecurrentCell(cell: layer.cell, weightIH: layer.weightIH.value, weightHH: layer.weightHH.value,
+                                     biasIH: layer.biasIH.value, biasHH: layer.biasHH.value)
+            cell.engine = model.engine
             return LayerBuffers(
-                cell: RecurrentCell(cell: layer.cell, weightIH: layer.weightIH.value, weightHH: layer.weightHH.value,
-                                    biasIH: layer.biasIH.value, biasHH: layer.biasHH.value),
-                h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
-                hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H))
+                cell: cell, h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
+                hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H), products: cell.packedWeights(batch: 1))
         }
         headWeight = copy(model.head.weight.value)
+        headProduct = model.engine == .reference ? nil
+            : PackedProduct(m: 1, n: V, k: H, lda: H, ldc: V, strideK: 1, strideN: H, bfloat16: model.engine == .bfloat16)
+        headProduct?.pack(headWeight.pointer)
         headBias = copy(model.head.bias!.value)
         logits = ScratchBuffer(count: V)
         probabilities = ScratchBuffer(count: V)
@@ -143,17 +149,21 @@ public final class Sampler {
         for layer in layers {
             // x W_ih^T + b_ih (+ b_hh): a row of the table for the first layer.
             if let input {
-                layer.cell.projectInput(input, batch: 1, into: layer.gates.pointer)
+                layer.cell.projectInput(input, batch: 1, into: layer.gates.pointer, product: layer.products?.input)
             } else {
                 layer.gates.pointer.update(from: inputTable.pointer + id * GH, count: GH)
             }
             layer.cell.advance(gates: layer.gates.pointer, hiddenGates: layer.hiddenGates.pointer, h: layer.h.pointer,
-                               c: layer.c.pointer, cache: layer.cache.pointer, batch: 1)
+                               c: layer.c.pointer, cache: layer.cache.pointer, batch: 1, product: layer.products?.recurrent)
             input = UnsafePointer(layer.h.pointer)
         }
         logits.pointer.update(from: headBias.pointer, count: V)
-        gemm(transB: true, m: 1, n: V, k: H, a: input!, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
-             c: logits.pointer, ldc: V)
+        if let headProduct {
+            headProduct.run(a: input!, c: logits.pointer)
+        } else {
+            gemm(transB: true, m: 1, n: V, k: H, a: input!, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
+                 c: logits.pointer, ldc: V)
+        }
     }
 
     /// The logits `[V]` after the last `feed`.
