@@ -50,7 +50,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--bf16", action="store_true", help="forward passes and losses under torch.autocast to bfloat16")
     args = parser.parse_args()
+    autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -64,8 +66,9 @@ def main():
 
     def step(k):
         rows = slice((k % 4) * BATCH, (k % 4 + 1) * BATCH)
-        logits = model(sources[:, rows], lengths, targets[:, rows])
-        loss = F.cross_entropy(logits.reshape(-1, V), targets[:, rows].reshape(-1))
+        with autocast():
+            logits = model(sources[:, rows], lengths, targets[:, rows])
+            loss = F.cross_entropy(logits.reshape(-1, V), targets[:, rows].reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
@@ -76,7 +79,7 @@ def main():
     train = per_second(step, args.seconds) * BATCH * TARGET
 
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         model.head.bias[END] = -1e4
 
         def rate(decode):
@@ -90,7 +93,8 @@ def main():
                       "batch": BATCH, "source_length": SOURCE, "target_length": TARGET,
                       "params": sum(p.numel() for p in model.parameters()),
                       "train_tokens_per_s": round(train), "greedy_sentences_per_s": round(greedy), "beam5_sentences_per_s": round(beam),
-                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "threads": torch.get_num_threads()},
+                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "threads": torch.get_num_threads(),
+                      "precision": "bf16" if args.bf16 else "fp32"},
                      sort_keys=True))
 
 

@@ -54,7 +54,7 @@ def tagger_logits(model, ids, lengths, packed):
     return model.head(model.rnn(model.embedding(ids))[0])
 
 
-def bench(name, seconds, packed):
+def bench(name, seconds, packed, bf16=False):
     task, cell, hidden, bidirectional, vocabulary, embedding, features, classes, pool, batch, steps, horizon, lr = SHAPES[name]
     torch.manual_seed(0)
     examples = 4 * batch
@@ -92,7 +92,8 @@ def bench(name, seconds, packed):
 
     def step(k):
         rows = slice((k % 4) * batch, (k % 4 + 1) * batch)
-        loss = loss_of(rows)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_of(rows)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5)
@@ -102,14 +103,14 @@ def bench(name, seconds, packed):
         step(k)
     train = per_second(step, seconds) * batch * steps
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         infer()
         inferred = per_second(lambda _: infer(), seconds / 2) * batch
     return {"name": name, "task": task, "cell": cell, "hidden": hidden, "bidirectional": bidirectional, "batch": batch,
             "steps": steps, "params": sum(p.numel() for p in model.parameters()), "train_tokens_per_s": round(train),
             "infer_sequences_per_s": round(inferred),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "threads": torch.get_num_threads(),
-            "packed": packed}
+            "packed": packed, "precision": "bf16" if bf16 else "fp32"}
 
 
 def main():
@@ -118,13 +119,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--packed", action="store_true", help="the compare scripts' pack_padded_sequence path")
+    parser.add_argument("--bf16", action="store_true", help="forward passes and losses under torch.autocast to bfloat16")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     for name in args.only.split(","):
         if name not in SHAPES:
             sys.exit(f"error: --only: unknown shape '{name}'; choose from {', '.join(SHAPES)}")
-        print(json.dumps(bench(name, args.seconds, args.packed), sort_keys=True), flush=True)
+        print(json.dumps(bench(name, args.seconds, args.packed, args.bf16), sort_keys=True), flush=True)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,8 @@ struct BenchCommand: ParsableCommand {
             "config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB",
         ]
         runEach(chosen, header: header, run: { CharRNNBenchmark.run($0, seconds: seconds, engine: compute.engine) },
-                line: { result, peakMiB in BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current) },
+                line: { result, peakMiB in BenchLine(result, peakMiB: peakMiB, sgemmPeak: peakGFLOPS, threads: ComputeThreads.current,
+                                                               precision: compute.precision.rawValue) },
                 row: { result, peakMiB in
                     String(format: "%11.0f %9.1f %7.0f%% %15.0f %9.0f", result.trainTokensPerSecond, result.trainGFLOPS,
                            100 * result.trainGFLOPS / peakGFLOPS, result.sampleCharactersPerSecond, peakMiB)
@@ -106,7 +107,7 @@ extension BenchCommand {
                         train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
                         greedy_sentences_per_s: Int(result.greedySentencesPerSecond.rounded()),
                         beam5_sentences_per_s: Int(result.beamSentencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
-                        threads: ComputeThreads.current)
+                        threads: ComputeThreads.current, precision: compute.precision.rawValue)
                 },
                 row: { result, peakMiB in
                     String(format: "%11.0f %14.0f %14.0f %9.0f", result.trainTokensPerSecond, result.greedySentencesPerSecond,
@@ -127,7 +128,7 @@ extension BenchCommand {
                         batch: c.batch, steps: c.steps, params: result.parameters,
                         train_tokens_per_s: Int(result.trainTokensPerSecond.rounded()),
                         infer_sequences_per_s: Int(result.inferSequencesPerSecond.rounded()), peak_rss_mib: Int(peakMiB.rounded()),
-                        threads: ComputeThreads.current)
+                        threads: ComputeThreads.current, precision: compute.precision.rawValue)
                 },
                 row: { result, peakMiB in
                     String(format: "%11.0f %13.0f %9.0f", result.trainTokensPerSecond, result.inferSequencesPerSecond, peakMiB)
@@ -145,6 +146,8 @@ struct TaskBenchLine: Encodable {
     var train_tokens_per_s, infer_sequences_per_s, peak_rss_mib, threads: Int
     /// The run-time kernels' instruction set.
     var isa = InstructionSet.active.rawValue
+    /// The products' precision: fp32 or bf16 (the PyTorch reference's key).
+    var precision = "fp32"
 }
 
 /// One `--json` line of an encoder-decoder shape (the keys of scripts/bench_seq2seq_pytorch.py).
@@ -156,6 +159,8 @@ struct Seq2SeqBenchLine: Encodable {
     var train_tokens_per_s, greedy_sentences_per_s, beam5_sentences_per_s, peak_rss_mib, threads: Int
     /// The run-time kernels' instruction set.
     var isa = InstructionSet.active.rawValue
+    /// The products' precision: fp32 or bf16 (the PyTorch reference's key).
+    var precision = "fp32"
 }
 
 /// One `--json` line: the PyTorch reference's keys, plus the share of the sgemm peak.
@@ -173,8 +178,10 @@ struct BenchLine: Encodable {
     var threads: Int
     /// The run-time kernels' instruction set.
     var isa = InstructionSet.active.rawValue
+    /// The products' precision: fp32 or bf16 (the PyTorch reference's key).
+    var precision = "fp32"
 
-    init(_ result: CharRNNBenchmark.Result, peakMiB: Double, sgemmPeak: Double, threads: Int) {
+    init(_ result: CharRNNBenchmark.Result, peakMiB: Double, sgemmPeak: Double, threads: Int, precision: String) {
         let c = result.configuration
         func rounded(_ x: Double, _ digits: Double) -> Double { (x * digits).rounded() / digits }
         name = c.name
@@ -188,5 +195,6 @@ struct BenchLine: Encodable {
         peak_fraction = rounded(result.trainGFLOPS / sgemmPeak, 1000)
         sgemm_peak_gflops = rounded(sgemmPeak, 10)
         self.threads = threads
+        self.precision = precision
     }
 }
