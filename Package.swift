@@ -49,7 +49,10 @@ let package = Package(
             dependencies: ["_RecurVectorMath", "_RecurPackedProduct", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))],
             swiftSettings: vectorFlags.swift
         ),
-        .target(name: "Recur", dependencies: ["RecurCore", .product(name: "SwiftCSV", package: "SwiftCSV")], swiftSettings: vectorFlags.swift),
+        // Open MPI for data-parallel training, loaded at run time (dlopen) only under --distributed.
+        .target(name: "_RecurMPI"),
+        .target(name: "Recur", dependencies: ["RecurCore", "_RecurMPI", .product(name: "SwiftCSV", package: "SwiftCSV")],
+                swiftSettings: vectorFlags.swift),
         // The `recur` command. Not named `recur`: Sources/recur and Sources/Recur would be one folder on
         // a case-insensitive disk (macOS's default).
         .executableTarget(

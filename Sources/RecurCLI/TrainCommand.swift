@@ -95,6 +95,8 @@ struct TrainCommand: ParsableCommand {
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
     var resumeFrom: ResumePoint?
     @OptionGroup var compute: ComputeOptions
+    @Flag(help: "Data-parallel training under mpirun (--task lm): every rank reads its own --batch streams of the text, the gradients are summed across ranks (Open MPI) and rank 0 writes the run; N ranks equal one process with N x --batch streams.")
+    var distributed = false
     @Option(name: .customLong("on-nonfinite"),
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")
     var onNonfinite: NonfiniteAction = .stop
@@ -151,6 +153,8 @@ struct TrainCommand: ParsableCommand {
             throw UserError("--\(name): applies to --task classify or tag, not --task lm")
         }
         try compute.apply()
+        let group = try startProcessGroup()
+        let leader = group?.isLeader ?? true
         let text: String
         do {
             text = try TextFile.read(data)
@@ -161,7 +165,7 @@ struct TrainCommand: ParsableCommand {
         let files = RunFiles(folder: folder)
         let resumePoint = resumeFrom ?? (resume ? .latest : nil)
         let resuming = resumePoint != nil
-        try files.prepare(resuming: resumePoint, folderOption: out)
+        if leader { try files.prepare(resuming: resumePoint, folderOption: out) }
         let resumeFile = resumePoint == .best ? files.bestTraining : files.training
         let vocabulary = Vocabulary(text: text)
         guard vocabulary.count >= 2 else {
@@ -208,10 +212,13 @@ struct TrainCommand: ParsableCommand {
         let validationCount = settings.valFraction > 0 ? max(2, Int(Double(tokens.count) * settings.valFraction)) : 0
         let trainTokens = Array(tokens[0..<(tokens.count - validationCount)])
         let validationTokens = Array(tokens[(tokens.count - validationCount)...])
-        guard trainTokens.count >= settings.batch * settings.seqLength + 1 else {
-            throw UserError("\(data): its \(trainTokens.count) training characters cannot fill one batch of \(settings.batch) x \(settings.seqLength) (+1); lower --batch or --seq-length, or give more text")
+        let ranks = group?.size ?? 1
+        guard trainTokens.count >= settings.batch * ranks * settings.seqLength + 1 else {
+            let rows = ranks > 1 ? "\(ranks) ranks x \(settings.batch)" : "\(settings.batch)"
+            throw UserError("\(data): its \(trainTokens.count) training characters cannot fill one batch of \(rows) x \(settings.seqLength) (+1); lower --batch or --seq-length, or give more text")
         }
-        let streams = TextStreams(tokens: trainTokens, batch: settings.batch, steps: settings.seqLength)
+        let streams = TextStreams(tokens: trainTokens, batch: settings.batch, steps: settings.seqLength,
+                                  shard: group?.rank ?? 0, of: ranks)
         let total: Int
         if let steps { total = steps }
         else if let epochs { total = epochs * streams.batchesPerEpoch }
@@ -222,14 +229,16 @@ struct TrainCommand: ParsableCommand {
         model.engine = compute.engine
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
+        trainer.processGroup = group
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
-        try files.create(folderOption: out)
-        print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
+        if leader { try files.create(folderOption: out) }
+        let parallel = ranks > 1 ? "\(ranks) ranks x " : ""
+        if leader { print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
-              + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(settings.batch) x \(settings.seqLength), "
+              + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(parallel)\(settings.batch) x \(settings.seqLength), "
               + "\(streams.batchesPerEpoch) steps per epoch; \(settings.optimizer) lr \(settings.lr); \(compute.productsNote)"
-              + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+              + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps")) }
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? 250,
             checkpointEvery: checkpointEvery ?? evalEvery ?? 250, skipNonfinite: onNonfinite == .skip,
@@ -239,11 +248,26 @@ struct TrainCommand: ParsableCommand {
             describeValidation: { result in
                 (["bpc": result.loss / Foundation.log(2)],
                  String(format: "validation %.4f nats/char (%.4f bits/char)", result.loss, result.loss / Foundation.log(2)))
-            }, resumed: resuming)
+            }, resumed: resuming, leader: leader)
         let start = Date()
         try loop.run()
         let bits = trainer.best.map { String(format: ", best validation %.4f nats/char (%.4f bits/char)", $0.value, $0.value / Foundation.log(2)) } ?? ""
-        print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)")
+        if leader { print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)") }
+        group?.barrier()
+        group?.finish()
+    }
+
+    /// The ranks of a `--distributed` run (nil without it). Refused for what it does not cover yet.
+    func startProcessGroup() throws -> ProcessGroup? {
+        guard distributed else { return nil }
+        if resume || resumeFrom != nil {
+            throw UserError("--distributed: --resume is not supported under mpirun yet; resume the run in one process")
+        }
+        do {
+            return try ProcessGroup.start()
+        } catch {
+            throw UserError("--distributed: \(error); install Open MPI (apt-get install openmpi-bin) and start the ranks with mpirun -np N recur train ... --distributed")
+        }
     }
 
     /// Restores a saved run's weights and training state into `trainer` (when `file` is given), and

@@ -23,6 +23,7 @@ extension TrainCommand {
         let name = Recipe.kind.rawValue
         if seqLength != nil { throw UserError("--seq-length: applies to --task lm on a continuous text; \(Recipe.wholeSequences) reads whole sequences") }
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
+        if distributed { throw UserError("--distributed: so far trains only a character model of a plain text (--task lm on a .txt), not this --task \(name) run") }
         try compute.apply()
         let files = RunFiles(folder: URL(fileURLWithPath: out))
         let resumePoint = resumeFrom ?? (resume ? .latest : nil)

@@ -23,6 +23,9 @@ struct TrainingLoop<Task: TrainingTask> {
     let describeValidation: (ValidationResult) -> (metrics: [String: Double], text: String)
     /// Whether a previous run's checkpoint was restored.
     let resumed: Bool
+    /// Whether this process writes the run's files and shows its progress (rank 0 of a data-parallel
+    /// run, or the only process); the other ranks only compute.
+    var leader = true
 
     /// The metadata of every checkpoint at this moment.
     private func metadata(trainLoss: Double?, validation: ValidationResult?) -> [String: String] {
@@ -41,6 +44,7 @@ struct TrainingLoop<Task: TrainingTask> {
     }
 
     private func saveCheckpoints(trainLoss: Double?, validation: ValidationResult?) throws {
+        guard leader else { return }
         let extra = metadata(trainLoss: trainLoss, validation: validation)
         do {
             try trainer.save(extra: extra, to: files.training)
@@ -53,9 +57,9 @@ struct TrainingLoop<Task: TrainingTask> {
     /// Runs to the end; returns the last validation, if any.
     @discardableResult
     func run() throws -> ValidationResult? {
-        var metrics = try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed)
+        var metrics = leader ? try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed) : nil
         Interrupt.install()
-        let progress = Progress(total: total, rateUnit: itemName == "tokens" ? "tok/s" : "ex/s")
+        let progress = leader ? Progress(total: total, rateUnit: itemName == "tokens" ? "tok/s" : "ex/s") : nil
         let start = Date()
         let startStep = trainer.step
         var window: [Double] = []
@@ -89,7 +93,7 @@ struct TrainingLoop<Task: TrainingTask> {
             let step = trainer.step
             if let problem {
                 guard skipNonfinite else {
-                    progress.finish()
+                    progress?.finish()
                     let kept = lastSavedStep.map { "\(files.model.path) (step \($0)) is the last good checkpoint and was not touched" }
                         ?? "no checkpoint had been saved yet"
                     let clip = trainer.clipNorm
@@ -99,28 +103,28 @@ struct TrainingLoop<Task: TrainingTask> {
                         + "(both may change with --resume), or --on-nonfinite skip")
                 }
                 skipped += 1
-                progress.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
+                progress?.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
             } else {
                 window.append(result.loss)
                 items += result.count
                 lastLoss = result.loss
                 let elapsed = Date().timeIntervalSince(start)
                 let rate = Double(items) / max(elapsed, 1e-9)
-                progress.update(step: step, loss: result.loss, tokensPerSecond: rate,
+                progress?.update(step: step, loss: result.loss, tokensPerSecond: rate,
                                 secondsLeft: elapsed / Double(step - startStep) * Double(total - step))
                 let isEval = step % evalEvery == 0 || step == total
                 if step % 10 == 0 || isEval {
                     let trainLoss = window.reduce(0, +) / Double(max(window.count, 1))
                     window = []
                     var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
-                                                   tokensPerSecond: rate, elapsed: metrics.elapsedOffset + elapsed)
+                                                   tokensPerSecond: rate, elapsed: (metrics?.elapsedOffset ?? 0) + elapsed)
                     record.rateKey = "\(itemName)_per_s"
                     if isEval, let validation = trainer.validate() {
                         lastValidation = validation.result
                         let described = describeValidation(validation.result)
                         record.validationLoss = validation.result.loss
                         for (key, value) in described.metrics { record.validation["val_" + key] = value }
-                        if validation.isBest {
+                        if validation.isBest && leader {
                             let extra = metadata(trainLoss: trainLoss, validation: validation.result)
                             do {
                                 try trainer.save(extra: extra, to: files.bestTraining)
@@ -129,14 +133,14 @@ struct TrainingLoop<Task: TrainingTask> {
                                 throw UserError("\(error) (step \(step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
                             }
                         }
-                        progress.message("step \(step)/\(total)  train \(String(format: "%.4f", trainLoss))  \(described.text)\(validation.isBest ? "  best" : "")")
+                        progress?.message("step \(step)/\(total)  train \(String(format: "%.4f", trainLoss))  \(described.text)\(validation.isBest ? "  best" : "")")
                         if validation.shouldStop {
-                            progress.message("early stopping: \(trainer.validationsWithoutImprovement) validations without a better \(trainer.monitor.metric) (best at step \(trainer.best?.step ?? 0))")
+                            progress?.message("early stopping: \(trainer.validationsWithoutImprovement) validations without a better \(trainer.monitor.metric) (best at step \(trainer.best?.step ?? 0))")
                             stopEarly = true
                         }
                     }
-                    try metrics.append(record)
-                    if isEval { try metrics.drawPlot(to: files.plot) }
+                    try metrics?.append(record)
+                    if isEval { try metrics?.drawPlot(to: files.plot) }
                 }
             }
             if step == total || stopEarly {
@@ -147,12 +151,12 @@ struct TrainingLoop<Task: TrainingTask> {
             }
             if Interrupt.requested {
                 try saveCheckpoints(trainLoss: lastLoss, validation: lastValidation)
-                progress.finish()
-                printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume")
+                progress?.finish()
+                if leader { printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume") }
                 Foundation.exit(Interrupt.exitCode)
             }
         }
-        progress.finish()
+        progress?.finish()
         return lastValidation
     }
 }

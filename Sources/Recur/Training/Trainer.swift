@@ -110,6 +110,12 @@ public final class Trainer<Task: TrainingTask> {
     private var plateauBest: Double?
     private var plateauWaiting = 0
     private var generatorAtStepStart: RandomGenerator?
+    /// Data-parallel training (nil: this process alone): after each backward pass the ranks' gradients
+    /// and losses are summed, each weighted by its item count, so that every rank holds the gradient of
+    /// the mean loss over all ranks' items (what one process would compute on all the batches at once)
+    /// and clips and steps identically.
+    public var processGroup: (any CollectiveSum)?
+    private var reduction: [Float] = []
 
     public init(task: Task, optimizer kind: OptimizerKind, learningRate: Double, clipNorm: Double? = 5,
                 schedule: ScheduleKind = .constant, warmupSteps: Int = 0, schedulePeriod: Int = 1, gamma: Double = 0.1,
@@ -163,7 +169,8 @@ public final class Trainer<Task: TrainingTask> {
         defer { generatorAtStepStart = nil }
         model.isTraining = true
         model.zeroGradients()
-        let (loss, count) = task.computeGradients(step: step)
+        var (loss, count) = task.computeGradients(step: step)
+        if let processGroup, processGroup.size > 1 { (loss, count) = reduceGradients(loss: loss, count: count, over: processGroup) }
         let norm = GradientClipping.globalNorm(of: model.parameters)
         guard accept(loss, norm) else {
             task.finishStep(step: step, applied: false)
@@ -177,6 +184,37 @@ public final class Trainer<Task: TrainingTask> {
         task.finishStep(step: step, applied: true)
         step += 1
         return StepResult(loss: loss, gradientNorm: norm, count: count, applied: true)
+    }
+
+    /// Sums `count * gradient` and `count * loss` over the ranks, then divides by the total count.
+    private func reduceGradients(loss: Double, count: Int, over group: any CollectiveSum) -> (loss: Double, count: Int) {
+        let parameters = task.model.parameters
+        let total = parameters.reduce(0) { $0 + $1.gradient.count }
+        if reduction.count != total { reduction = [Float](repeating: 0, count: total) }
+        let weight = Float(count)
+        reduction.withUnsafeMutableBufferPointer { buffer in
+            var offset = 0
+            for parameter in parameters {
+                parameter.gradient.withUnsafeBufferPointer { g in
+                    for i in 0..<g.count { buffer[offset + i] = g[i] * weight }
+                }
+                offset += parameter.gradient.count
+            }
+            group.sum(buffer.baseAddress!, count: total)
+        }
+        var totals = [loss * Double(count), Double(count)]
+        group.sum(&totals)
+        let scale = Float(1 / totals[1])
+        reduction.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            for parameter in parameters {
+                parameter.gradient.withUnsafeMutableBufferPointer { g in
+                    for i in 0..<g.count { g[i] = buffer[offset + i] * scale }
+                }
+                offset += parameter.gradient.count
+            }
+        }
+        return (totals[0] / totals[1], Int(totals[1]))
     }
 
     /// What a validation found.
