@@ -230,6 +230,7 @@ struct TrainCommand: ParsableCommand {
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
         trainer.processGroup = group
+        task.processGroup = group
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
         if leader { try files.create(folderOption: out) }

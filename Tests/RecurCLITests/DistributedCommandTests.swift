@@ -22,7 +22,7 @@ struct DistributedCommandTests {
                         "--checkpoint-every", "10", "--threads", "1", "--seed", "3",
                         "--optimizer", "sgd", "--lr", "1"]  // SGD: a step moves with the gradient's scale (Adam would hide it)
 
-    @Test("2 ranks x batch 3 equal one process with batch 6 after 20 steps (every weight within 5e-6); rank 0 alone writes the run")
+    @Test("2 ranks x batch 3 equal one process with batch 6 after 20 steps (every weight within 5e-6); the validation shared; rank 0 alone writes the run")
     func twoRanksEqualOneProcess() throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
         let recur = try #require(CLI.executable)
@@ -52,9 +52,17 @@ struct DistributedCommandTests {
         let c = try Self.tensors(half.appendingPathComponent("model.safetensors"))
         let fromHalf = a.map { name, values in zip(values, c[name]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the streams")
-        // Rank 0's metrics: the single process's steps, each once.
-        let metrics = try String(contentsOf: parallel.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-        #expect(metrics.split(separator: "\n").count == 2, "\(metrics)")
+        // Rank 0's metrics: the single process's steps, each once, and the same validation, which the
+        // ranks shared (each evaluated half the held-out streams).
+        func validation(_ run: URL) throws -> [Double] {
+            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                return try #require(object["val_loss"] as? Double)
+            }
+        }
+        let (shared, whole) = (try validation(parallel), try validation(single))
+        #expect(shared.count == 2 && whole.count == 2)
+        #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
     }
 
     @Test("--distributed is refused with one error line where it does not apply yet")

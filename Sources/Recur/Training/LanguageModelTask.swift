@@ -42,11 +42,24 @@ public final class LanguageModelTask: TrainingTask {
         self.final = nil
     }
 
-    /// The validation loss in nats per character, and `bits_per_char`.
+    /// Data-parallel training: the validation's streams are shared among the ranks and their sums added.
+    public var processGroup: (any CollectiveSum)?
+
+    /// The validation loss in nats per character, and `bits_per_char`. The held-out text is read in as
+    /// many streams as a batch has rows (fewer for a short text); under a process group each rank
+    /// evaluates its share of the streams and the sums are added, which gives the same figure.
     public func validate() -> ValidationResult? {
         guard validationTokens.count >= 2 else { return nil }
-        let rows = max(1, min(streams.batch, (validationTokens.count - 1) / streams.steps))
-        let nats = Evaluation.loss(of: model, tokens: validationTokens, streams: rows, chunk: streams.steps).nats
+        let rows = max(1, min(streams.batch * streams.shards, (validationTokens.count - 1) / streams.steps))
+        guard let group = processGroup, group.size > 1 else {
+            let nats = Evaluation.loss(of: model, tokens: validationTokens, streams: rows, chunk: streams.steps).nats
+            return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
+        }
+        let share = (rows * group.rank / group.size)..<(rows * (group.rank + 1) / group.size)
+        let part = Evaluation.loss(of: model, tokens: validationTokens, streams: rows, chunk: streams.steps, rows: share)
+        var sums = [part.nats * Double(part.count), Double(part.count)]
+        group.sum(&sums)
+        let nats = sums[0] / sums[1]
         return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
     }
 
