@@ -25,6 +25,8 @@ struct RecurCommand: ParsableCommand {
         } catch let error as TrainingStopped {
             printError("error: \(error.description)")
             Foundation.exit(TrainingStopped.exitCode)
+        } catch let error as SilentExit {
+            Foundation.exit(error.code)
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }  // --help, --version
@@ -34,4 +36,9 @@ struct RecurCommand: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// An exit whose error line another process prints: the ranks of a data-parallel run other than rank 0.
+struct SilentExit: Error {
+    var code: Int32
 }

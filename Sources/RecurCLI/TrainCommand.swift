@@ -154,6 +154,17 @@ struct TrainCommand: ParsableCommand {
         }
         try compute.apply()
         let group = try startProcessGroup()
+        do {
+            try trainText(group: group)
+        } catch let error as UserError where !(group?.isLeader ?? true) {
+            throw SilentExit(code: error.kind.rawValue)  // rank 0 prints the line: the ranks run the same checks
+        } catch is TrainingStopped where !(group?.isLeader ?? true) {
+            throw SilentExit(code: TrainingStopped.exitCode)
+        }
+    }
+
+    /// `--task lm` on a plain text, in this process or as one rank of `group`.
+    func trainText(group: ProcessGroup?) throws {
         let leader = group?.isLeader ?? true
         let text: String
         do {
@@ -228,6 +239,9 @@ struct TrainCommand: ParsableCommand {
         let model = configuration.makeModel(using: &generator)
         model.engine = compute.engine
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
+        if let group {
+            try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
+        }
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
         trainer.processGroup = group
         task.processGroup = group
@@ -249,7 +263,7 @@ struct TrainCommand: ParsableCommand {
             describeValidation: { result in
                 (["bpc": result.loss / Foundation.log(2)],
                  String(format: "validation %.4f nats/char (%.4f bits/char)", result.loss, result.loss / Foundation.log(2)))
-            }, resumed: resuming, leader: leader)
+            }, resumed: resuming, leader: leader, processGroup: group)
         let start = Date()
         try loop.run()
         let bits = trainer.best.map { String(format: ", best validation %.4f nats/char (%.4f bits/char)", $0.value, $0.value / Foundation.log(2)) } ?? ""
@@ -269,6 +283,16 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw UserError("--distributed: \(error); install Open MPI (apt-get install openmpi-bin) and start the ranks with mpirun -np N recur train ... --distributed")
         }
+    }
+
+    /// Refuses a data-parallel run whose ranks were given different data or options: rank 0 prints the
+    /// one error line, the others exit with the same code silently.
+    func checkRanksAgree(_ group: ProcessGroup, on fingerprint: String) throws {
+        let differing = group.ranksDiffering(from: fingerprint)
+        guard !differing.isEmpty else { return }
+        guard group.isLeader else { throw SilentExit(code: UserError.Kind.badInput.rawValue) }
+        let names = differing.map(String.init).joined(separator: ", ")
+        throw UserError("--distributed: rank\(differing.count == 1 ? "" : "s") \(names) of \(group.size) got other data or options than rank 0 (the text's checksum, the settings, --steps, --out and --precision must agree); start every rank with the same command")
     }
 
     /// Restores a saved run's weights and training state into `trainer` (when `file` is given), and

@@ -26,6 +26,8 @@ struct TrainingLoop<Task: TrainingTask> {
     /// Whether this process writes the run's files and shows its progress (rank 0 of a data-parallel
     /// run, or the only process); the other ranks only compute.
     var leader = true
+    /// The ranks of a data-parallel run: the line printed if a rank dies names the last checkpoint.
+    var processGroup: ProcessGroup? = nil
 
     /// The metadata of every checkpoint at this moment.
     private func metadata(trainLoss: Double?, validation: ValidationResult?) -> [String: String] {
@@ -44,6 +46,9 @@ struct TrainingLoop<Task: TrainingTask> {
     }
 
     private func saveCheckpoints(trainLoss: Double?, validation: ValidationResult?) throws {
+        defer {
+            processGroup?.setFailureNote("the last checkpoint, \(files.model.path) at step \(trainer.step), is intact; continue in one process with --resume")
+        }
         guard leader else { return }
         let extra = metadata(trainLoss: trainLoss, validation: validation)
         do {
@@ -57,6 +62,7 @@ struct TrainingLoop<Task: TrainingTask> {
     /// Runs to the end; returns the last validation, if any.
     @discardableResult
     func run() throws -> ValidationResult? {
+        processGroup?.setFailureNote("no checkpoint had been saved yet")
         var metrics = leader ? try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed) : nil
         Interrupt.install()
         let progress = leader ? Progress(total: total, rateUnit: itemName == "tokens" ? "tok/s" : "ex/s") : nil

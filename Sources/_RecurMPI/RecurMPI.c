@@ -1,8 +1,14 @@
 // See RecurMPI.h. Every handle is looked up once, in recur_mpi_start.
 #include "RecurMPI.h"
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef void *handle;
 static int (*mpiInit)(int *, char ***);
@@ -90,4 +96,68 @@ void recur_mpi_finish(void) {
 
 void recur_mpi_abort(int code) {
     if (started) mpiAbort(world, code);
+}
+
+// The watch: process ids and host hashes of every rank, and the note, read by the reporting thread.
+static double *pids, *hosts;
+static sem_t terminated;
+static char note[1024] = "";
+static pthread_mutex_t noteLock = PTHREAD_MUTEX_INITIALIZER;
+
+void recur_mpi_set_note(const char *text) {
+    pthread_mutex_lock(&noteLock);
+    snprintf(note, sizeof note, "%s", text);
+    pthread_mutex_unlock(&noteLock);
+}
+
+static void on_terminate(int signal) {
+    (void)signal;
+    sem_post(&terminated);  // async-signal-safe: the thread below does the rest
+}
+
+static void *report(void *unused) {
+    (void)unused;
+    while (sem_wait(&terminated) != 0) {}
+    int lowestAlive = -1;
+    char line[2048];
+    int length = 0;
+    for (int r = 0; r < size; r++) {
+        if (hosts[r] != hosts[rank]) continue;
+        int alive = r == rank || kill((pid_t)pids[r], 0) == 0 || errno != ESRCH;
+        if (alive && lowestAlive < 0) lowestAlive = r;
+        if (!alive && length < (int)sizeof line - 64) {
+            length += snprintf(line + length, sizeof line - (size_t)length, "%s%d (pid %.0f)", length ? ", " : "", r, pids[r]);
+        }
+    }
+    if (length > 0 && lowestAlive == rank) {
+        pthread_mutex_lock(&noteLock);
+        fprintf(stderr, "error: --distributed: rank %s stopped; mpirun ended the job%s%s\n", line, note[0] ? "; " : "", note);
+        pthread_mutex_unlock(&noteLock);
+        fflush(stderr);
+    }
+    _exit(143);
+    return NULL;
+}
+
+int recur_mpi_watch(void) {
+    if (!started || pids) return started;
+    pids = calloc((size_t)size, sizeof *pids);
+    hosts = calloc((size_t)size, sizeof *hosts);
+    if (!pids || !hosts) return 0;
+    char name[256] = "";
+    gethostname(name, sizeof name - 1);
+    unsigned long long hash = 0xcbf29ce484222325ull;
+    for (char *c = name; *c; c++) hash = (hash ^ (unsigned char)*c) * 0x100000001b3ull;
+    pids[rank] = (double)getpid();
+    hosts[rank] = (double)(hash >> 12);  // 52 bits: exact in a double
+    if (!recur_mpi_sum_doubles(pids, size) || !recur_mpi_sum_doubles(hosts, size)) return 0;
+    if (sem_init(&terminated, 0, 0) != 0) return 0;
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, report, NULL) != 0) return 0;
+    pthread_detach(thread);
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_terminate;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGTERM, &action, NULL) == 0;
 }

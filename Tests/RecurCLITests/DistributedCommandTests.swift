@@ -65,6 +65,67 @@ struct DistributedCommandTests {
         #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
     }
 
+    @Test("ranks given different options: one error line from rank 0 naming the other rank, exit code 2, nothing written")
+    func ranksDisagree() throws {
+        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        let recur = try #require(CLI.executable)
+        let (work, data) = try TrainingCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let common = [recur.path, "train", "--data", data.path, "--out", out.path, "--batch", "2", "--steps", "5", "--distributed"] + Self.shape
+        let run = try CLI.start(["--oversubscribe", "--allow-run-as-root", "-np", "1"] + common + ["--seed", "3", ":", "-np", "1"] + common + ["--seed", "4"],
+                                executable: URL(fileURLWithPath: mpirun)).finish()
+        let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(errors == ["error: --distributed: rank 1 of 2 got other data or options than rank 0 (the text's checksum, the settings, --steps, --out and --precision must agree); start every rank with the same command"],
+                "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    #if os(Linux)
+    /// The process id of the rank `rank` of a run writing into `out` (from /proc).
+    static func rankProcess(_ rank: Int, of out: URL) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let command = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  let environment = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            let arguments = command.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if arguments.contains(out.path) && arguments.contains("train") && !arguments[0].hasSuffix("mpirun")
+                && variables.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+
+    @Test("a rank killed mid-run: the job exits non-zero within seconds, one error line names the rank, the last checkpoint loads")
+    func rankKilled() throws {
+        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        let recur = try #require(CLI.executable)
+        let (work, data) = try TrainingCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let out = work.appendingPathComponent("run")
+        let started = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
+                                     "--out", out.path, "--batch", "2", "--steps", "1000000", "--distributed"] + Self.shape
+                                     + ["--checkpoint-every", "5", "--eval-every", "1000"],
+                                    executable: URL(fileURLWithPath: mpirun))
+        let model = out.appendingPathComponent("model.safetensors")
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: model.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let victim = try #require(Self.rankProcess(1, of: out), "rank 1 not found")
+        kill(victim, SIGKILL)
+        let killed = Date()
+        let run = started.finish()
+        let seconds = Date().timeIntervalSince(killed)
+        #expect(run.status != 0 && seconds < 10, "status \(run.status) after \(seconds) s")
+        let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        #expect(errors.count == 1 && errors.first?.hasPrefix("error: --distributed: rank 1 (pid \(victim)) stopped; mpirun ended the job; the last checkpoint, \(model.path) at step ") == true,
+                "\(run.stderr)")
+        let inspect = try CLI.recur(["inspect", model.path])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+    }
+    #endif
+
     @Test("--distributed is refused with one error line where it does not apply yet")
     func refusals() throws {
         let (work, data) = try TrainingCommandTests.workspace()

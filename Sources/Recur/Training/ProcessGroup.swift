@@ -46,8 +46,13 @@ public final class ProcessGroup: CollectiveSum {
         guard recur_mpi_start(&reason, reason.count) == 1 else {
             throw .unavailable(String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
+        guard recur_mpi_watch() == 1 else { throw .unavailable("the ranks could not exchange their process ids") }
         return ProcessGroup(rank: Int(recur_mpi_rank()), size: Int(recur_mpi_size()))
     }
+
+    /// The end of the line a surviving rank prints when mpirun ends the job because a rank died (e.g.
+    /// where the last checkpoint is).
+    public func setFailureNote(_ note: String) { recur_mpi_set_note(note) }
 
     public func sum(_ values: UnsafeMutablePointer<Float>, count: Int) {
         precondition(recur_mpi_sum_floats(values, count) == 1, "ProcessGroup: MPI_Allreduce failed")
@@ -66,6 +71,23 @@ public final class ProcessGroup: CollectiveSum {
         bytes.withUnsafeMutableBytes { raw in
             precondition(recur_mpi_broadcast(raw.baseAddress!, count, 0) == 1, "ProcessGroup: MPI_Bcast failed")
         }
+    }
+
+    /// The ranks whose `fingerprint` (data checksum, options) differs from rank 0's, as every rank sees
+    /// them: rank 0's 64-bit FNV-1a hash of it is broadcast, and the mismatches summed.
+    public func ranksDiffering(from fingerprint: String) -> [Int] {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in fingerprint.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01B3
+        }
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: hash >> (8 * UInt64($0))) }
+        let mine = bytes
+        broadcast(&bytes)
+        var differs = [Double](repeating: 0, count: size)
+        differs[rank] = bytes == mine ? 0 : 1
+        sum(&differs)
+        return differs.indices.filter { differs[$0] > 0 }
     }
 
     /// Waits for every rank.

@@ -17,6 +17,14 @@ int recur_mpi_sum_doubles(double *values, long count);
 int recur_mpi_broadcast(void *bytes, long count, int root);
 int recur_mpi_barrier(void);
 void recur_mpi_finish(void);
+// After recur_mpi_start, on every rank: exchanges the ranks' process ids and hosts, and installs a
+// SIGTERM handler. When mpirun ends the job because a rank died, it sends SIGTERM to the others: the
+// lowest-numbered surviving rank on the dead rank's host then prints one line to stderr, "error:
+// --distributed: rank R (pid P) stopped; mpirun ended the job; " + the note, and every surviving rank
+// exits with 143. Returns 1 on success.
+int recur_mpi_watch(void);
+// The end of that line (copied; at most 1023 bytes), e.g. where the last checkpoint is.
+void recur_mpi_set_note(const char *note);
 // Ends every rank of the job with `code` (MPI_Abort).
 void recur_mpi_abort(int code);
 
