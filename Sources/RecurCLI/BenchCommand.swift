@@ -22,6 +22,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds of training per configuration.") var seconds: Double = 8
     @OptionGroup var compute: ComputeOptions
     @Flag(help: "One JSON line per configuration, with the reference script's keys.") var json = false
+    @Flag(help: "Under mpirun: data-parallel training of the character shapes, each rank --batch streams; prints the all-reduce time per step and the scaling efficiency against one process (rank 0 alone, first).")
+    var distributed = false
 
     func run() throws {
         guard seconds.isFinite && seconds > 0 && seconds <= 3600 else {
@@ -41,6 +43,18 @@ struct BenchCommand: ParsableCommand {
             chosen = chosen.filter { names.contains($0.name) }
             chosenSeq2Seq = chosenSeq2Seq.filter { names.contains($0.name) }
             chosenTasks = chosenTasks.filter { names.contains($0.name) }
+        }
+        if distributed {
+            guard !chosen.isEmpty else {
+                throw UserError("--distributed: measures the character shapes (\(CharRNNBenchmark.configurations.map(\.name).joined(separator: ", "))); --only chose none")
+            }
+            let group: ProcessGroup
+            do {
+                group = try ProcessGroup.start()
+            } catch {
+                throw UserError("--distributed: \(error); install Open MPI (apt-get install openmpi-bin) and start the ranks with mpirun -np N recur bench --distributed")
+            }
+            return runDistributed(chosen, group: group)
         }
 
         defer {
@@ -197,4 +211,47 @@ struct BenchLine: Encodable {
         self.threads = threads
         self.precision = precision
     }
+}
+
+extension BenchCommand {
+    /// Each shape first in rank 0 alone (the others wait), then in every rank together; rank 0 prints.
+    func runDistributed(_ configurations: [CharRNNBenchmark.Configuration], group: ProcessGroup) {
+        if group.isLeader && !json {
+            print("recur bench --distributed: \(group.size) ranks x \(ComputeThreads.current) compute threads; \(compute.precision.rawValue) products")
+            print("config            ranks  one process tok/s  all ranks tok/s  efficiency  step ms  all-reduce ms (share)  MB per all-reduce")
+        }
+        for c in configurations {
+            let single = group.isLeader ? DistributedBenchmark.run(c, seconds: seconds, group: nil, engine: compute.engine) : nil
+            group.barrier()
+            let all = DistributedBenchmark.run(c, seconds: seconds, group: group, engine: compute.engine)
+            guard let single else { continue }
+            let efficiency = all.trainTokensPerSecond / (Double(group.size) * single.trainTokensPerSecond)
+            let megabytes = Double(4 * all.parameters) / 1e6
+            if json {
+                let line = DistributedBenchLine(
+                    name: c.name, ranks: group.size, threads: ComputeThreads.current, params: all.parameters,
+                    single_tokens_per_s: Int(single.trainTokensPerSecond.rounded()), train_tokens_per_s: Int(all.trainTokensPerSecond.rounded()),
+                    efficiency: (efficiency * 1000).rounded() / 1000, step_ms: (all.stepSeconds * 1e5).rounded() / 100,
+                    allreduce_ms: (all.allReduceSeconds * 1e5).rounded() / 100, allreduce_mb: (megabytes * 100).rounded() / 100,
+                    precision: compute.precision.rawValue)
+                print((try? jsonLine(line)) ?? "{}")
+            } else {
+                print(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                      + String(format: " %6d %18.0f %16.0f %10.0f%% %8.1f %12.2f (%4.1f%%) %18.1f", group.size, single.trainTokensPerSecond,
+                               all.trainTokensPerSecond, 100 * efficiency, 1000 * all.stepSeconds, 1000 * all.allReduceSeconds,
+                               100 * all.allReduceSeconds / all.stepSeconds, megabytes))
+            }
+            fflush(stdout)
+        }
+        group.barrier()
+        group.finish()
+    }
+}
+
+/// One `--json` line of `recur bench --distributed`.
+struct DistributedBenchLine: Encodable {
+    var name: String
+    var ranks, threads, params, single_tokens_per_s, train_tokens_per_s: Int
+    var efficiency, step_ms, allreduce_ms, allreduce_mb: Double
+    var precision: String
 }

@@ -126,6 +126,25 @@ struct DistributedCommandTests {
     }
     #endif
 
+    @Test("recur bench --distributed under mpirun: rank 0 prints one JSON line per shape with the all-reduce time and the efficiency")
+    func bench() throws {
+        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        let recur = try #require(CLI.executable)
+        let run = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "bench", "--distributed", "--json",
+                                 "--only", "small-lstm,classify-gru", "--seconds", "0.2", "--threads", "1"],
+                                executable: URL(fileURLWithPath: mpirun)).finish()
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(run.stdout)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(object["name"] as? String == "small-lstm" && object["ranks"] as? Int == 2 && object["threads"] as? Int == 1)
+        #expect(object["params"] as? Int == 93_409)  // 91,329 + the 65 x 32 embedding: the floats all-reduced
+        let efficiency = try #require(object["efficiency"] as? Double), step = try #require(object["step_ms"] as? Double)
+        let reduce = try #require(object["allreduce_ms"] as? Double)
+        #expect(efficiency > 0 && efficiency < 3 && reduce > 0 && reduce < step, "\(object)")
+        #expect((object["single_tokens_per_s"] as? Int ?? 0) > 0 && (object["train_tokens_per_s"] as? Int ?? 0) > 0)
+    }
+
     @Test("--distributed is refused with one error line where it does not apply yet")
     func refusals() throws {
         let (work, data) = try TrainingCommandTests.workspace()
@@ -137,5 +156,7 @@ struct DistributedCommandTests {
         #expect(resume.status == 2 && resume.stderr == "error: --distributed: --resume is not supported under mpirun yet; resume the run in one process\n",
                 "\(resume.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
+        let bench = try CLI.recur(["bench", "--distributed", "--only", "classify-gru"])
+        #expect(bench.status == 2 && bench.stderr.hasPrefix("error: --distributed: measures the character shapes"), "\(bench.stderr)")
     }
 }

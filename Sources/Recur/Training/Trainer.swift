@@ -115,6 +115,8 @@ public final class Trainer<Task: TrainingTask> {
     /// the mean loss over all ranks' items (what one process would compute on all the batches at once)
     /// and clips and steps identically.
     public var processGroup: (any CollectiveSum)?
+    /// Seconds spent summing gradients across the ranks, over every step so far (`recur bench --distributed`).
+    public var reductionSeconds = 0.0
     private var reduction: [Float] = []
 
     public init(task: Task, optimizer kind: OptimizerKind, learningRate: Double, clipNorm: Double? = 5,
@@ -170,7 +172,11 @@ public final class Trainer<Task: TrainingTask> {
         model.isTraining = true
         model.zeroGradients()
         var (loss, count) = task.computeGradients(step: step)
-        if let processGroup, processGroup.size > 1 { (loss, count) = reduceGradients(loss: loss, count: count, over: processGroup) }
+        if let processGroup, processGroup.size > 1 {
+            let start = monotonicSeconds()
+            (loss, count) = reduceGradients(loss: loss, count: count, over: processGroup)
+            reductionSeconds += monotonicSeconds() - start
+        }
         let norm = GradientClipping.globalNorm(of: model.parameters)
         guard accept(loss, norm) else {
             task.finishStep(step: step, applied: false)

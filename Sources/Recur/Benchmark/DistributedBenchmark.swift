@@ -1,0 +1,53 @@
+import RecurCore
+
+/// Data-parallel training speed of a character-model shape (`recur bench --distributed` under mpirun):
+/// every rank trains `batch` streams of the same random text with the gradients summed across ranks,
+/// for the same number of steps (agreed from a short timed run so that it lasts about `seconds`), and
+/// reports the throughput of all ranks together and the time each step spent in the all-reduce.
+public enum DistributedBenchmark {
+    public struct Result: Sendable {
+        public var configuration: CharRNNBenchmark.Configuration
+        public var ranks: Int
+        /// Parameters (with the embedding): the floats all-reduced per step.
+        public var parameters: Int
+        /// Tokens per second of all ranks together (the slowest rank's time).
+        public var trainTokensPerSecond: Double
+        /// Seconds per step, and of them in the all-reduce (mean over ranks).
+        public var stepSeconds: Double
+        public var allReduceSeconds: Double
+    }
+
+    /// Trains `c` on this rank of `group` (one process alone when nil) and measures it.
+    public static func run(_ c: CharRNNBenchmark.Configuration, seconds: Double, group: (any CollectiveSum)?,
+                           seed: UInt64 = 0, engine: GEMMEngine = .fast) -> Result {
+        precondition(seconds > 0, "DistributedBenchmark: expected a positive time, got \(seconds)")
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        var generator = RandomGenerator(seed: seed)
+        let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
+                                                 embeddingSize: c.embedding, vocabulary: CharRNNBenchmark.vocabulary)
+        let model = configuration.makeModel(using: &generator)
+        model.engine = engine
+        let tokens = (0..<(4 * ranks * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(CharRNNBenchmark.vocabularySize)) }
+        let streams = TextStreams(tokens: tokens, batch: c.batch, steps: c.steps, shard: rank, of: ranks)
+        let trainer = Trainer(task: LanguageModelTask(model: model, streams: streams), optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
+        trainer.processGroup = group
+        for _ in 0..<2 { _ = trainer.trainStep() }
+        // Every rank must take the same number of steps: the mean of the ranks' estimates.
+        let probe = monotonicSeconds()
+        for _ in 0..<2 { _ = trainer.trainStep() }
+        var estimate = [max(2, seconds / max((monotonicSeconds() - probe) / 2, 1e-6))]
+        group?.sum(&estimate)
+        let steps = max(2, Int(estimate[0] / Double(ranks)))
+        trainer.reductionSeconds = 0
+        let start = monotonicSeconds()
+        for _ in 0..<steps { _ = trainer.trainStep() }
+        var times = [Double](repeating: 0, count: ranks), reduced = [trainer.reductionSeconds]
+        times[rank] = monotonicSeconds() - start
+        group?.sum(&times)
+        group?.sum(&reduced)
+        let slowest = times.max()!
+        return Result(configuration: c, ranks: ranks, parameters: model.parameterCount,
+                      trainTokensPerSecond: Double(steps * ranks * c.batch * c.steps) / slowest,
+                      stepSeconds: slowest / Double(steps), allReduceSeconds: reduced[0] / Double(ranks) / Double(steps))
+    }
+}
