@@ -218,7 +218,7 @@ extension BenchCommand {
     func runDistributed(_ configurations: [CharRNNBenchmark.Configuration], group: ProcessGroup) {
         if group.isLeader && !json {
             print("recur bench --distributed: \(group.size) ranks x \(ComputeThreads.current) compute threads; \(compute.precision.rawValue) products")
-            print("config            ranks  one process tok/s  all ranks tok/s  efficiency  step ms  all-reduce ms (share)  MB per all-reduce")
+            print("config            ranks  one process tok/s  all ranks tok/s  efficiency  step ms  all-reduce ms (share)  MB  alone ms  GB/s")
         }
         for c in configurations {
             let single = group.isLeader ? DistributedBenchmark.run(c, seconds: seconds, group: nil, engine: compute.engine) : nil
@@ -233,13 +233,15 @@ extension BenchCommand {
                     single_tokens_per_s: Int(single.trainTokensPerSecond.rounded()), train_tokens_per_s: Int(all.trainTokensPerSecond.rounded()),
                     efficiency: (efficiency * 1000).rounded() / 1000, step_ms: (all.stepSeconds * 1e5).rounded() / 100,
                     allreduce_ms: (all.allReduceSeconds * 1e5).rounded() / 100, allreduce_mb: (megabytes * 100).rounded() / 100,
+                    transfer_ms: (all.transferSeconds * 1e5).rounded() / 100,
                     precision: compute.precision.rawValue)
                 print((try? jsonLine(line)) ?? "{}")
             } else {
                 print(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                      + String(format: " %6d %18.0f %16.0f %10.0f%% %8.1f %12.2f (%4.1f%%) %18.1f", group.size, single.trainTokensPerSecond,
+                      + String(format: " %6d %18.0f %16.0f %10.0f%% %8.1f %12.2f (%4.1f%%) %5.1f %9.2f %5.2f", group.size, single.trainTokensPerSecond,
                                all.trainTokensPerSecond, 100 * efficiency, 1000 * all.stepSeconds, 1000 * all.allReduceSeconds,
-                               100 * all.allReduceSeconds / all.stepSeconds, megabytes))
+                               100 * all.allReduceSeconds / all.stepSeconds, megabytes, 1000 * all.transferSeconds,
+                               megabytes / 1000 / max(all.transferSeconds, 1e-9)))
             }
             fflush(stdout)
         }
@@ -253,5 +255,7 @@ struct DistributedBenchLine: Encodable {
     var name: String
     var ranks, threads, params, single_tokens_per_s, train_tokens_per_s: Int
     var efficiency, step_ms, allreduce_ms, allreduce_mb: Double
+    /// One all-reduce of the gradients alone, the ranks started together.
+    var transfer_ms: Double
     var precision: String
 }

@@ -12,9 +12,12 @@ public enum DistributedBenchmark {
         public var parameters: Int
         /// Tokens per second of all ranks together (the slowest rank's time).
         public var trainTokensPerSecond: Double
-        /// Seconds per step, and of them in the all-reduce (mean over ranks).
+        /// Seconds per step, and of them in the all-reduce (mean over ranks; it includes waiting for the
+        /// slowest rank to finish its backward pass).
         public var stepSeconds: Double
         public var allReduceSeconds: Double
+        /// One all-reduce of the gradients' size alone, the ranks started together: the transport's cost.
+        public var transferSeconds: Double
     }
 
     /// Trains `c` on this rank of `group` (one process alone when nil) and measures it.
@@ -46,8 +49,20 @@ public enum DistributedBenchmark {
         group?.sum(&times)
         group?.sum(&reduced)
         let slowest = times.max()!
+        var transfer = 0.0
+        if let group {
+            var buffer = [Float](repeating: 1, count: model.parameterCount), sync = [0.0]
+            let repeats = 5
+            group.sum(&sync)  // start together
+            let begin = monotonicSeconds()
+            for _ in 0..<repeats { buffer.withUnsafeMutableBufferPointer { group.sum($0.baseAddress!, count: $0.count) } }
+            var elapsed = [monotonicSeconds() - begin]
+            group.sum(&elapsed)
+            transfer = elapsed[0] / Double(ranks) / Double(repeats)
+        }
         return Result(configuration: c, ranks: ranks, parameters: model.parameterCount,
                       trainTokensPerSecond: Double(steps * ranks * c.batch * c.steps) / slowest,
-                      stepSeconds: slowest / Double(steps), allReduceSeconds: reduced[0] / Double(ranks) / Double(steps))
+                      stepSeconds: slowest / Double(steps), allReduceSeconds: reduced[0] / Double(ranks) / Double(steps),
+                      transferSeconds: transfer)
     }
 }
