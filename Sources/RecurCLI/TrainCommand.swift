@@ -95,7 +95,7 @@ struct TrainCommand: ParsableCommand {
             help: "Continue the run in --out from its latest checkpoint (as --resume) or from its best validation checkpoint, exactly as it went on from there.")
     var resumeFrom: ResumePoint?
     @OptionGroup var compute: ComputeOptions
-    @Flag(help: "Data-parallel training under mpirun (--task lm): every rank reads its own --batch streams of the text, the gradients are summed across ranks (Open MPI) and rank 0 writes the run; N ranks equal one process with N x --batch streams.")
+    @Flag(help: "Data-parallel training under mpirun, every task: each rank trains on its own --batch streams of the text (or --batch examples of each step's batch), the gradients are summed across ranks (Open MPI) and rank 0 writes the run; N ranks equal one process with N x --batch.")
     var distributed = false
     @Option(name: .customLong("on-nonfinite"),
             help: "When a batch's loss or gradient norm is NaN or infinite, or the loss exceeds 3x the run's first loss: stop (keep the last good checkpoint) or skip the batch.")

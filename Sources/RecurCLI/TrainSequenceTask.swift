@@ -23,11 +23,24 @@ extension TrainCommand {
         let name = Recipe.kind.rawValue
         if seqLength != nil { throw UserError("--seq-length: applies to --task lm on a continuous text; \(Recipe.wholeSequences) reads whole sequences") }
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
-        if distributed { throw UserError("--distributed: so far trains only a character model of a plain text (--task lm on a .txt), not this --task \(name) run") }
         try compute.apply()
+        let group = try startProcessGroup()
+        do {
+            try trainSequences(recipe, group: group)
+        } catch let error as UserError where !(group?.isLeader ?? true) {
+            throw SilentExit(code: error.kind.rawValue)  // rank 0 prints the line: the ranks run the same checks
+        } catch is TrainingStopped where !(group?.isLeader ?? true) {
+            throw SilentExit(code: TrainingStopped.exitCode)
+        }
+    }
+
+    /// A whole-sequence task in this process, or as one rank of `group` (each rank its part of every batch).
+    func trainSequences<Recipe: SequenceTaskRecipe>(_ recipe: Recipe.Type, group: ProcessGroup?) throws {
+        let name = Recipe.kind.rawValue
+        let leader = group?.isLeader ?? true, ranks = group?.size ?? 1
         let files = RunFiles(folder: URL(fileURLWithPath: out))
         let resumePoint = resumeFrom ?? (resume ? .latest : nil)
-        try files.prepare(resuming: resumePoint, folderOption: out)
+        if leader { try files.prepare(resuming: resumePoint, folderOption: out) }
         let resumeFile = resumePoint == .best ? files.bestTraining : files.training
 
         let dataText = try readText(data), valText = try val.map(readText)
@@ -68,42 +81,51 @@ extension TrainCommand {
             throw UserError(error.description)
         }
 
-        let batchSize = min(settings.batch, Recipe.count(training))
+        let batchSize = min(settings.batch * ranks, Recipe.count(training))
         try Recipe.checkFits(configuration, training: training, batchSize: batchSize)
         var generator = RandomGenerator(seed: settings.seed)
         let model = Recipe.Model(configuration: configuration, using: &generator)
         model.engine = compute.engine
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
+        (task.order.shard, task.order.shards) = (group?.rank ?? 0, ranks)
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
         if let steps { total = steps }
         else if let epochs { total = epochs * stepsPerEpoch }
         else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
+        if let group {
+            try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
+        }
         let trainer = settings.trainer(for: task, total: total, monitor: Recipe.monitor)
+        trainer.processGroup = group
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
-        try files.create(folderOption: out)
-        print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
-              + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation \(Recipe.exampleName); batch \(batchSize), \(stepsPerEpoch) steps per epoch; "
-              + "\(settings.optimizer) lr \(settings.lr); \(compute.productsNote)" + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps"))
+        if leader { try files.create(folderOption: out) }
+        let parallel = ranks > 1 ? " (\(ranks) ranks of \(settings.batch))" : ""
+        if leader { print("recur train: \(name), \(Recipe.describe(configuration, settings: settings)), \(model.parameterCount) parameters; "
+              + "\(Recipe.count(training)) train / \(validation.map(Recipe.count) ?? 0) validation \(Recipe.exampleName); batch \(batchSize)\(parallel), \(stepsPerEpoch) steps per epoch; "
+              + "\(settings.optimizer) lr \(settings.lr); \(compute.productsNote)" + (saved != nil ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps")) }
         let loop = TrainingLoop(
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
             checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
                           "examples": String(Recipe.count(training))],
             itemName: Recipe.itemName, dataOption: data,
-            describeValidation: { result in (result.metrics, Recipe.describeValidation(result)) }, resumed: saved != nil)
+            describeValidation: { result in (result.metrics, Recipe.describeValidation(result)) }, resumed: saved != nil,
+            leader: leader, processGroup: group)
         let start = Date()
         try loop.run()
         let best = trainer.best.map { String(format: ", best validation \(Recipe.monitor.metric) %.4f at step %d", $0.value, $0.step) } ?? ""
-        print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(best); model in \(files.model.path)")
+        if leader { print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(best); model in \(files.model.path)") }
+        group?.barrier()
+        group?.finish()
     }
 }
 
 /// What differs between the whole-sequence tasks under `TrainCommand.runSequenceTask`.
 protocol SequenceTaskRecipe {
     associatedtype Model: RecurModel
-    associatedtype Task: TrainingTask where Task.Model == Model
+    associatedtype Task: WholeSequenceTask where Task.Model == Model
     /// One example as a file gives it, and a set of them encoded for the model.
     associatedtype Example
     associatedtype Encoded

@@ -65,6 +65,34 @@ struct DistributedCommandTests {
         #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
     }
 
+    @Test("a classifier: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6)")
+    func classifierRanksEqualOneProcess() throws {
+        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        let recur = try #require(CLI.executable)
+        let work = try ClassifyCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = try ClassifyCommandTests.write(ClassifyCommandTests.sentiment(count: 96, seed: 5), "train.jsonl", in: work)
+        let options = ["--task", "classify", "--data", data, "--hidden", "12", "--embedding", "6", "--tokens", "words", "--bidirectional",
+                       "--pool", "mean", "--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2"]
+        let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
+        let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
+                                   "--batch", "5", "--distributed"] + options, executable: URL(fileURLWithPath: mpirun)).finish()
+        #expect(ranks.status == 0, "\(ranks.stdout)\(ranks.stderr)")
+        #expect(ranks.stdout.contains("batch 10 (2 ranks of 5)"), "\(ranks.stdout)")
+        let one = try CLI.recur(["train", "--out", single.path, "--batch", "10"] + options)
+        #expect(one.status == 0, "\(one.stderr)")
+        let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
+        let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
+        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
+        let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        #expect(largest <= 5e-6, "largest difference \(largest)")
+        let half = work.appendingPathComponent("half")
+        _ = try CLI.recur(["train", "--out", half.path, "--batch", "5"] + options)
+        let c = try Self.tensors(half.appendingPathComponent("model.safetensors"))
+        let fromHalf = a.map { name, values in zip(values, c[name]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the examples")
+    }
+
     @Test("ranks given different options: one error line from rank 0 naming the other rank, exit code 2, nothing written")
     func ranksDisagree() throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
@@ -145,13 +173,11 @@ struct DistributedCommandTests {
         #expect((object["single_tokens_per_s"] as? Int ?? 0) > 0 && (object["train_tokens_per_s"] as? Int ?? 0) > 0)
     }
 
-    @Test("--distributed is refused with one error line where it does not apply yet")
+    @Test("--distributed is refused with one error line where it does not apply yet (--resume; bench's non-character shapes)")
     func refusals() throws {
         let (work, data) = try TrainingCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run").path
-        let classify = try CLI.recur(["train", "--task", "classify", "--data", data.path, "--out", out, "--distributed"])
-        #expect(classify.status == 2 && classify.stderr.hasPrefix("error: --distributed: so far trains only a character model"), "\(classify.stderr)")
         let resume = try CLI.recur(["train", "--data", data.path, "--out", out, "--distributed", "--resume"])
         #expect(resume.status == 2 && resume.stderr == "error: --distributed: --resume is not supported under mpirun yet; resume the run in one process\n",
                 "\(resume.stderr)")

@@ -53,6 +53,23 @@ struct ClassificationPartsTests {
         #expect(ClassificationData.balancedWeights(labels: [0, 0, 0, 1], classCount: 3) == [4.0 / 9, 4.0 / 3, 0])
     }
 
+    @Test("shards: each rank's part of every batch, disjoint, nearly equal, together the whole batch in order", arguments: [1, 2, 3, 5, 9])
+    func shards(count: Int) {
+        let lengths = (0..<103).map { 1 + ($0 * 7) % 23 }
+        let whole = SequenceBatches(lengths: lengths, batchSize: 8, seed: 5)
+        let parts = (0..<count).map { index in
+            let order = SequenceBatches(lengths: lengths, batchSize: 8, seed: 5)
+            (order.shard, order.shards) = (index, count)
+            return order
+        }
+        for step in 0..<30 {
+            let rows = parts.map { $0.shardRows(step: step) }
+            #expect(rows.flatMap { $0 } == whole.rows(step: step), "step \(step)")
+            let sizes = rows.map(\.count)
+            #expect(sizes.max()! - sizes.min()! <= 1, "step \(step): \(sizes)")
+        }
+    }
+
     @Test("batches: every example once per epoch, the same order for the same seed and epoch, padded time-major")
     func batches() {
         let lengths = (0..<103).map { 1 + ($0 * 7) % 23 }

@@ -119,6 +119,19 @@ public final class SequenceBatches {
 
     public var batchesPerEpoch: Int { (lengths.count + batchSize - 1) / batchSize }
 
+    /// Data-parallel training: this process is shard `shard` of `shards`, and `shardRows` gives it its
+    /// part of each batch (`batchSize` is then the batch of all shards together).
+    public var shard = 0
+    public var shards = 1
+
+    /// This shard's part of the batch of step `step`: the batch's rows cut into `shards` nearly equal
+    /// consecutive parts (empty when the batch has fewer rows than shards).
+    public func shardRows(step: Int) -> [Int] {
+        let all = rows(step: step)
+        guard shards > 1 else { return all }
+        return Array(all[(all.count * shard / shards)..<(all.count * (shard + 1) / shards)])
+    }
+
     /// The example indices of the batch that global step `step` (from 0) trains on.
     public func rows(step: Int) -> [Int] {
         let epoch = step / batchesPerEpoch

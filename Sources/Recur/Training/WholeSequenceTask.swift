@@ -14,8 +14,12 @@ public protocol WholeSequenceTask: TrainingTask {
 extension WholeSequenceTask {
     public var stepsPerEpoch: Int { order.batchesPerEpoch }
 
+    /// This process's part of the step's batch (all of it unless `order` is sharded); a shard left
+    /// without rows counts nothing and adds no gradient.
     public func computeGradients(step: Int) -> (loss: Double, count: Int) {
-        model.lossAndGradients(trainingBatch(order.rows(step: step)))
+        let rows = order.shardRows(step: step)
+        guard !rows.isEmpty else { return (0, 0) }
+        return model.lossAndGradients(trainingBatch(rows))
     }
 
     public func finishStep(step: Int, applied: Bool) {}
