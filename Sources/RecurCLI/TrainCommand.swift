@@ -239,6 +239,7 @@ struct TrainCommand: ParsableCommand {
         let model = configuration.makeModel(using: &generator)
         model.engine = compute.engine
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
+        try checkRanks(ranks, saved: saved?.metadata)
         if let group {
             try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
         }
@@ -258,7 +259,8 @@ struct TrainCommand: ParsableCommand {
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? 250,
             checkpointEvery: checkpointEvery ?? evalEvery ?? 250, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
-                          "data_chars": String(tokens.count), "seq_length": String(settings.seqLength), "batch": String(settings.batch)],
+                          "data_chars": String(tokens.count), "seq_length": String(settings.seqLength), "batch": String(settings.batch),
+                          "training.ranks": String(ranks)],
             itemName: "tokens", dataOption: data,
             describeValidation: { result in
                 (["bpc": result.loss / Foundation.log(2)],
@@ -272,17 +274,25 @@ struct TrainCommand: ParsableCommand {
         group?.finish()
     }
 
-    /// The ranks of a `--distributed` run (nil without it). Refused for what it does not cover yet.
+    /// The ranks of a `--distributed` run (nil without it).
     func startProcessGroup() throws -> ProcessGroup? {
         guard distributed else { return nil }
-        if resume || resumeFrom != nil {
-            throw UserError("--distributed: --resume is not supported under mpirun yet; resume the run in one process")
-        }
         do {
             return try ProcessGroup.start()
         } catch {
             throw UserError("--distributed: \(error); install Open MPI (apt-get install openmpi-bin) and start the ranks with mpirun -np N recur train ... --distributed")
         }
+    }
+
+    /// Refuses to resume a run with another number of ranks than it was trained with: a step's batch
+    /// is every rank's, so the run would go on with other batches.
+    func checkRanks(_ ranks: Int, saved metadata: [String: String]?) throws {
+        guard let metadata else { return }
+        let trained = metadata["training.ranks"].flatMap(Int.init) ?? 1
+        guard trained != ranks else { return }
+        throw UserError(trained == 1
+            ? "--distributed: the run in \(out) was trained in one process; resume it without mpirun and --distributed"
+            : "--resume: the run in \(out) was trained with \(trained) ranks; resume it with mpirun -np \(trained) ... --distributed")
     }
 
     /// Refuses a data-parallel run whose ranks were given different data or options: rank 0 prints the

@@ -93,6 +93,7 @@ extension TrainCommand {
         if let steps { total = steps }
         else if let epochs { total = epochs * stepsPerEpoch }
         else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
+        try checkRanks(ranks, saved: saved?.metadata)
         if let group {
             try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
         }
@@ -109,7 +110,7 @@ extension TrainCommand {
             trainer: trainer, files: files, total: total, evalEvery: evalEvery ?? stepsPerEpoch,
             checkpointEvery: checkpointEvery ?? evalEvery ?? stepsPerEpoch, skipNonfinite: onNonfinite == .skip,
             runMetadata: ["training.settings": settings.json, "training.total_steps": String(total), "training.data_checksum": checksum,
-                          "examples": String(Recipe.count(training))],
+                          "examples": String(Recipe.count(training)), "training.ranks": String(ranks)],
             itemName: Recipe.itemName, dataOption: data,
             describeValidation: { result in (result.metrics, Recipe.describeValidation(result)) }, resumed: saved != nil,
             leader: leader, processGroup: group)

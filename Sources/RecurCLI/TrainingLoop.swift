@@ -49,7 +49,10 @@ struct TrainingLoop<Task: TrainingTask> {
         defer {
             processGroup?.setFailureNote("the last checkpoint, \(files.model.path) at step \(trainer.step), is intact; continue in one process with --resume")
         }
-        guard leader else { return }
+        guard leader else {
+            _ = trainer.task.stateTensors()  // the task's state gathering, in which rank 0's save takes part
+            return
+        }
         let extra = metadata(trainLoss: trainLoss, validation: validation)
         do {
             try trainer.save(extra: extra, to: files.training)
@@ -130,6 +133,7 @@ struct TrainingLoop<Task: TrainingTask> {
                         let described = describeValidation(validation.result)
                         record.validationLoss = validation.result.loss
                         for (key, value) in described.metrics { record.validation["val_" + key] = value }
+                        if validation.isBest && !leader { _ = trainer.task.stateTensors() }
                         if validation.isBest && leader {
                             let extra = metadata(trainLoss: trainLoss, validation: validation.result)
                             do {

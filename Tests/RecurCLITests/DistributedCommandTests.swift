@@ -126,7 +126,7 @@ struct DistributedCommandTests {
         return nil
     }
 
-    @Test("a rank killed mid-run: the job exits non-zero within seconds, one error line names the rank, the last checkpoint loads")
+    @Test("a rank killed mid-run: the job exits non-zero within seconds, one error line names the rank, the last checkpoint loads and --resume under mpirun continues exactly")
     func rankKilled() throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
         let recur = try #require(CLI.executable)
@@ -151,6 +151,25 @@ struct DistributedCommandTests {
                 "\(run.stderr)")
         let inspect = try CLI.recur(["inspect", model.path])
         #expect(inspect.status == 0, "\(inspect.stderr)")
+
+        // --resume under mpirun continues exactly: the same weights as a run that was never stopped.
+        let line = String(errors.first ?? "")
+        let saved = try #require(line.range(of: " at step ").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) })
+        let total = String(saved + 7)
+        let common = ["--batch", "2", "--steps", total, "--distributed"] + Self.shape + ["--checkpoint-every", "5", "--eval-every", "1000"]
+        let resumed = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
+                                     "--out", out.path, "--resume"] + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let straight = work.appendingPathComponent("straight")
+        let reference = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
+                                       "--out", straight.path] + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        #expect(reference.status == 0, "\(reference.stderr)")
+        #expect(try TrainingCommandTests.tensorBytes(model) == TrainingCommandTests.tensorBytes(straight.appendingPathComponent("model.safetensors")),
+                "resumed at step \(saved) to \(total): not the uninterrupted run's weights")
+        // In one process, the run is refused: its batches are both ranks'.
+        let alone = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--resume", "--steps", String(saved + 20)] + Self.shape)
+        #expect(alone.status == 2 && alone.stderr == "error: --resume: the run in \(out.path) was trained with 2 ranks; resume it with mpirun -np 2 ... --distributed\n",
+                "\(alone.stderr)")
     }
     #endif
 
@@ -173,15 +192,8 @@ struct DistributedCommandTests {
         #expect((object["single_tokens_per_s"] as? Int ?? 0) > 0 && (object["train_tokens_per_s"] as? Int ?? 0) > 0)
     }
 
-    @Test("--distributed is refused with one error line where it does not apply yet (--resume; bench's non-character shapes)")
+    @Test("recur bench --distributed refuses the shapes it does not measure with one error line")
     func refusals() throws {
-        let (work, data) = try TrainingCommandTests.workspace()
-        defer { try? FileManager.default.removeItem(at: work) }
-        let out = work.appendingPathComponent("run").path
-        let resume = try CLI.recur(["train", "--data", data.path, "--out", out, "--distributed", "--resume"])
-        #expect(resume.status == 2 && resume.stderr == "error: --distributed: --resume is not supported under mpirun yet; resume the run in one process\n",
-                "\(resume.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out))
         let bench = try CLI.recur(["bench", "--distributed", "--only", "classify-gru"])
         #expect(bench.status == 2 && bench.stderr.hasPrefix("error: --distributed: measures the character shapes"), "\(bench.stderr)")
     }

@@ -63,9 +63,30 @@ public final class LanguageModelTask: TrainingTask {
         return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
     }
 
+    /// The carried state; under a process group, every rank's rows (`[layers, ranks x batch, hidden]`,
+    /// gathered by a sum: each rank must call this at the same point, rank 0 to save it).
     public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] {
-        guard let state else { return [] }
-        return [("state.h", state.h)] + (state.c.map { [("state.c", $0)] } ?? [])
+        var present = [state == nil ? 0.0 : 1.0]
+        if let group = processGroup, group.size > 1 { group.sum(&present) }
+        guard present[0] > 0 else { return [] }
+        let state = state ?? model.rnn.zeroState(batch: streams.batch)
+        return [("state.h", gathered(state.h))] + (state.c.map { [("state.c", gathered($0))] } ?? [])
+    }
+
+    /// `[L, B, H]` of this rank into its rows of `[L, ranks x B, H]`, summed over the ranks.
+    private func gathered(_ rows: Tensor<Float>) -> Tensor<Float> {
+        guard let group = processGroup, group.size > 1 else { return rows }
+        let L = rows.shape[0], B = rows.shape[1], H = rows.shape[2], N = group.size
+        var all = Tensor<Float>(shape: [L, N * B, H])
+        all.withUnsafeMutableBufferPointer { target in
+            rows.withUnsafeBufferPointer { source in
+                for l in 0..<L {
+                    (target.baseAddress! + (l * N + group.rank) * B * H).update(from: source.baseAddress! + l * B * H, count: B * H)
+                }
+            }
+            group.sum(target.baseAddress!, count: target.count)
+        }
+        return all
     }
 
     public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {
@@ -76,7 +97,7 @@ public final class LanguageModelTask: TrainingTask {
             state = nil
             return
         }
-        let expected = [model.rnn.stateCount, streams.batch, model.rnn.hiddenSize]
+        let expected = [model.rnn.stateCount, streams.batch * streams.shards, model.rnn.hiddenSize]
         func tensor(_ name: String) throws(CheckpointError) -> Tensor<Float> {
             guard let entry = file.entries[prefix + name] else { throw .missingTensor(name: prefix + name, expected: expected) }
             guard entry.shape == expected else { throw .wrongShape(name: prefix + name, expected: expected, found: entry.shape) }
@@ -86,6 +107,22 @@ public final class LanguageModelTask: TrainingTask {
                 throw .file(error)
             }
         }
-        state = RecurrentState(h: try tensor("state.h"), c: model.rnn.cell.hasCellState ? try tensor("state.c") : nil)
+        let h = try tensor("state.h"), c = model.rnn.cell.hasCellState ? try tensor("state.c") : nil
+        state = RecurrentState(h: ownRows(of: h), c: c.map(ownRows))
+    }
+
+    /// This shard's rows of a state saved for every shard's (`[L, shards x B, H]` to `[L, B, H]`).
+    private func ownRows(of all: Tensor<Float>) -> Tensor<Float> {
+        guard streams.shards > 1 else { return all }
+        let L = all.shape[0], B = streams.batch, H = all.shape[2], N = streams.shards
+        var rows = Tensor<Float>(shape: [L, B, H])
+        rows.withUnsafeMutableBufferPointer { target in
+            all.withUnsafeBufferPointer { source in
+                for l in 0..<L {
+                    (target.baseAddress! + l * B * H).update(from: source.baseAddress! + (l * N + streams.shard) * B * H, count: B * H)
+                }
+            }
+        }
+        return rows
     }
 }
