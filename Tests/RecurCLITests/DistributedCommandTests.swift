@@ -65,15 +65,16 @@ struct DistributedCommandTests {
         #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
     }
 
-    @Test("a classifier: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6)")
+    @Test("a classifier: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared")
     func classifierRanksEqualOneProcess() throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
         let recur = try #require(CLI.executable)
         let work = try ClassifyCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        let data = try ClassifyCommandTests.write(ClassifyCommandTests.sentiment(count: 96, seed: 5), "train.jsonl", in: work)
+        let data = try ClassifyCommandTests.write(ClassifyCommandTests.sentiment(count: 300, seed: 5), "train.jsonl", in: work)
         let options = ["--task", "classify", "--data", data, "--hidden", "12", "--embedding", "6", "--tokens", "words", "--bidirectional",
-                       "--pool", "mean", "--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2"]
+                       "--pool", "mean", "--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2",
+                       "--val-fraction", "0.5"]  // 150 validation examples: three evaluation batches of 64
         let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
         let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
                                    "--batch", "5", "--distributed"] + options, executable: URL(fileURLWithPath: mpirun)).finish()
@@ -86,6 +87,16 @@ struct DistributedCommandTests {
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
         let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
         #expect(largest <= 5e-6, "largest difference \(largest)")
+        // The validation, shared among the ranks (each ran half its batches), is the single process's.
+        func validation(_ run: URL) throws -> [[Double]] {
+            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                return [try #require(object["val_loss"] as? Double), try #require(object["val_accuracy"] as? Double)]
+            }
+        }
+        let (shared, whole) = (try validation(parallel), try validation(single))
+        #expect(shared.count == 2 && whole.count == 2)
+        #expect(zip(shared, whole).allSatisfy { abs($0[0] - $1[0]) <= 1e-5 && $0[1] == $1[1] }, "\(shared) vs \(whole)")
         let half = work.appendingPathComponent("half")
         _ = try CLI.recur(["train", "--out", half.path, "--batch", "5"] + options)
         let c = try Self.tensors(half.appendingPathComponent("model.safetensors"))

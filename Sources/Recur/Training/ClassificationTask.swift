@@ -7,6 +7,8 @@ public final class ClassificationTask: WholeSequenceTask {
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
+    /// Data-parallel training: the validation's batches are shared among the ranks.
+    public var processGroup: (any CollectiveSum)?
 
     public init(model: SequenceClassifier<Float>, training: EncodedSequences, validation: EncodedSequences?,
                 batchSize: Int, seed: UInt64) {
@@ -25,7 +27,7 @@ public final class ClassificationTask: WholeSequenceTask {
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
-        let evaluation = Self.evaluate(model, on: validation)
+        let evaluation = Self.evaluate(model, on: validation, group: processGroup)
         return ValidationResult(loss: evaluation.loss, metrics: ["accuracy": evaluation.metrics.accuracy,
                                                                  "macro_f1": evaluation.metrics.macroF1])
     }
@@ -42,15 +44,20 @@ public final class ClassificationTask: WholeSequenceTask {
         public var metrics: ClassificationMetrics
     }
 
-    /// Runs `model` in evaluation mode over `examples` in batches of similar lengths.
-    public static func evaluate(_ model: SequenceClassifier<Float>, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
+    /// Runs `model` in evaluation mode over `examples` in batches of similar lengths. Under `group`,
+    /// rank r runs batches r, r + N, ... and the probabilities and loss sums are added across the ranks,
+    /// so that every rank ends with the whole evaluation.
+    public static func evaluate(_ model: SequenceClassifier<Float>, on examples: EncodedSequences, batchSize: Int = 64,
+                                group: (any CollectiveSum)? = nil) -> Evaluation {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
         let C = model.classCount
         var probabilities = [[Double]](repeating: [], count: examples.count)
         var lossSum = 0.0, labelled = 0
-        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize) {
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        for (index, rows) in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).enumerated()
+        where index % ranks == rank {
             let batch = examples.batch(rows)
             let logits = model.logits(batch)
             let mask = batch.labels.map { $0 >= 0 }
@@ -62,6 +69,12 @@ public final class ClassificationTask: WholeSequenceTask {
             }
             let p = softmax(logits)
             for (b, row) in rows.enumerated() { probabilities[row] = (0..<C).map { Double(p[b, $0]) } }
+        }
+        if let group, ranks > 1 {
+            var flat = probabilities.flatMap { $0.isEmpty ? [Double](repeating: 0, count: C) : $0 } + [lossSum, Double(labelled)]
+            group.sum(&flat)
+            probabilities = (0..<examples.count).map { Array(flat[($0 * C)..<(($0 + 1) * C)]) }
+            (lossSum, labelled) = (flat[examples.count * C], Int(flat[examples.count * C + 1]))
         }
         let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
         let truth = examples.labels.enumerated().filter { $0.element >= 0 }
