@@ -88,7 +88,7 @@ extension TrainCommand {
         model.engine = compute.engine
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
         (task.order.shard, task.order.shards) = (group?.rank ?? 0, ranks)
-        (task as? ClassificationTask)?.processGroup = group
+        (task as? any SharedValidation)?.processGroup = group
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
         if let steps { total = steps }

@@ -65,16 +65,20 @@ struct DistributedCommandTests {
         #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
     }
 
-    @Test("a classifier: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared")
-    func classifierRanksEqualOneProcess() throws {
+    @Test("a classifier and a tagger: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared",
+          arguments: ["classify", "tag"])
+    func sequenceTaskRanksEqualOneProcess(task: String) throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
         let recur = try #require(CLI.executable)
         let work = try ClassifyCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
-        let data = try ClassifyCommandTests.write(ClassifyCommandTests.sentiment(count: 300, seed: 5), "train.jsonl", in: work)
-        let options = ["--task", "classify", "--data", data, "--hidden", "12", "--embedding", "6", "--tokens", "words", "--bidirectional",
-                       "--pool", "mean", "--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2",
-                       "--val-fraction", "0.5"]  // 150 validation examples: three evaluation batches of 64
+        // 150 validation examples: three evaluation batches of 64, so that both ranks evaluate some.
+        let data = task == "classify"
+            ? try ClassifyCommandTests.write(ClassifyCommandTests.sentiment(count: 300, seed: 5), "train.jsonl", in: work)
+            : try ClassifyCommandTests.write(TagCommandTests.conll(count: 300, seed: 5), "train.conll", in: work)
+        let options = ["--task", task, "--data", data, "--hidden", "12", "--embedding", "6", "--threads", "1", "--optimizer", "sgd",
+                       "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2", "--val-fraction", "0.5"]
+            + (task == "classify" ? ["--tokens", "words", "--bidirectional", "--pool", "mean"] : [])
         let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
         let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
                                    "--batch", "5", "--distributed"] + options, executable: URL(fileURLWithPath: mpirun)).finish()
@@ -87,7 +91,7 @@ struct DistributedCommandTests {
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
         let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
         #expect(largest <= 5e-6, "largest difference \(largest)")
-        // The validation, shared among the ranks (each ran half its batches), is the single process's.
+        // The validation, shared among the ranks (each ran some of its batches), is the single process's.
         func validation(_ run: URL) throws -> [[Double]] {
             try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])

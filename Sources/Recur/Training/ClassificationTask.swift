@@ -2,12 +2,11 @@ import RecurCore
 
 /// Many-to-one training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceClassifier`, validated on held-out examples (loss, accuracy, macro-F1).
-public final class ClassificationTask: WholeSequenceTask {
+public final class ClassificationTask: WholeSequenceTask, SharedValidation {
     public let model: SequenceClassifier<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
-    /// Data-parallel training: the validation's batches are shared among the ranks.
     public var processGroup: (any CollectiveSum)?
 
     public init(model: SequenceClassifier<Float>, training: EncodedSequences, validation: EncodedSequences?,
@@ -71,10 +70,9 @@ public final class ClassificationTask: WholeSequenceTask {
             for (b, row) in rows.enumerated() { probabilities[row] = (0..<C).map { Double(p[b, $0]) } }
         }
         if let group, ranks > 1 {
-            var flat = probabilities.flatMap { $0.isEmpty ? [Double](repeating: 0, count: C) : $0 } + [lossSum, Double(labelled)]
-            group.sum(&flat)
-            probabilities = (0..<examples.count).map { Array(flat[($0 * C)..<(($0 + 1) * C)]) }
-            (lossSum, labelled) = (flat[examples.count * C], Int(flat[examples.count * C + 1]))
+            var totals = [lossSum, Double(labelled)]
+            group.combine(&probabilities, widths: [Int](repeating: C, count: examples.count), totals: &totals)
+            (lossSum, labelled) = (totals[0], Int(totals[1]))
         }
         let predictions = probabilities.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 }
         let truth = examples.labels.enumerated().filter { $0.element >= 0 }

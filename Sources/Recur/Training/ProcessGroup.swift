@@ -16,6 +16,22 @@ public protocol CollectiveSum: AnyObject {
 extension CollectiveSum {
     /// Rank 0 writes files and prints progress; the others compute.
     public var isLeader: Bool { rank == 0 }
+
+    /// A shared evaluation's results made whole on every rank: each row was filled by exactly one rank
+    /// (the others left it empty; row i has `widths[i]` values), and `totals` are per-rank sums.
+    public func combine(_ rows: inout [[Double]], widths: [Int], totals: inout [Double]) {
+        var flat = [Double]()
+        flat.reserveCapacity(widths.reduce(totals.count, +))
+        for (row, width) in zip(rows, widths) { flat += row.isEmpty ? [Double](repeating: 0, count: width) : row }
+        flat += totals
+        sum(&flat)
+        var offset = 0
+        for (i, width) in widths.enumerated() {
+            rows[i] = Array(flat[offset..<(offset + width)])
+            offset += width
+        }
+        totals = Array(flat[offset...])
+    }
 }
 
 /// Why the processes could not form a group.

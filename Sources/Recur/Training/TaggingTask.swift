@@ -3,11 +3,12 @@ import RecurCore
 /// Many-to-many aligned training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceTagger<Float>`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
 /// BIO tags).
-public final class TaggingTask: WholeSequenceTask {
+public final class TaggingTask: WholeSequenceTask, SharedValidation {
     public let model: SequenceTagger<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
     public let order: SequenceBatches
+    public var processGroup: (any CollectiveSum)?
 
     public init(model: SequenceTagger<Float>, training: EncodedSequences, validation: EncodedSequences?, batchSize: Int, seed: UInt64) {
         self.model = model
@@ -20,7 +21,7 @@ public final class TaggingTask: WholeSequenceTask {
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
-        let e = Self.evaluate(model, on: validation)
+        let e = Self.evaluate(model, on: validation, group: processGroup)
         var metrics = ["accuracy": e.metrics.accuracy, "macro_f1": e.metrics.macroF1]
         if let chunk = e.chunkF1 { metrics["chunk_f1"] = chunk }
         return ValidationResult(loss: e.loss, metrics: metrics)
@@ -40,14 +41,19 @@ public final class TaggingTask: WholeSequenceTask {
         public var taggedSteps: Int
     }
 
-    public static func evaluate(_ model: SequenceTagger<Float>, on examples: EncodedSequences, batchSize: Int = 64) -> Evaluation {
+    /// Runs `model` in evaluation mode over `examples`; under `group`, rank r runs batches r, r + N, ...
+    /// and every rank ends with the whole evaluation.
+    public static func evaluate(_ model: SequenceTagger<Float>, on examples: EncodedSequences, batchSize: Int = 64,
+                                group: (any CollectiveSum)? = nil) -> Evaluation {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
         let C = model.configuration.tagCount
         var predictions = [[Int]](repeating: [], count: examples.count)
         var lossSum = 0.0, tagged = 0
-        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize) {
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        for (index, rows) in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).enumerated()
+        where index % ranks == rank {
             let batch = examples.batch(rows)
             let logits = model.logits(batch)
             let targets = batch.stepTags!, mask = targets.map { $0 >= 0 }
@@ -67,6 +73,12 @@ public final class TaggingTask: WholeSequenceTask {
                     }
                 }
             }
+        }
+        if let group, ranks > 1 {
+            var rows = predictions.map { $0.map(Double.init) }, totals = [lossSum, Double(tagged)]
+            group.combine(&rows, widths: examples.lengths, totals: &totals)
+            predictions = rows.map { $0.map { Int($0) } }
+            (lossSum, tagged) = (totals[0], Int(totals[1]))
         }
         let tags = examples.tags ?? []
         var truth: [Int] = [], predicted: [Int] = []
