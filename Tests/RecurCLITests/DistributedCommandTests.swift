@@ -108,6 +108,40 @@ struct DistributedCommandTests {
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the examples")
     }
 
+    @Test("an encoder-decoder, a generator of conditioned sequences and a forecaster: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6)",
+          arguments: ["seq2seq", "generate", "forecast"])
+    func otherTasksRanksEqualOneProcess(task: String) throws {
+        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        let recur = try #require(CLI.executable)
+        let work = try ClassifyCommandTests.workspace()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let common = ["--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2"]
+        let options: [String]
+        switch task {
+        case "seq2seq":
+            let data = try ClassifyCommandTests.write(Seq2SeqCommandTests.reversals(count: 120, seed: 3), "pairs.tsv", in: work)
+            options = ["--task", "seq2seq", "--data", data, "--hidden", "16", "--embedding", "6"]
+        case "generate":
+            let data = try ClassifyCommandTests.write(GenerateCommandTests.lines(count: 120, seed: 3), "lines.jsonl", in: work)
+            options = ["--task", "lm", "--data", data, "--layers", "1", "--hidden", "16", "--embedding", "6", "--dropout", "0"]
+        default:
+            let data = try ClassifyCommandTests.write(ForecastCommandTests.monthly(rows: 200), "sales.csv", in: work)
+            options = ["--task", "forecast", "--data", data, "--target", "sales", "--time", "month", "--context", "24", "--horizon", "6",
+                       "--seasonal-period", "12", "--hidden", "16"]
+        }
+        let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
+        let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
+                                   "--batch", "5", "--distributed"] + options + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        #expect(ranks.status == 0, "\(ranks.stdout)\(ranks.stderr)")
+        let one = try CLI.recur(["train", "--out", single.path, "--batch", "10"] + options + common)
+        #expect(one.status == 0, "\(one.stderr)")
+        let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
+        let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
+        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
+        let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        #expect(largest <= 5e-6, "\(task): largest difference \(largest)")
+    }
+
     @Test("ranks given different options: one error line from rank 0 naming the other rank, exit code 2, nothing written")
     func ranksDisagree() throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
