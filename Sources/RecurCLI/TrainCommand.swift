@@ -154,13 +154,7 @@ struct TrainCommand: ParsableCommand {
         }
         try compute.apply()
         let group = try startProcessGroup()
-        do {
-            try trainText(group: group)
-        } catch let error as UserError where !(group?.isLeader ?? true) {
-            throw SilentExit(code: error.kind.rawValue)  // rank 0 prints the line: the ranks run the same checks
-        } catch is TrainingStopped where !(group?.isLeader ?? true) {
-            throw SilentExit(code: TrainingStopped.exitCode)
-        }
+        try asRank(of: group) { try trainText(group: group) }
     }
 
     /// `--task lm` on a plain text, in this process or as one rank of `group`.
@@ -272,6 +266,18 @@ struct TrainCommand: ParsableCommand {
         if leader { print("done: \(trainer.step) steps in \(Progress.duration(Date().timeIntervalSince(start)))\(bits); model in \(files.model.path)") }
         group?.barrier()
         group?.finish()
+    }
+
+    /// Runs `body`; on a rank other than 0, a failure exits with its code but without its line, which
+    /// rank 0 prints (the ranks run the same checks on the same data and options).
+    func asRank(of group: ProcessGroup?, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as UserError where !(group?.isLeader ?? true) {
+            throw SilentExit(code: error.kind.rawValue)
+        } catch is TrainingStopped where !(group?.isLeader ?? true) {
+            throw SilentExit(code: TrainingStopped.exitCode)
+        }
     }
 
     /// The ranks of a `--distributed` run (nil without it).

@@ -25,13 +25,7 @@ extension TrainCommand {
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
         try compute.apply()
         let group = try startProcessGroup()
-        do {
-            try trainSequences(recipe, group: group)
-        } catch let error as UserError where !(group?.isLeader ?? true) {
-            throw SilentExit(code: error.kind.rawValue)  // rank 0 prints the line: the ranks run the same checks
-        } catch is TrainingStopped where !(group?.isLeader ?? true) {
-            throw SilentExit(code: TrainingStopped.exitCode)
-        }
+        try asRank(of: group) { try trainSequences(recipe, group: group) }
     }
 
     /// A whole-sequence task in this process, or as one rank of `group` (each rank its part of every batch).

@@ -18,6 +18,14 @@ struct DistributedCommandTests {
         }
     }
 
+    /// The largest difference between same-named tensors (infinity for a NaN or a missing tensor).
+    static func largestDifference(_ a: [String: [Float]], _ b: [String: [Float]]) -> Float {
+        a.map { name, values in
+            guard let other = b[name], other.count == values.count else { return .infinity }
+            return zip(values, other).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? 0
+        }.max() ?? .infinity
+    }
+
     static let shape = ["--hidden", "24", "--layers", "2", "--embedding", "8", "--seq-length", "16", "--eval-every", "10",
                         "--checkpoint-every", "10", "--threads", "1", "--seed", "3",
                         "--optimizer", "sgd", "--lr", "1"]  // SGD: a step moves with the gradient's scale (Adam would hide it)
@@ -40,17 +48,13 @@ struct DistributedCommandTests {
         let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
         let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        var largest: Float = 0
-        for (name, values) in a {
-            let other = try #require(b[name])
-            for (x, y) in zip(values, other) { largest = max(largest, abs(x - y).isNaN ? .infinity : abs(x - y)) }
-        }
+        let largest = Self.largestDifference(a, b)
         #expect(largest <= 5e-6, "largest difference \(largest)")
         // Different from a run on half the streams: the ranks really added each other's gradients.
         let half = work.appendingPathComponent("half")
         _ = try CLI.recur(["train", "--data", data.path, "--out", half.path, "--batch", "3", "--steps", "20"] + Self.shape)
         let c = try Self.tensors(half.appendingPathComponent("model.safetensors"))
-        let fromHalf = a.map { name, values in zip(values, c[name]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        let fromHalf = Self.largestDifference(a, c)
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the streams")
         // Rank 0's metrics: the single process's steps, each once, and the same validation, which the
         // ranks shared (each evaluated half the held-out streams).
@@ -89,7 +93,7 @@ struct DistributedCommandTests {
         let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
         let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        let largest = Self.largestDifference(a, b)
         #expect(largest <= 5e-6, "largest difference \(largest)")
         // The validation, shared among the ranks (each ran some of its batches), is the single process's.
         func validation(_ run: URL) throws -> [[Double]] {
@@ -104,7 +108,7 @@ struct DistributedCommandTests {
         let half = work.appendingPathComponent("half")
         _ = try CLI.recur(["train", "--out", half.path, "--batch", "5"] + options)
         let c = try Self.tensors(half.appendingPathComponent("model.safetensors"))
-        let fromHalf = a.map { name, values in zip(values, c[name]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        let fromHalf = Self.largestDifference(a, c)
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the examples")
     }
 
@@ -138,7 +142,7 @@ struct DistributedCommandTests {
         let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
         let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        let largest = a.map { name, values in zip(values, b[name] ?? []).map { abs($0 - $1).isNaN ? .infinity : abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        let largest = Self.largestDifference(a, b)
         #expect(largest <= 5e-6, "\(task): largest difference \(largest)")
     }
 
