@@ -19,7 +19,6 @@ static int (*mpiAllreduce)(const void *, void *, int, handle, handle, handle);
 static int (*mpiBcast)(void *, int, handle, int, handle);
 static int (*mpiBarrier)(handle);
 static int (*mpiFinalize)(void);
-static int (*mpiAbort)(handle, int);
 static handle world, floatType, doubleType, byteType, sumOp;
 static int rank = 0, size = 1, started = 0;
 
@@ -40,7 +39,7 @@ int recur_mpi_start(char *error, long capacity) {
         {(void **)&mpiInit, "MPI_Init"}, {(void **)&mpiInitialized, "MPI_Initialized"},
         {(void **)&mpiCommRank, "MPI_Comm_rank"}, {(void **)&mpiCommSize, "MPI_Comm_size"},
         {(void **)&mpiAllreduce, "MPI_Allreduce"}, {(void **)&mpiBcast, "MPI_Bcast"},
-        {(void **)&mpiBarrier, "MPI_Barrier"}, {(void **)&mpiFinalize, "MPI_Finalize"}, {(void **)&mpiAbort, "MPI_Abort"},
+        {(void **)&mpiBarrier, "MPI_Barrier"}, {(void **)&mpiFinalize, "MPI_Finalize"},
         {&world, "ompi_mpi_comm_world"}, {&floatType, "ompi_mpi_float"}, {&doubleType, "ompi_mpi_double"},
         {&byteType, "ompi_mpi_byte"}, {&sumOp, "ompi_mpi_op_sum"},
     };
@@ -92,10 +91,6 @@ int recur_mpi_barrier(void) { return started && mpiBarrier(world) == 0; }
 void recur_mpi_finish(void) {
     if (started) mpiFinalize();
     started = 0;
-}
-
-void recur_mpi_abort(int code) {
-    if (started) mpiAbort(world, code);
 }
 
 // The watch: process ids and host hashes of every rank, and the note, read by the reporting thread.

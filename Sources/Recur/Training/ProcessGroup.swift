@@ -113,10 +113,4 @@ public final class ProcessGroup: CollectiveSum {
 
     /// MPI_Finalize: the last call of a run that finished normally.
     public func finish() { recur_mpi_finish() }
-
-    /// Ends every rank of the job with `code`.
-    public func abort(code: Int32) -> Never {
-        recur_mpi_abort(code)
-        fatalError("MPI_Abort returned")
-    }
 }

@@ -25,7 +25,5 @@ void recur_mpi_finish(void);
 int recur_mpi_watch(void);
 // The end of that line (copied; at most 1023 bytes), e.g. where the last checkpoint is.
 void recur_mpi_set_note(const char *note);
-// Ends every rank of the job with `code` (MPI_Abort).
-void recur_mpi_abort(int code);
 
 #endif
