@@ -112,7 +112,7 @@ struct DistributedCommandTests {
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the examples")
     }
 
-    @Test("an encoder-decoder, a generator of conditioned sequences and a forecaster: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6)",
+    @Test("an encoder-decoder, a generator of conditioned sequences and a forecaster: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared",
           arguments: ["seq2seq", "generate", "forecast"])
     func otherTasksRanksEqualOneProcess(task: String) throws {
         let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
@@ -123,11 +123,12 @@ struct DistributedCommandTests {
         let options: [String]
         switch task {
         case "seq2seq":
-            let data = try ClassifyCommandTests.write(Seq2SeqCommandTests.reversals(count: 120, seed: 3), "pairs.tsv", in: work)
-            options = ["--task", "seq2seq", "--data", data, "--hidden", "16", "--embedding", "6"]
+            let data = try ClassifyCommandTests.write(Seq2SeqCommandTests.reversals(count: 300, seed: 3), "pairs.tsv", in: work)
+            options = ["--task", "seq2seq", "--data", data, "--hidden", "16", "--embedding", "6", "--val-fraction", "0.5"]
         case "generate":
-            let data = try ClassifyCommandTests.write(GenerateCommandTests.lines(count: 120, seed: 3), "lines.jsonl", in: work)
-            options = ["--task", "lm", "--data", data, "--layers", "1", "--hidden", "16", "--embedding", "6", "--dropout", "0"]
+            let data = try ClassifyCommandTests.write(GenerateCommandTests.lines(count: 300, seed: 3), "lines.jsonl", in: work)
+            options = ["--task", "lm", "--data", data, "--layers", "1", "--hidden", "16", "--embedding", "6", "--dropout", "0",
+                       "--val-fraction", "0.5"]
         default:
             let data = try ClassifyCommandTests.write(ForecastCommandTests.monthly(rows: 200), "sales.csv", in: work)
             options = ["--task", "forecast", "--data", data, "--target", "sales", "--time", "month", "--context", "24", "--horizon", "6",
@@ -144,6 +145,18 @@ struct DistributedCommandTests {
         #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
         let largest = Self.largestDifference(a, b)
         #expect(largest <= 5e-6, "\(task): largest difference \(largest)")
+        // The validation (shared among the ranks: 150 held-out sequences are three evaluation batches
+        // of 64 for the encoder-decoder and the generator) is the single process's.
+        func validation(_ run: URL) throws -> [[String: Double]] {
+            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                return object.filter { $0.key.hasPrefix("val_") }.compactMapValues { $0 as? Double }
+            }
+        }
+        let (shared, whole) = (try validation(parallel), try validation(single))
+        #expect(shared.count == 2 && shared.allSatisfy { $0["val_loss"] != nil } && shared.map { $0.keys.sorted() } == whole.map { $0.keys.sorted() })
+        #expect(zip(shared, whole).allSatisfy { a, b in a.allSatisfy { abs($0.value - (b[$0.key] ?? .infinity)) <= 1e-5 } },
+                "\(task): \(shared) vs \(whole)")
     }
 
     @Test("ranks given different options: one error line from rank 0 naming the other rank, exit code 2, nothing written")

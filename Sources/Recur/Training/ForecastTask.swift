@@ -3,11 +3,12 @@ import RecurCore
 /// Forecasting: shuffled mini-batches of training windows through a `Forecaster<Float>`, validated
 /// by forecasting the validation windows as `recur predict` would (no teacher forcing): the loss over
 /// their horizons, and the MAE of the point forecasts, in the model's units.
-public final class ForecastTask: WholeSequenceTask {
+public final class ForecastTask: WholeSequenceTask, SharedValidation {
     public let model: Forecaster<Float>
     public let training: ForecastWindows
     public let validation: ForecastWindows?
     public let order: SequenceBatches
+    public var processGroup: (any CollectiveSum)?
 
     public init(model: Forecaster<Float>, training: ForecastWindows, validation: ForecastWindows?, batchSize: Int, seed: UInt64) {
         self.model = model
@@ -20,18 +21,21 @@ public final class ForecastTask: WholeSequenceTask {
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
-        let e = Self.evaluate(model, on: validation)
+        let e = Self.evaluate(model, on: validation, group: processGroup)
         return ValidationResult(loss: e.loss, metrics: ["mae": e.mae])
     }
 
-    /// The loss and point MAE of forecasting every window's horizon from its context.
-    public static func evaluate(_ model: Forecaster<Float>, on windows: ForecastWindows, batchSize: Int = 256) -> (loss: Double, mae: Double) {
+    /// The loss and point MAE of forecasting every window's horizon from its context. Under `group`,
+    /// rank r runs batches r, r + N, ... and the sums are added: every rank gets the whole figures.
+    public static func evaluate(_ model: Forecaster<Float>, on windows: ForecastWindows, batchSize: Int = 256,
+                                group: (any CollectiveSum)? = nil) -> (loss: Double, mae: Double) {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
         let c = model.configuration, T = c.targetCount, Q = c.quantileCount, H = c.horizon
         var lossSum = 0.0, absolute = 0.0, counted = 0
-        for start in stride(from: 0, to: windows.count, by: batchSize) {
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        for (index, start) in stride(from: 0, to: windows.count, by: batchSize).enumerated() where index % ranks == rank {
             let rows = Array(start..<min(start + batchSize, windows.count))
             let batch = windows.batch(rows)
             let forecast = model.forecast(batch)
@@ -50,6 +54,11 @@ public final class ForecastTask: WholeSequenceTask {
             }
             lossSum += Forecaster<Float>.loss(prediction, target, c).loss * Double(target.count)
             counted += target.count
+        }
+        if let group, ranks > 1 {
+            var totals = [lossSum, absolute, Double(counted)]
+            group.sum(&totals)
+            (lossSum, absolute, counted) = (totals[0], totals[1], Int(totals[2]))
         }
         return (lossSum / Double(max(counted, 1)), absolute / Double(max(counted, 1)))
     }

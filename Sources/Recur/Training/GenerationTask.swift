@@ -5,11 +5,12 @@ import RecurCore
 /// its end symbol, optionally conditioned), in shuffled, length-bucketed mini-batches, with the whole
 /// sequence back-propagated (no truncation, no state carried between batches). Validated on held-out
 /// sequences: the mean loss per predicted symbol.
-public final class GenerationTask: WholeSequenceTask {
+public final class GenerationTask: WholeSequenceTask, SharedValidation {
     public let model: CharRNN<Float>
     public let training: GenerationSet
     public let validation: GenerationSet?
     public let order: SequenceBatches
+    public var processGroup: (any CollectiveSum)?
 
     public init(model: CharRNN<Float>, training: GenerationSet, validation: GenerationSet?, batchSize: Int, seed: UInt64) {
         self.model = model
@@ -23,7 +24,7 @@ public final class GenerationTask: WholeSequenceTask {
     /// The validation loss in nats per symbol (the end symbol included), and `bpc`.
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
-        let nats = Self.evaluate(model, on: validation).loss
+        let nats = Self.evaluate(model, on: validation, group: processGroup).loss
         return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
     }
 
@@ -45,12 +46,15 @@ public final class GenerationTask: WholeSequenceTask {
         public var loss: Double { overall.loss }
     }
 
-    public static func evaluate(_ model: CharRNN<Float>, on set: GenerationSet, batchSize: Int = 64) -> Evaluation {
+    /// Under `group`, rank r runs batches r, r + N, ... and the per-sequence sums are added.
+    public static func evaluate(_ model: CharRNN<Float>, on set: GenerationSet, batchSize: Int = 64,
+                                group: (any CollectiveSum)? = nil) -> Evaluation {
         let wasTraining = model.isTraining
         model.isTraining = false
         defer { model.isTraining = wasTraining }
         var perRow = [Double](repeating: 0, count: set.count)  // summed nats per sequence
-        for rows in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize) {
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        for (index, rows) in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize).enumerated() where index % ranks == rank {
             let batch = set.batch(rows)
             let (logits, _) = model.forward(batch.inputs, steps: batch.steps, batch: batch.batch,
                                             lengths: batch.lengths, conditions: batch.conditions)
@@ -66,6 +70,7 @@ public final class GenerationTask: WholeSequenceTask {
                 }
             }
         }
+        if let group, ranks > 1 { group.sum(&perRow) }
         func loss(_ rows: [Int]) -> Loss {
             let symbols = rows.reduce(0) { $0 + set.lengths[$1] }
             let nats = rows.reduce(0.0) { $0 + perRow[$1] }

@@ -4,11 +4,12 @@ import RecurCore
 /// teacher-forced (or, with probability 1 - `teacherForcing`, fed its own choices), the whole unrolled
 /// decoder and the encoder back-propagated. Validated on held-out pairs: loss, token accuracy and
 /// exact match of greedy decoding.
-public final class Seq2SeqTask: WholeSequenceTask {
+public final class Seq2SeqTask: WholeSequenceTask, SharedValidation {
     public let model: Seq2Seq<Float>
     public let training: Seq2SeqSet
     public let validation: Seq2SeqSet?
     public let order: SequenceBatches
+    public var processGroup: (any CollectiveSum)?
 
     public init(model: Seq2Seq<Float>, training: Seq2SeqSet, validation: Seq2SeqSet?, batchSize: Int, seed: UInt64) {
         self.model = model
@@ -21,7 +22,7 @@ public final class Seq2SeqTask: WholeSequenceTask {
 
     public func validate() -> ValidationResult? {
         guard let validation else { return nil }
-        let e = Self.evaluate(model, on: validation)
+        let e = Self.evaluate(model, on: validation, group: processGroup)
         return ValidationResult(loss: e.loss, metrics: ["token_accuracy": e.tokenAccuracy, "exact_match": e.exactMatch])
     }
 
@@ -39,7 +40,10 @@ public final class Seq2SeqTask: WholeSequenceTask {
         public var symbols: Int
     }
 
-    public static func evaluate(_ model: Seq2Seq<Float>, on set: Seq2SeqSet, batchSize: Int = 64, maxLength: Int? = nil) -> Evaluation {
+    /// Under `group`, rank r runs batches r, r + N, ... and the sums and decoded sequences are made whole
+    /// on every rank.
+    public static func evaluate(_ model: Seq2Seq<Float>, on set: Seq2SeqSet, batchSize: Int = 64, maxLength: Int? = nil,
+                                group: (any CollectiveSum)? = nil) -> Evaluation {
         let wasTraining = model.isTraining, forcing = model.teacherForcing
         model.isTraining = false
         model.teacherForcing = 1
@@ -50,7 +54,8 @@ public final class Seq2SeqTask: WholeSequenceTask {
         let targets = set.targets!
         var lossSum = 0.0, symbols = 0, right = 0, exact = 0
         var predictions = [[Int]](repeating: [], count: set.count)
-        for rows in SequenceBatches.inOrder(lengths: set.sourceLengths, batchSize: batchSize) {
+        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
+        for (index, rows) in SequenceBatches.inOrder(lengths: set.sourceLengths, batchSize: batchSize).enumerated() where index % ranks == rank {
             let batch = set.batch(rows)
             let logits = model.forward(batch)
             let mask = batch.mask, counted = mask.filter { $0 }.count
@@ -70,6 +75,15 @@ public final class Seq2SeqTask: WholeSequenceTask {
                 predictions[row] = decoded.ids[b]
                 if decoded.ids[b] + [Seq2SeqConfiguration.endID] == targets[row] { exact += 1 }
             }
+        }
+        if let group, ranks > 1 {
+            // The decoded lengths first (each row's from the rank that decoded it), then the symbols.
+            var lengths = predictions.map { Double($0.count) }
+            group.sum(&lengths)
+            var rows = predictions.map { $0.map(Double.init) }, totals = [lossSum, Double(symbols), Double(right), Double(exact)]
+            group.combine(&rows, widths: lengths.map { Int($0) }, totals: &totals)
+            predictions = rows.map { $0.map { Int($0) } }
+            (lossSum, symbols, right, exact) = (totals[0], Int(totals[1]), Int(totals[2]), Int(totals[3]))
         }
         return Evaluation(loss: symbols > 0 ? lossSum / Double(symbols) : 0, tokenAccuracy: symbols > 0 ? Double(right) / Double(symbols) : 0,
                           exactMatch: set.count > 0 ? Double(exact) / Double(set.count) : 0, predictions: predictions, symbols: symbols)
