@@ -70,7 +70,11 @@ struct BFloat16ProductTests {
     @Test("the bf16 packed product equals the Double product of the rounded operands, and repacking picks up new values")
     func packed() throws {
         #if os(Linux)
-        try #require(BFloat16Products.isAvailable, "oneDNN makes no bf16 product on this CPU")
+        guard BFloat16Products.isAvailable else {
+            // An AVX2-only CPU: oneDNN has no bf16 matmul, and the layers fall back to float products.
+            #expect(PackedProduct(m: 4, n: 8, k: 8, lda: 8, ldc: 8, strideK: 1, strideN: 8, bfloat16: true) == nil)
+            return
+        }
         var generator = RandomGenerator(seed: 11)
         let (m, n, k) = (16, 96, 40), lda = k + 3, ldc = n + 5
         let a = (0..<(m * lda)).map { _ in Float(generator.uniform(in: -1.0, 1.0)) }

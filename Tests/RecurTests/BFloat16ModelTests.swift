@@ -8,7 +8,6 @@ struct BFloat16ModelTests {
     @Test("a character model's loss is within 0.02% and every gradient within 2% (relative L2) of float32, on the bf16 engine",
           arguments: [CellKind.lstm, .gru, .rnnTanh])
     func lossAndGradients(cell: CellKind) throws {
-        try #require(BFloat16Products.isAvailable, "oneDNN makes no bf16 product on this CPU")
         let text = String(repeating: "a stitch in time saves nine; many hands make light work. ", count: 8)
         let vocabulary = Vocabulary(text: text)
         let tokens = try vocabulary.encode(text)
@@ -26,6 +25,12 @@ struct BFloat16ModelTests {
             return (loss, model.parameters.map { $0.gradient.scalars })
         }
         let float32 = run(.fast), bfloat16 = run(.bfloat16)
+        guard BFloat16Products.isAvailable else {
+            // No bf16 product on this CPU (AVX2 only): the engine multiplies in float, as documented.
+            #expect(abs(bfloat16.loss - float32.loss) <= 1e-5 * float32.loss)
+            for (b, f) in zip(bfloat16.gradients, float32.gradients) { #expect(largestDifference(b, f) <= 1e-5) }
+            return
+        }
         let lossError = abs(bfloat16.loss - float32.loss) / float32.loss
         #expect(lossError <= 2e-4, "loss \(bfloat16.loss) vs \(float32.loss)")
         var smallest = Double.infinity

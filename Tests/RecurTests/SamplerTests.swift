@@ -31,7 +31,6 @@ struct SamplerTests {
     @Test("on the bf16 engine, the batch-1 path (weights packed once in bf16) gives the bf16 sequence path's logits within 2e-5, 1e-4 or more from float32's",
           arguments: CellKind.allCases)
     func bfloat16MatchesSequencePath(cell: CellKind) throws {
-        try #require(BFloat16Products.isAvailable, "oneDNN makes no bf16 product on this CPU")
         let (model, configuration) = Self.model(cell)
         model.isTraining = false
         let ids = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3]
@@ -48,7 +47,12 @@ struct SamplerTests {
             #expect(difference <= 2e-5, "\(cell) step \(t): \(difference)")
             fromFloat32 = max(fromFloat32, largestDifference(Array(sampler.currentLogits), (0..<10).map { float32[t, 0, $0] }))
         }
-        #expect(fromFloat32 >= 1e-4, "\(cell): the bf16 sampler is only \(fromFloat32) from float32")
+        // Without a bf16 product (an AVX2-only CPU) the engine multiplies in float, as documented.
+        if BFloat16Products.isAvailable {
+            #expect(fromFloat32 >= 1e-4, "\(cell): the bf16 sampler is only \(fromFloat32) from float32")
+        } else {
+            #expect(fromFloat32 <= 1e-5, "\(cell): \(fromFloat32) from float32 without bf16 products")
+        }
     }
 
     @Test("argmax is deterministic; top-k 1 equals argmax; the same seed draws the same text")
