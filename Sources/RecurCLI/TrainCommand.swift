@@ -233,13 +233,9 @@ struct TrainCommand: ParsableCommand {
         let model = configuration.makeModel(using: &generator)
         model.engine = compute.engine
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
-        try checkRanks(ranks, saved: saved?.metadata)
-        if let group {
-            try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
-        }
+        try checkRanks(group, saved: saved?.metadata, settings: settings, checksum: checksum, total: total)
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
         trainer.processGroup = group
-        task.processGroup = group
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)
 
         if leader { try files.create(folderOption: out) }
@@ -290,23 +286,21 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// Refuses to resume a run with another number of ranks than it was trained with: a step's batch
-    /// is every rank's, so the run would go on with other batches.
-    func checkRanks(_ ranks: Int, saved metadata: [String: String]?) throws {
-        guard let metadata else { return }
-        let trained = metadata["training.ranks"].flatMap(Int.init) ?? 1
-        guard trained != ranks else { return }
-        throw UserError(trained == 1
-            ? "--distributed: the run in \(out) was trained in one process; resume it without mpirun and --distributed"
-            : "--resume: the run in \(out) was trained with \(trained) ranks; resume it with mpirun -np \(trained) ... --distributed")
-    }
-
-    /// Refuses a data-parallel run whose ranks were given different data or options: rank 0 prints the
-    /// one error line, the others exit with the same code silently.
-    func checkRanksAgree(_ group: ProcessGroup, on fingerprint: String) throws {
-        let differing = group.ranksDiffering(from: fingerprint)
+    /// The ranks' checks before training: a resumed run continues with the number of ranks it was
+    /// trained with (a step's batch is every rank's, so another count would go on with other batches),
+    /// and every rank has the same data and options (rank 0's fingerprint of the settings, the data's
+    /// checksum, the steps, --out and --precision; the other ranks' copies of the error go silent in
+    /// `asRank`).
+    func checkRanks(_ group: ProcessGroup?, saved metadata: [String: String]?, settings: TrainSettings, checksum: String, total: Int) throws {
+        let ranks = group?.size ?? 1
+        if let metadata, case let trained = metadata["training.ranks"].flatMap(Int.init) ?? 1, trained != ranks {
+            throw UserError(trained == 1
+                ? "--distributed: the run in \(out) was trained in one process; resume it without mpirun and --distributed"
+                : "--resume: the run in \(out) was trained with \(trained) ranks; resume it with mpirun -np \(trained) ... --distributed")
+        }
+        guard let group else { return }
+        let differing = group.ranksDiffering(from: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
         guard !differing.isEmpty else { return }
-        guard group.isLeader else { throw SilentExit(code: UserError.Kind.badInput.rawValue) }
         let names = differing.map(String.init).joined(separator: ", ")
         throw UserError("--distributed: rank\(differing.count == 1 ? "" : "s") \(names) of \(group.size) got other data or options than rank 0 (the text's checksum, the settings, --steps, --out and --precision must agree); start every rank with the same command")
     }

@@ -82,16 +82,12 @@ extension TrainCommand {
         model.engine = compute.engine
         let task = Recipe.makeTask(model: model, training: training, validation: validation, settings: settings, batchSize: batchSize)
         (task.order.shard, task.order.shards) = (group?.rank ?? 0, ranks)
-        (task as? any SharedValidation)?.processGroup = group
         let stepsPerEpoch = task.stepsPerEpoch
         let total: Int
         if let steps { total = steps }
         else if let epochs { total = epochs * stepsPerEpoch }
         else { total = saved?.metadata["training.total_steps"].flatMap(Int.init) ?? 10 * stepsPerEpoch }
-        try checkRanks(ranks, saved: saved?.metadata)
-        if let group {
-            try checkRanksAgree(group, on: "\(settings.json)|\(checksum)|\(total)|\(out)|\(compute.precision)")
-        }
+        try checkRanks(group, saved: saved?.metadata, settings: settings, checksum: checksum, total: total)
         let trainer = settings.trainer(for: task, total: total, monitor: Recipe.monitor)
         trainer.processGroup = group
         try continueRun(trainer, from: saved?.file, path: resumeFile, total: total)

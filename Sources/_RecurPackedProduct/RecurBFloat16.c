@@ -170,8 +170,8 @@ static cached_product *find_product(thread_state *state, int transA, int transB,
     return oldest;
 }
 
-int recur_bf16_product(int transA, int transB, long m, long n, long k, float alpha,
-                       const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+static int product(int transA, int transB, long m, long n, long k, float alpha,
+                   const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return 0;
     thread_state *state = this_thread();
     if (!state) return 0;
@@ -197,10 +197,16 @@ int recur_bf16_available(void) {
     int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
     if (known >= 0) return known;
     float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4];
-    int ok = recur_bf16_product(0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2)
+    int ok = product(0, 0, 2, 2, 2, 1.0f, a, 2, b, 2, 0.0f, c, 2)
         && c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4;
     __atomic_store_n(&answer, ok, __ATOMIC_RELAXED);
     return ok;
+}
+
+// Where oneDNN has no bf16 product, every call would try to make one again: asked once, remembered.
+int recur_bf16_product(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
+    return recur_bf16_available() && product(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 #else

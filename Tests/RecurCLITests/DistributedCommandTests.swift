@@ -6,8 +6,40 @@ import Testing
 struct DistributedCommandTests {
     typealias CLI = CommandLineTests
 
-    static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun", "/opt/homebrew/bin/mpirun"]
+    static let mpirunPath = ["/usr/bin/mpirun", "/usr/local/bin/mpirun", "/opt/homebrew/bin/mpirun"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// `mpirun ARGUMENTS` (Open MPI's, which must be installed), started.
+    static func mpirun(_ arguments: [String]) throws -> CommandLineTests.Started {
+        let path = try #require(mpirunPath, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
+        return try CLI.start(arguments, executable: URL(fileURLWithPath: path))
+    }
+
+    /// `mpirun -np N --oversubscribe --allow-run-as-root recur ARGUMENTS`, started.
+    static func ranks(_ count: Int, _ arguments: [String]) throws -> CommandLineTests.Started {
+        let recur = try #require(CLI.executable)
+        return try mpirun(["-np", String(count), "--oversubscribe", "--allow-run-as-root", recur.path] + arguments)
+    }
+
+    /// The `val_` figures of each validation record in a run's metrics.jsonl.
+    static func validations(_ run: URL) throws -> [[String: Double]] {
+        try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            return object.filter { $0.key.hasPrefix("val_") }.compactMapValues { $0 as? Double }
+        }
+    }
+
+    /// The weights of the runs in `parallel` and `single`: the same tensors, every weight within 5e-6.
+    /// Returns `parallel`'s.
+    @discardableResult
+    static func expectSameWeights(_ parallel: URL, _ single: URL, _ label: String = "") throws -> [String: [Float]] {
+        let a = try tensors(parallel.appendingPathComponent("model.safetensors"))
+        let b = try tensors(single.appendingPathComponent("model.safetensors"))
+        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
+        let largest = largestDifference(a, b)
+        #expect(largest <= 5e-6, "\(label)largest difference \(largest)")
+        return a
+    }
 
     /// The float32 tensors of a safetensors file, by name.
     static func tensors(_ url: URL) throws -> [String: [Float]] {
@@ -32,24 +64,17 @@ struct DistributedCommandTests {
 
     @Test("2 ranks x batch 3 equal one process with batch 6 after 20 steps (every weight within 5e-6); the validation shared; rank 0 alone writes the run")
     func twoRanksEqualOneProcess() throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
-        let recur = try #require(CLI.executable)
         let (work, data) = try TrainingCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
-        let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
-                                   "--out", parallel.path, "--batch", "3", "--steps", "20", "--distributed"] + Self.shape,
-                                  executable: URL(fileURLWithPath: mpirun)).finish()
+        let ranks = try Self.ranks(2, ["train", "--data", data.path, "--out", parallel.path, "--batch", "3", "--steps", "20", "--distributed"]
+                                   + Self.shape).finish()
         #expect(ranks.status == 0, "\(ranks.stdout)\(ranks.stderr)")
         let one = try CLI.recur(["train", "--data", data.path, "--out", single.path, "--batch", "6", "--steps", "20"] + Self.shape)
         #expect(one.status == 0, "\(one.stderr)")
         #expect(ranks.stdout.components(separatedBy: "recur train:").count == 2, "one start line, from rank 0: \(ranks.stdout)")
         #expect(ranks.stdout.contains("batch 2 ranks x 3 x 16"), "\(ranks.stdout)")
-        let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
-        let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
-        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        let largest = Self.largestDifference(a, b)
-        #expect(largest <= 5e-6, "largest difference \(largest)")
+        let a = try Self.expectSameWeights(parallel, single)
         // Different from a run on half the streams: the ranks really added each other's gradients.
         let half = work.appendingPathComponent("half")
         _ = try CLI.recur(["train", "--data", data.path, "--out", half.path, "--batch", "3", "--steps", "20"] + Self.shape)
@@ -58,12 +83,7 @@ struct DistributedCommandTests {
         #expect(fromHalf > 20 * 5e-6, "only \(fromHalf) from a run on half the streams")
         // Rank 0's metrics: the single process's steps, each once, and the same validation, which the
         // ranks shared (each evaluated half the held-out streams).
-        func validation(_ run: URL) throws -> [Double] {
-            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
-                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-                return try #require(object["val_loss"] as? Double)
-            }
-        }
+        func validation(_ run: URL) throws -> [Double] { try Self.validations(run).map { try #require($0["val_loss"]) } }
         let (shared, whole) = (try validation(parallel), try validation(single))
         #expect(shared.count == 2 && whole.count == 2)
         #expect(zip(shared, whole).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(shared) vs \(whole)")
@@ -72,8 +92,6 @@ struct DistributedCommandTests {
     @Test("a classifier and a tagger: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared",
           arguments: ["classify", "tag"])
     func sequenceTaskRanksEqualOneProcess(task: String) throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
-        let recur = try #require(CLI.executable)
         let work = try ClassifyCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         // 150 validation examples: three evaluation batches of 64, so that both ranks evaluate some.
@@ -84,23 +102,15 @@ struct DistributedCommandTests {
                        "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2", "--val-fraction", "0.5"]
             + (task == "classify" ? ["--tokens", "words", "--bidirectional", "--pool", "mean"] : [])
         let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
-        let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
-                                   "--batch", "5", "--distributed"] + options, executable: URL(fileURLWithPath: mpirun)).finish()
+        let ranks = try Self.ranks(2, ["train", "--out", parallel.path, "--batch", "5", "--distributed"] + options).finish()
         #expect(ranks.status == 0, "\(ranks.stdout)\(ranks.stderr)")
         #expect(ranks.stdout.contains("batch 10 (2 ranks of 5)"), "\(ranks.stdout)")
         let one = try CLI.recur(["train", "--out", single.path, "--batch", "10"] + options)
         #expect(one.status == 0, "\(one.stderr)")
-        let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
-        let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
-        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        let largest = Self.largestDifference(a, b)
-        #expect(largest <= 5e-6, "largest difference \(largest)")
+        let a = try Self.expectSameWeights(parallel, single)
         // The validation, shared among the ranks (each ran some of its batches), is the single process's.
         func validation(_ run: URL) throws -> [[Double]] {
-            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
-                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-                return [try #require(object["val_loss"] as? Double), try #require(object["val_accuracy"] as? Double)]
-            }
+            try Self.validations(run).map { [try #require($0["val_loss"]), try #require($0["val_accuracy"])] }
         }
         let (shared, whole) = (try validation(parallel), try validation(single))
         #expect(shared.count == 2 && whole.count == 2)
@@ -115,8 +125,6 @@ struct DistributedCommandTests {
     @Test("an encoder-decoder, a generator of conditioned sequences and a forecaster: 2 ranks x batch 5 equal one process with batch 10 after 20 steps (every weight within 5e-6), the validation shared",
           arguments: ["seq2seq", "generate", "forecast"])
     func otherTasksRanksEqualOneProcess(task: String) throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
-        let recur = try #require(CLI.executable)
         let work = try ClassifyCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let common = ["--threads", "1", "--optimizer", "sgd", "--lr", "0.5", "--steps", "20", "--eval-every", "10", "--seed", "2"]
@@ -135,25 +143,14 @@ struct DistributedCommandTests {
                        "--seasonal-period", "12", "--hidden", "16"]
         }
         let parallel = work.appendingPathComponent("parallel"), single = work.appendingPathComponent("single")
-        let ranks = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--out", parallel.path,
-                                   "--batch", "5", "--distributed"] + options + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        let ranks = try Self.ranks(2, ["train", "--out", parallel.path, "--batch", "5", "--distributed"] + options + common).finish()
         #expect(ranks.status == 0, "\(ranks.stdout)\(ranks.stderr)")
         let one = try CLI.recur(["train", "--out", single.path, "--batch", "10"] + options + common)
         #expect(one.status == 0, "\(one.stderr)")
-        let a = try Self.tensors(parallel.appendingPathComponent("model.safetensors"))
-        let b = try Self.tensors(single.appendingPathComponent("model.safetensors"))
-        #expect(a.keys.sorted() == b.keys.sorted() && !a.isEmpty)
-        let largest = Self.largestDifference(a, b)
-        #expect(largest <= 5e-6, "\(task): largest difference \(largest)")
+        try Self.expectSameWeights(parallel, single, "\(task): ")
         // The validation (shared among the ranks: 150 held-out sequences are three evaluation batches
         // of 64 for the encoder-decoder and the generator) is the single process's.
-        func validation(_ run: URL) throws -> [[String: Double]] {
-            try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
-                let object = try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-                return object.filter { $0.key.hasPrefix("val_") }.compactMapValues { $0 as? Double }
-            }
-        }
-        let (shared, whole) = (try validation(parallel), try validation(single))
+        let (shared, whole) = (try Self.validations(parallel), try Self.validations(single))
         #expect(shared.count == 2 && shared.allSatisfy { $0["val_loss"] != nil } && shared.map { $0.keys.sorted() } == whole.map { $0.keys.sorted() })
         #expect(zip(shared, whole).allSatisfy { a, b in a.allSatisfy { abs($0.value - (b[$0.key] ?? .infinity)) <= 1e-5 } },
                 "\(task): \(shared) vs \(whole)")
@@ -161,14 +158,13 @@ struct DistributedCommandTests {
 
     @Test("ranks given different options: one error line from rank 0 naming the other rank, exit code 2, nothing written")
     func ranksDisagree() throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
         let recur = try #require(CLI.executable)
         let (work, data) = try TrainingCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run")
         let common = [recur.path, "train", "--data", data.path, "--out", out.path, "--batch", "2", "--steps", "5", "--distributed"] + Self.shape
-        let run = try CLI.start(["--oversubscribe", "--allow-run-as-root", "-np", "1"] + common + ["--seed", "3", ":", "-np", "1"] + common + ["--seed", "4"],
-                                executable: URL(fileURLWithPath: mpirun)).finish()
+        let run = try Self.mpirun(["--oversubscribe", "--allow-run-as-root", "-np", "1"] + common + ["--seed", "3", ":", "-np", "1"] + common
+                                  + ["--seed", "4"]).finish()
         let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         #expect(run.status == 2, "\(run.stderr)")
         #expect(errors == ["error: --distributed: rank 1 of 2 got other data or options than rank 0 (the text's checksum, the settings, --steps, --out and --precision must agree); start every rank with the same command"],
@@ -194,15 +190,11 @@ struct DistributedCommandTests {
 
     @Test("a rank killed mid-run: the job exits non-zero within seconds, one error line names the rank, the last checkpoint loads and --resume under mpirun continues exactly")
     func rankKilled() throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
-        let recur = try #require(CLI.executable)
         let (work, data) = try TrainingCommandTests.workspace()
         defer { try? FileManager.default.removeItem(at: work) }
         let out = work.appendingPathComponent("run")
-        let started = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
-                                     "--out", out.path, "--batch", "2", "--steps", "1000000", "--distributed"] + Self.shape
-                                     + ["--checkpoint-every", "5", "--eval-every", "1000"],
-                                    executable: URL(fileURLWithPath: mpirun))
+        let started = try Self.ranks(2, ["train", "--data", data.path, "--out", out.path, "--batch", "2", "--steps", "1000000", "--distributed"]
+                                     + Self.shape + ["--checkpoint-every", "5", "--eval-every", "1000"])
         let model = out.appendingPathComponent("model.safetensors")
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: model.path) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -223,12 +215,10 @@ struct DistributedCommandTests {
         let saved = try #require(line.range(of: " at step ").flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) })
         let total = String(saved + 7)
         let common = ["--batch", "2", "--steps", total, "--distributed"] + Self.shape + ["--checkpoint-every", "5", "--eval-every", "1000"]
-        let resumed = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
-                                     "--out", out.path, "--resume"] + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        let resumed = try Self.ranks(2, ["train", "--data", data.path, "--out", out.path, "--resume"] + common).finish()
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let straight = work.appendingPathComponent("straight")
-        let reference = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "train", "--data", data.path,
-                                       "--out", straight.path] + common, executable: URL(fileURLWithPath: mpirun)).finish()
+        let reference = try Self.ranks(2, ["train", "--data", data.path, "--out", straight.path] + common).finish()
         #expect(reference.status == 0, "\(reference.stderr)")
         #expect(try TrainingCommandTests.tensorBytes(model) == TrainingCommandTests.tensorBytes(straight.appendingPathComponent("model.safetensors")),
                 "resumed at step \(saved) to \(total): not the uninterrupted run's weights")
@@ -241,11 +231,8 @@ struct DistributedCommandTests {
 
     @Test("recur bench --distributed under mpirun: rank 0 prints one JSON line per shape with the all-reduce time and the efficiency")
     func bench() throws {
-        let mpirun = try #require(Self.mpirun, "Open MPI's mpirun is missing: scripts/install-dependencies installs it")
-        let recur = try #require(CLI.executable)
-        let run = try CLI.start(["-np", "2", "--oversubscribe", "--allow-run-as-root", recur.path, "bench", "--distributed", "--json",
-                                 "--only", "small-lstm,classify-gru", "--seconds", "0.2", "--threads", "1"],
-                                executable: URL(fileURLWithPath: mpirun)).finish()
+        let run = try Self.ranks(2, ["bench", "--distributed", "--json", "--only", "small-lstm,classify-gru", "--seconds", "0.2",
+                                     "--threads", "1"]).finish()
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.count == 1, "\(run.stdout)")

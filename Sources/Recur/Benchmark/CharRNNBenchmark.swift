@@ -64,18 +64,12 @@ public enum CharRNNBenchmark {
     public static func run(_ c: Configuration, seconds: Double, seed: UInt64 = 0, engine: GEMMEngine = .fast) -> Result {
         precondition(seconds > 0, "CharRNNBenchmark: expected a positive time, got \(seconds)")
         var generator = RandomGenerator(seed: seed)
-        let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
-                                                 embeddingSize: c.embedding, vocabulary: vocabulary)
-        let model = configuration.makeModel(using: &generator)
-        model.engine = engine
-        // Enough random text for a few distinct batches; the streams wrap around at the epoch's end.
-        let tokens = (0..<(4 * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
-        let trainer = Trainer(task: LanguageModelTask(model: model, streams: TextStreams(tokens: tokens, batch: c.batch, steps: c.steps)),
-                              optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
+        let trainer = makeTrainer(c, using: &generator, engine: engine)
+        let model = trainer.task.model
         for _ in 0..<2 { _ = trainer.trainStep() }
         let stepsPerSecond = timedRepeat(seconds: seconds) { _ = trainer.trainStep() }
 
-        let sampler = Sampler(model: model, configuration: configuration, temperature: 0.8)
+        let sampler = Sampler(model: model, configuration: model.configuration, temperature: 0.8)
         sampler.reset()
         var next = 0
         let charactersPerSecond = timedRepeat(seconds: seconds / 2) {
@@ -88,6 +82,20 @@ public enum CharRNNBenchmark {
             parametersWithoutEmbedding: model.parameterCount - model.embedding.weight.value.count,
             trainTokensPerSecond: stepsPerSecond * Double(c.batch * c.steps),
             sampleCharactersPerSecond: charactersPerSecond)
+    }
+
+    /// A model of shape `c` and its trainer (Adam 2e-3, clip 5) on random text, enough for a few
+    /// distinct batches of all `shards` (the streams wrap around at the epoch's end); this process
+    /// trains shard `shard`'s streams.
+    static func makeTrainer(_ c: Configuration, using generator: inout RandomGenerator, engine: GEMMEngine,
+                            shard: Int = 0, of shards: Int = 1) -> Trainer<LanguageModelTask> {
+        let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
+                                                 embeddingSize: c.embedding, vocabulary: vocabulary)
+        let model = configuration.makeModel(using: &generator)
+        model.engine = engine
+        let tokens = (0..<(4 * shards * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
+        let streams = TextStreams(tokens: tokens, batch: c.batch, steps: c.steps, shard: shard, of: shards)
+        return Trainer(task: LanguageModelTask(model: model, streams: streams), optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
     }
 
     /// The best fp32 GEMM rate of the fast engine, in GFLOP/s, over two shapes: one LSTM step's product

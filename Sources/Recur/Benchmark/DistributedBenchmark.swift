@@ -26,13 +26,8 @@ public enum DistributedBenchmark {
         precondition(seconds > 0, "DistributedBenchmark: expected a positive time, got \(seconds)")
         let ranks = group?.size ?? 1, rank = group?.rank ?? 0
         var generator = RandomGenerator(seed: seed)
-        let configuration = CharRNNConfiguration(cell: c.cell, layers: c.layers, hiddenSize: c.hidden,
-                                                 embeddingSize: c.embedding, vocabulary: CharRNNBenchmark.vocabulary)
-        let model = configuration.makeModel(using: &generator)
-        model.engine = engine
-        let tokens = (0..<(4 * ranks * c.batch * c.steps + 1)).map { _ in Int(generator.next() % UInt64(CharRNNBenchmark.vocabularySize)) }
-        let streams = TextStreams(tokens: tokens, batch: c.batch, steps: c.steps, shard: rank, of: ranks)
-        let trainer = Trainer(task: LanguageModelTask(model: model, streams: streams), optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
+        let trainer = CharRNNBenchmark.makeTrainer(c, using: &generator, engine: engine, shard: rank, of: ranks)
+        let model = trainer.task.model
         trainer.processGroup = group
         for _ in 0..<2 { _ = trainer.trainStep() }
         // Every rank must take the same number of steps: the mean of the ranks' estimates.

@@ -100,13 +100,15 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// sampler's frozen copy); nil where there is no packed product (Double, the reference engine, no
     /// oneDNN).
     public func packedWeights(batch: Int) -> (input: PackedProduct, recurrent: PackedProduct)? {
-        guard Scalar.self == Float.self, engine != .reference else { return nil }
-        let I = inputSize, H = hiddenSize, GH = gateWidth, bfloat16 = engine == .bfloat16
-        guard let input = PackedProduct(m: batch, n: GH, k: I, lda: I, ldc: GH, strideK: 1, strideN: I, bfloat16: bfloat16),
-              let recurrent = PackedProduct(m: batch, n: GH, k: H, lda: H, ldc: GH, strideK: 1, strideN: H, bfloat16: bfloat16)
+        guard Scalar.self == Float.self else { return nil }
+        func packed(_ weight: Tensor<Scalar>, inputs: Int) -> PackedProduct? {
+            weight.withUnsafeBufferPointer {
+                PackedProduct.transposing(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self),
+                                          outputs: gateWidth, inputs: inputs, rows: batch, engine: engine)
+            }
+        }
+        guard let input = packed(weightIH.value, inputs: inputSize), let recurrent = packed(weightHH.value, inputs: hiddenSize)
         else { return nil }
-        weightIH.value.withUnsafeBufferPointer { input.pack(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self)) }
-        weightHH.value.withUnsafeBufferPointer { recurrent.pack(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self)) }
         return (input, recurrent)
     }
 

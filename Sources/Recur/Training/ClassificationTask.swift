@@ -2,7 +2,7 @@ import RecurCore
 
 /// Many-to-one training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceClassifier`, validated on held-out examples (loss, accuracy, macro-F1).
-public final class ClassificationTask: WholeSequenceTask, SharedValidation {
+public final class ClassificationTask: WholeSequenceTask {
     public let model: SequenceClassifier<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
@@ -54,9 +54,7 @@ public final class ClassificationTask: WholeSequenceTask, SharedValidation {
         let C = model.classCount
         var probabilities = [[Double]](repeating: [], count: examples.count)
         var lossSum = 0.0, labelled = 0
-        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
-        for (index, rows) in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).enumerated()
-        where index % ranks == rank {
+        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).assigned(to: group) {
             let batch = examples.batch(rows)
             let logits = model.logits(batch)
             let mask = batch.labels.map { $0 >= 0 }
@@ -69,7 +67,7 @@ public final class ClassificationTask: WholeSequenceTask, SharedValidation {
             let p = softmax(logits)
             for (b, row) in rows.enumerated() { probabilities[row] = (0..<C).map { Double(p[b, $0]) } }
         }
-        if let group, ranks > 1 {
+        if let group, group.isShared {
             var totals = [lossSum, Double(labelled)]
             group.combine(&probabilities, widths: [Int](repeating: C, count: examples.count), totals: &totals)
             (lossSum, labelled) = (totals[0], Int(totals[1]))

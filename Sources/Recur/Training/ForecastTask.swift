@@ -3,7 +3,7 @@ import RecurCore
 /// Forecasting: shuffled mini-batches of training windows through a `Forecaster<Float>`, validated
 /// by forecasting the validation windows as `recur predict` would (no teacher forcing): the loss over
 /// their horizons, and the MAE of the point forecasts, in the model's units.
-public final class ForecastTask: WholeSequenceTask, SharedValidation {
+public final class ForecastTask: WholeSequenceTask {
     public let model: Forecaster<Float>
     public let training: ForecastWindows
     public let validation: ForecastWindows?
@@ -34,8 +34,7 @@ public final class ForecastTask: WholeSequenceTask, SharedValidation {
         defer { model.isTraining = wasTraining }
         let c = model.configuration, T = c.targetCount, Q = c.quantileCount, H = c.horizon
         var lossSum = 0.0, absolute = 0.0, counted = 0
-        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
-        for (index, start) in stride(from: 0, to: windows.count, by: batchSize).enumerated() where index % ranks == rank {
+        for start in stride(from: 0, to: windows.count, by: batchSize).assigned(to: group) {
             let rows = Array(start..<min(start + batchSize, windows.count))
             let batch = windows.batch(rows)
             let forecast = model.forecast(batch)
@@ -55,7 +54,7 @@ public final class ForecastTask: WholeSequenceTask, SharedValidation {
             lossSum += Forecaster<Float>.loss(prediction, target, c).loss * Double(target.count)
             counted += target.count
         }
-        if let group, ranks > 1 {
+        if let group, group.isShared {
             var totals = [lossSum, absolute, Double(counted)]
             group.sum(&totals)
             (lossSum, absolute, counted) = (totals[0], totals[1], Int(totals[2]))

@@ -5,7 +5,7 @@ import RecurCore
 /// its end symbol, optionally conditioned), in shuffled, length-bucketed mini-batches, with the whole
 /// sequence back-propagated (no truncation, no state carried between batches). Validated on held-out
 /// sequences: the mean loss per predicted symbol.
-public final class GenerationTask: WholeSequenceTask, SharedValidation {
+public final class GenerationTask: WholeSequenceTask {
     public let model: CharRNN<Float>
     public let training: GenerationSet
     public let validation: GenerationSet?
@@ -53,8 +53,7 @@ public final class GenerationTask: WholeSequenceTask, SharedValidation {
         model.isTraining = false
         defer { model.isTraining = wasTraining }
         var perRow = [Double](repeating: 0, count: set.count)  // summed nats per sequence
-        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
-        for (index, rows) in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize).enumerated() where index % ranks == rank {
+        for rows in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize).assigned(to: group) {
             let batch = set.batch(rows)
             let (logits, _) = model.forward(batch.inputs, steps: batch.steps, batch: batch.batch,
                                             lengths: batch.lengths, conditions: batch.conditions)
@@ -70,7 +69,7 @@ public final class GenerationTask: WholeSequenceTask, SharedValidation {
                 }
             }
         }
-        if let group, ranks > 1 { group.sum(&perRow) }
+        if let group, group.isShared { group.sum(&perRow) }
         func loss(_ rows: [Int]) -> Loss {
             let symbols = rows.reduce(0) { $0 + set.lengths[$1] }
             let nats = rows.reduce(0.0) { $0 + perRow[$1] }

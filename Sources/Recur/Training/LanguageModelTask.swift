@@ -42,7 +42,8 @@ public final class LanguageModelTask: TrainingTask {
         self.final = nil
     }
 
-    /// Data-parallel training: the validation's streams are shared among the ranks and their sums added.
+    /// Data-parallel training: the validation's streams are shared among the ranks and their sums added,
+    /// and the carried state gathered from every rank for a checkpoint.
     public var processGroup: (any CollectiveSum)?
 
     /// The validation loss in nats per character, and `bits_per_char`. The held-out text is read in as
@@ -51,7 +52,7 @@ public final class LanguageModelTask: TrainingTask {
     public func validate() -> ValidationResult? {
         guard validationTokens.count >= 2 else { return nil }
         let rows = max(1, min(streams.batch * streams.shards, (validationTokens.count - 1) / streams.steps))
-        guard let group = processGroup, group.size > 1 else {
+        guard let group = processGroup, group.isShared else {
             let nats = Evaluation.loss(of: model, tokens: validationTokens, streams: rows, chunk: streams.steps).nats
             return ValidationResult(loss: nats, metrics: ["bpc": nats / Foundation.log(2)])
         }
@@ -67,7 +68,7 @@ public final class LanguageModelTask: TrainingTask {
     /// gathered by a sum: each rank must call this at the same point, rank 0 to save it).
     public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] {
         var present = [state == nil ? 0.0 : 1.0]
-        if let group = processGroup, group.size > 1 { group.sum(&present) }
+        if let group = processGroup, group.isShared { group.sum(&present) }
         guard present[0] > 0 else { return [] }
         let state = state ?? model.rnn.zeroState(batch: streams.batch)
         return [("state.h", gathered(state.h))] + (state.c.map { [("state.c", gathered($0))] } ?? [])
@@ -75,7 +76,7 @@ public final class LanguageModelTask: TrainingTask {
 
     /// `[L, B, H]` of this rank into its rows of `[L, ranks x B, H]`, summed over the ranks.
     private func gathered(_ rows: Tensor<Float>) -> Tensor<Float> {
-        guard let group = processGroup, group.size > 1 else { return rows }
+        guard let group = processGroup, group.isShared else { return rows }
         let L = rows.shape[0], B = rows.shape[1], H = rows.shape[2], N = group.size
         var all = Tensor<Float>(shape: [L, N * B, H])
         all.withUnsafeMutableBufferPointer { target in

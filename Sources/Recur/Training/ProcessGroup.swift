@@ -17,6 +17,9 @@ extension CollectiveSum {
     /// Rank 0 writes files and prints progress; the others compute.
     public var isLeader: Bool { rank == 0 }
 
+    /// Whether there is more than this process to share work with.
+    public var isShared: Bool { size > 1 }
+
     /// A shared evaluation's results made whole on every rank: each row was filled by exactly one rank
     /// (the others left it empty; row i has `widths[i]` values), and `totals` are per-rank sums.
     public func combine(_ rows: inout [[Double]], widths: [Int], totals: inout [Double]) {
@@ -31,6 +34,15 @@ extension CollectiveSum {
             offset += width
         }
         totals = Array(flat[offset...])
+    }
+}
+
+extension Sequence {
+    /// The elements that this rank of `group` handles in a shared evaluation: r, r + N, r + 2N, ...
+    /// (every element without a group).
+    public func assigned(to group: (any CollectiveSum)?) -> [Element] {
+        guard let group, group.isShared else { return Array(self) }
+        return enumerated().filter { $0.offset % group.size == group.rank }.map(\.element)
     }
 }
 

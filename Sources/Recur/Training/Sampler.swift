@@ -85,9 +85,7 @@ public final class Sampler {
                 hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H), products: cell.packedWeights(batch: 1))
         }
         headWeight = copy(model.head.weight.value)
-        headProduct = model.engine == .reference ? nil
-            : PackedProduct(m: 1, n: V, k: H, lda: H, ldc: V, strideK: 1, strideN: H, bfloat16: model.engine == .bfloat16)
-        headProduct?.pack(headWeight.pointer)
+        headProduct = PackedProduct.transposing(headWeight.pointer, outputs: V, inputs: H, rows: 1, engine: model.engine)
         headBias = copy(model.head.bias!.value)
         logits = ScratchBuffer(count: V)
         probabilities = ScratchBuffer(count: V)

@@ -4,7 +4,7 @@ import RecurCore
 /// teacher-forced (or, with probability 1 - `teacherForcing`, fed its own choices), the whole unrolled
 /// decoder and the encoder back-propagated. Validated on held-out pairs: loss, token accuracy and
 /// exact match of greedy decoding.
-public final class Seq2SeqTask: WholeSequenceTask, SharedValidation {
+public final class Seq2SeqTask: WholeSequenceTask {
     public let model: Seq2Seq<Float>
     public let training: Seq2SeqSet
     public let validation: Seq2SeqSet?
@@ -54,8 +54,7 @@ public final class Seq2SeqTask: WholeSequenceTask, SharedValidation {
         let targets = set.targets!
         var lossSum = 0.0, symbols = 0, right = 0, exact = 0
         var predictions = [[Int]](repeating: [], count: set.count)
-        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
-        for (index, rows) in SequenceBatches.inOrder(lengths: set.sourceLengths, batchSize: batchSize).enumerated() where index % ranks == rank {
+        for rows in SequenceBatches.inOrder(lengths: set.sourceLengths, batchSize: batchSize).assigned(to: group) {
             let batch = set.batch(rows)
             let logits = model.forward(batch)
             let mask = batch.mask, counted = mask.filter { $0 }.count
@@ -76,7 +75,7 @@ public final class Seq2SeqTask: WholeSequenceTask, SharedValidation {
                 if decoded.ids[b] + [Seq2SeqConfiguration.endID] == targets[row] { exact += 1 }
             }
         }
-        if let group, ranks > 1 {
+        if let group, group.isShared {
             // The decoded lengths first (each row's from the rank that decoded it), then the symbols.
             var lengths = predictions.map { Double($0.count) }
             group.sum(&lengths)

@@ -3,7 +3,7 @@ import RecurCore
 /// Many-to-many aligned training: shuffled, length-bucketed mini-batches of whole sequences through a
 /// `SequenceTagger<Float>`, validated on held-out sequences (loss, token accuracy, macro-F1, chunk F1 for
 /// BIO tags).
-public final class TaggingTask: WholeSequenceTask, SharedValidation {
+public final class TaggingTask: WholeSequenceTask {
     public let model: SequenceTagger<Float>
     public let training: EncodedSequences
     public let validation: EncodedSequences?
@@ -51,9 +51,7 @@ public final class TaggingTask: WholeSequenceTask, SharedValidation {
         let C = model.configuration.tagCount
         var predictions = [[Int]](repeating: [], count: examples.count)
         var lossSum = 0.0, tagged = 0
-        let ranks = group?.size ?? 1, rank = group?.rank ?? 0
-        for (index, rows) in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).enumerated()
-        where index % ranks == rank {
+        for rows in SequenceBatches.inOrder(lengths: examples.lengths, batchSize: batchSize).assigned(to: group) {
             let batch = examples.batch(rows)
             let logits = model.logits(batch)
             let targets = batch.stepTags!, mask = targets.map { $0 >= 0 }
@@ -74,7 +72,7 @@ public final class TaggingTask: WholeSequenceTask, SharedValidation {
                 }
             }
         }
-        if let group, ranks > 1 {
+        if let group, group.isShared {
             var rows = predictions.map { $0.map(Double.init) }, totals = [lossSum, Double(tagged)]
             group.combine(&rows, widths: examples.lengths, totals: &totals)
             predictions = rows.map { $0.map { Int($0) } }

@@ -33,6 +33,9 @@ public protocol TrainingTask: AnyObject {
     func stateTensors() -> [(name: String, tensor: Tensor<Float>)]
     /// Restores what `stateTensors` saved, for a run continuing at `step`.
     func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError)
+    /// The ranks of a data-parallel run (nil: this process alone), with which the task shares its
+    /// validation (and, where it carries state, gathers it for a checkpoint).
+    var processGroup: (any CollectiveSum)? { get set }
 }
 
 /// Learning-rate schedules by name, as `recur train --lr-schedule` offers them.
@@ -113,8 +116,11 @@ public final class Trainer<Task: TrainingTask> {
     /// Data-parallel training (nil: this process alone): after each backward pass the ranks' gradients
     /// and losses are summed, each weighted by its item count, so that every rank holds the gradient of
     /// the mean loss over all ranks' items (what one process would compute on all the batches at once)
-    /// and clips and steps identically.
-    public var processGroup: (any CollectiveSum)?
+    /// and clips and steps identically. The task's: setting it here sets it for the validation too.
+    public var processGroup: (any CollectiveSum)? {
+        get { task.processGroup }
+        set { task.processGroup = newValue }
+    }
     /// Seconds spent summing gradients across the ranks, over every step so far (`recur bench --distributed`).
     public var reductionSeconds = 0.0
     private var reduction: [Float] = []
@@ -172,7 +178,7 @@ public final class Trainer<Task: TrainingTask> {
         model.isTraining = true
         model.zeroGradients()
         var (loss, count) = task.computeGradients(step: step)
-        if let processGroup, processGroup.size > 1 {
+        if let processGroup, processGroup.isShared {
             let start = monotonicSeconds()
             (loss, count) = reduceGradients(loss: loss, count: count, over: processGroup)
             reductionSeconds += monotonicSeconds() - start

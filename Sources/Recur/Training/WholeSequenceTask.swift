@@ -26,9 +26,3 @@ extension WholeSequenceTask {
     public func stateTensors() -> [(name: String, tensor: Tensor<Float>)] { [] }
     public func restoreState(from file: SafeTensors, step: Int) throws(CheckpointError) {}
 }
-
-/// A task whose validation the ranks of a data-parallel run share (each evaluates its part of the
-/// batches, then every rank has the whole result); the others validate in full on every rank.
-public protocol SharedValidation: AnyObject {
-    var processGroup: (any CollectiveSum)? { get set }
-}
