@@ -164,6 +164,21 @@ public final class Sampler {
         }
     }
 
+    /// Layer `l`'s state and gates after the last `feed`: h `[H]`, c `[H]` (LSTM; nil otherwise) and the
+    /// gate activations of that step: LSTM i | f | g | o `[4H]`, GRU r | z | n `[3H]`, RNN none (empty).
+    /// Read-only views of the sampler's buffers, valid until the next `feed`.
+    public func activations(layer l: Int) -> (h: UnsafeBufferPointer<Float>, c: UnsafeBufferPointer<Float>?, gates: UnsafeBufferPointer<Float>) {
+        let layer = layers[l], H = configuration.hiddenSize
+        let gates: UnsafeBufferPointer<Float>
+        switch configuration.cell {
+        case .lstm: gates = UnsafeBufferPointer(start: layer.gates.pointer, count: 4 * H)
+        case .gru: gates = UnsafeBufferPointer(start: layer.cache.pointer, count: 3 * H)
+        case .rnnTanh, .rnnReLU: gates = UnsafeBufferPointer(start: layer.gates.pointer, count: 0)
+        }
+        return (UnsafeBufferPointer(start: layer.h.pointer, count: H),
+                configuration.cell.hasCellState ? UnsafeBufferPointer(start: layer.c.pointer, count: H) : nil, gates)
+    }
+
     /// The logits `[V]` after the last `feed`.
     public var currentLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(logits.buffer) }
 
