@@ -111,7 +111,7 @@ enum HTMLPage {
       return a;
     }
     const palette = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-    // A chart in element `el`: opt.series [{name, color, points: [[x, y]], dots: bool}], opt.xLabel,
+    // A chart in element `el`: opt.series [{name, color, points: [[x, y]], dots, line (dots and a line), dashed}], opt.xLabel,
     // opt.yLabel, opt.logY, opt.xRange, opt.yRange, opt.width, opt.height, opt.zoom (drag on x).
     function chart(el, opt) {
       const W = opt.width || 720, H = opt.height || 380, m = {l: 70, r: 170, t: 14, b: 46};
@@ -120,7 +120,7 @@ enum HTMLPage {
         let lo = Infinity, hi = -Infinity;
         for (const v of values) { if (isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; } }
         if (lo === Infinity) return [0, 1];
-        if (hi - lo < 1e-12) { lo -= 0.5; hi += 0.5; }
+        if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) { const pad = Math.abs(lo) * 0.1 || 0.5; lo -= pad; hi += pad; }
         return [lo, hi];
       }
       const ty = y => opt.logY ? Math.log10(y) : y;
@@ -141,7 +141,10 @@ enum HTMLPage {
           s += `<text x="${X(x)}" y="${H - m.b + 16}" text-anchor="middle">${fmt(x, Math.abs(x1 - x0) >= 10 ? 0 : 2)}</text>`;
         }
         let ticks = [];
-        if (opt.logY) { for (let e = Math.ceil(y0); e <= Math.floor(y1); e++) ticks.push(Math.pow(10, e)); }
+        if (opt.logY) {
+          const every = Math.max(1, Math.ceil((Math.floor(y1) - Math.ceil(y0) + 1) / 8));
+          for (let e = Math.ceil(y0); e <= Math.floor(y1); e += every) ticks.push(Math.pow(10, e));
+        }
         if (ticks.length < 2) { ticks = []; for (let i = 0; i <= 5; i++) ticks.push(opt.logY ? Math.pow(10, y0 + (y1 - y0) * i / 5) : y0 + (y1 - y0) * i / 5); }
         for (const v of ticks) {
           s += `<line x1="${m.l - 4}" x2="${W - m.r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#eee"/><text x="${m.l - 6}" y="${Y(v) + 4}" text-anchor="end">${opt.logY ? v.toExponential(0) : fmt(v, 3)}</text>`;
@@ -153,8 +156,9 @@ enum HTMLPage {
           const color = series.color || palette[i % palette.length];
           const pts = series.points.filter(usable);
           if (series.dots) {
-            for (const p of pts) s += `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.5" fill="${color}" fill-opacity="0.6"/>`;
-          } else if (pts.length) {
+            for (const p of pts) s += `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="${series.line ? 3.5 : 2.5}" fill="${color}" fill-opacity="${series.line ? 1 : 0.6}"/>`;
+          }
+          if ((!series.dots || series.line) && pts.length) {
             s += `<polyline fill="none" stroke="${color}" stroke-width="1.8" ${series.dashed ? 'stroke-dasharray="5 3"' : ''} points="${pts.map(p => X(p[0]).toFixed(1) + ',' + Y(p[1]).toFixed(1)).join(' ')}"/>`;
           }
         });

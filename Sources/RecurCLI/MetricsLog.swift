@@ -4,8 +4,10 @@ import Recur
 /// `metrics.jsonl`: one JSON object a line, appended as training goes; and the history behind loss.svg.
 struct MetricsLog {
     /// One line: the step, the training loss, the learning rate, the throughput (`tokens_per_s` or
-    /// `examples_per_s`), the elapsed seconds and, at a validation, `val_loss` with the task's other
-    /// figures (`val_bpc`, `val_accuracy`, `val_macro_f1`).
+    /// `examples_per_s`), the elapsed seconds, the gradient's global norm before clipping over the
+    /// steps since the last line (`grad_norm` their mean, `grad_norm_max`; `clipped` the fraction of
+    /// them whose norm passed --clip) and, at a validation, `val_loss` with the task's other figures
+    /// (`val_bpc`, `val_accuracy`, `val_macro_f1`).
     struct Record: Codable {
         var step: Int
         var trainLoss: Double
@@ -13,6 +15,11 @@ struct MetricsLog {
         var tokensPerSecond: Double
         var elapsed: Double
         var validationLoss: Double? = nil
+        /// The gradient norm over the interval: mean, largest, and the fraction of steps clipped (nil in
+        /// files written before they were recorded).
+        var gradientNorm: Double? = nil
+        var gradientNormMax: Double? = nil
+        var clipped: Double? = nil
         /// The other validation figures, by their key in the file (`val_bpc`, `val_accuracy`, ...).
         var validation: [String: Double] = [:]
         /// The throughput's key.
@@ -43,6 +50,9 @@ struct MetricsLog {
             tokensPerSecond = try c.decode(Double.self, forKey: Key(rateKey))
             elapsed = try c.decode(Double.self, forKey: Key("elapsed_s"))
             validationLoss = try c.decodeIfPresent(Double.self, forKey: Key("val_loss"))
+            gradientNorm = try c.decodeIfPresent(Double.self, forKey: Key("grad_norm"))
+            gradientNormMax = try c.decodeIfPresent(Double.self, forKey: Key("grad_norm_max"))
+            clipped = try c.decodeIfPresent(Double.self, forKey: Key("clipped"))
             for key in c.allKeys where key.stringValue.hasPrefix("val_") && key.stringValue != "val_loss" {
                 validation[key.stringValue] = try c.decode(Double.self, forKey: key)
             }
@@ -56,6 +66,9 @@ struct MetricsLog {
             try c.encode((tokensPerSecond * 10).rounded() / 10, forKey: Key(rateKey))
             try c.encode((elapsed * 1000).rounded() / 1000, forKey: Key("elapsed_s"))
             if let validationLoss { try c.encode(validationLoss, forKey: Key("val_loss")) }
+            if let gradientNorm { try c.encode(gradientNorm, forKey: Key("grad_norm")) }
+            if let gradientNormMax { try c.encode(gradientNormMax, forKey: Key("grad_norm_max")) }
+            if let clipped { try c.encode(clipped, forKey: Key("clipped")) }
             for (key, value) in validation { try c.encode(value, forKey: Key(key)) }
         }
     }
@@ -69,14 +82,22 @@ struct MetricsLog {
     /// was not saved) and rewrites the file with them.
     init(url: URL, keepingUpTo step: Int, resuming: Bool) throws {
         self.url = url
-        if resuming, let data = FileManager.default.contents(atPath: url.path) {
-            let decoder = JSONDecoder()
-            records = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-                try? decoder.decode(Record.self, from: Data($0.utf8))
-            }.filter { $0.step <= step }
+        if resuming, FileManager.default.fileExists(atPath: url.path) {
+            records = try Self.read(url).filter { $0.step <= step }
             elapsedOffset = records.last?.elapsed ?? 0
         }
         try rewrite()
+    }
+
+    /// The records of a log; lines that do not parse (one cut short by a crash) are skipped.
+    static func read(_ url: URL) throws -> [Record] {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw UserError("\(url.path): cannot be read; check its permissions", kind: .ioError)
+        }
+        let decoder = JSONDecoder()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+            try? decoder.decode(Record.self, from: Data($0.utf8))
+        }
     }
 
     mutating func append(_ record: Record) throws {

@@ -255,7 +255,16 @@ struct TrainCommand: ParsableCommand {
             describeValidation: { result in
                 (["bpc": result.loss / Foundation.log(2)],
                  String(format: "validation %.4f nats/char (%.4f bits/char)", result.loss, result.loss / Foundation.log(2)))
-            }, resumed: resuming, leader: leader, processGroup: group)
+            }, resumed: resuming, leader: leader, processGroup: group,
+            sample: {
+                // 300 characters after a newline, temperature 0.8, the same seed at every checkpoint: the
+                // samples differ only by what the model learned in between.
+                let sampler = Sampler(model: model, configuration: configuration, temperature: 0.8)
+                var generator = RandomGenerator(seed: 1)
+                var text = String.UnicodeScalarView()
+                sampler.generate(prime: [vocabulary.id(of: "\n") ?? 0], count: 300, using: &generator) { text.append(vocabulary.symbols[$0]) }
+                return String(text)
+            })
         let start = Date()
         try loop.run()
         let bits = trainer.best.map { String(format: ", best validation %.4f nats/char (%.4f bits/char)", $0.value, $0.value / Foundation.log(2)) } ?? ""
@@ -455,6 +464,7 @@ struct RunFiles {
     var bestTraining: URL { folder.appendingPathComponent("best-training.safetensors") }
     var metrics: URL { folder.appendingPathComponent("metrics.jsonl") }
     var plot: URL { folder.appendingPathComponent("loss.svg") }
+    var samples: URL { folder.appendingPathComponent("samples.jsonl") }
 
     /// Checks the folder (a new run must not overwrite one, a resumed run must exist) and removes
     /// temporary files a killed run left; the folder is created later, by `create`.

@@ -28,6 +28,9 @@ struct TrainingLoop<Task: TrainingTask> {
     var leader = true
     /// The ranks of a data-parallel run: the line printed if a rank dies names the last checkpoint.
     var processGroup: ProcessGroup? = nil
+    /// What the model writes now (a character model: a short sample), logged in samples.jsonl at every
+    /// checkpoint for `recur report`; nil for tasks that write nothing.
+    var sample: (() -> String)? = nil
 
     /// The metadata of every checkpoint at this moment.
     private func metadata(trainLoss: Double?, validation: ValidationResult?) -> [String: String] {
@@ -60,6 +63,7 @@ struct TrainingLoop<Task: TrainingTask> {
         } catch {
             throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
         }
+        if let sample { try SampleLog.append(.init(step: trainer.step, text: sample()), to: files.samples) }
     }
 
     /// Runs to the end; returns the last validation, if any.
@@ -67,11 +71,13 @@ struct TrainingLoop<Task: TrainingTask> {
     func run() throws -> ValidationResult? {
         processGroup?.setFailureNote("no checkpoint had been saved yet")
         var metrics = leader ? try MetricsLog(url: files.metrics, keepingUpTo: trainer.step, resuming: resumed) : nil
+        if leader && sample != nil { try SampleLog.prepare(files.samples, keepingUpTo: trainer.step, resuming: resumed) }
         Interrupt.install()
         let progress = leader ? Progress(total: total, rateUnit: itemName == "tokens" ? "tok/s" : "ex/s") : nil
         let start = Date()
         let startStep = trainer.step
         var window: [Double] = []
+        var norms: [Double] = []
         var items = 0
         var lastLoss: Double? = nil
         var lastValidation: ValidationResult? = nil
@@ -115,6 +121,7 @@ struct TrainingLoop<Task: TrainingTask> {
                 progress?.message("step \(step): \(problem); batch skipped (\(skipped) so far), parameters unchanged")
             } else {
                 window.append(result.loss)
+                norms.append(result.gradientNorm)
                 items += result.count
                 lastLoss = result.loss
                 let elapsed = Date().timeIntervalSince(start)
@@ -128,6 +135,12 @@ struct TrainingLoop<Task: TrainingTask> {
                     var record = MetricsLog.Record(step: step, trainLoss: trainLoss, lr: trainer.optimizer.learningRate,
                                                    tokensPerSecond: rate, elapsed: (metrics?.elapsedOffset ?? 0) + elapsed)
                     record.rateKey = "\(itemName)_per_s"
+                    if !norms.isEmpty {
+                        record.gradientNorm = norms.reduce(0, +) / Double(norms.count)
+                        record.gradientNormMax = norms.max()
+                        record.clipped = Double(norms.filter { norm in trainer.clipNorm.map { norm > $0 } ?? false }.count) / Double(norms.count)
+                        norms = []
+                    }
                     if isEval, let validation = trainer.validate() {
                         lastValidation = validation.result
                         let described = describeValidation(validation.result)

@@ -25,6 +25,8 @@ struct VizCommand: ParsableCommand {
     @Option(help: "A character model: where in --data to start, in characters.") var offset: Int = 0
     @Option(help: "A conditioned character model: the condition, a label or comma-separated numbers.") var condition: String?
     @Option(help: "A classifier, tagger or encoder-decoder: how many examples of --data to show.") var examples: Int = 20
+    @OptionGroup var sequenceFormat: SequenceFormatOptions
+    @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1. [default: the last]") var tagColumn: Int?
     @OptionGroup var compute: ComputeOptions
 
     func run() throws {
@@ -40,6 +42,12 @@ struct VizCommand: ParsableCommand {
         case "lm":
             let loaded = try loadCheckpoint(file, path: checkpoint, engine: compute.engine)
             page = try characterPage(loaded)
+        case SequenceClassifier<Float>.task:
+            page = try classifierPage(try loadClassifier(file, path: checkpoint, engine: compute.engine).model)
+        case SequenceTagger<Float>.task:
+            page = try taggerPage(try loadTagger(file, path: checkpoint, engine: compute.engine).model)
+        case Seq2Seq<Float>.task:
+            page = try seq2seqPage(try loadSeq2Seq(file, path: checkpoint, engine: compute.engine).model)
         default:
             throw UserError("\(checkpoint): a \(task) model; recur viz draws character models, classifiers, taggers and encoder-decoders")
         }
@@ -83,5 +91,88 @@ struct VizCommand: ParsableCommand {
         let trace = ActivationTrace(model: loaded.model, configuration: configuration, ids: ids, restarts: restarts, condition: vector)
         return try CharacterVizPage.html(trace: trace, text: shown, vocabulary: configuration.vocabulary, restarts: restarts,
                                          title: "\(checkpoint) reading \(data)")
+    }
+
+    /// The steps of an example as the page shows them: its tokens (as the model's tokenization cuts
+    /// them), or step numbers for numeric frames or where the cut does not give `count` steps.
+    static func shownSteps(_ example: LabelledSequence, tokenization: Tokenization?, count: Int) -> [String] {
+        var steps: [String]
+        switch example.content {
+        case let .text(text): steps = tokenization?.tokens(of: text) ?? []
+        case let .tokens(tokens): steps = tokens
+        case .frames: steps = []
+        }
+        if steps.count != count { steps = (1...max(count, 1)).map(String.init).prefix(count).map { $0 } }
+        return steps
+    }
+
+    /// The first --examples examples of a classifier's data, with every prefix's class probabilities.
+    func classifierPage(_ model: SequenceClassifier<Float>) throws -> String {
+        let configuration = model.configuration
+        let read = Array(try TrainCommand.readSequences(data, format: sequenceFormat.format, requireLabels: false).prefix(examples))
+        guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
+        let encoded: EncodedSequences
+        do {
+            encoded = try ClassificationData.encode(read.map { var e = $0; e.label = nil; return e }, for: configuration, path: data, requireLabels: false)
+        } catch {
+            throw UserError(error.description)
+        }
+        let shown = read.indices.map { i in
+            SequenceVizPage.Example(
+                line: read[i].line, steps: Self.shownSteps(read[i], tokenization: configuration.vocabulary?.tokenization, count: encoded.lengths[i]),
+                truth: read[i].label, probabilities: StepPredictions.classifierPrefixes(model, example: i, in: encoded).map { $0.map { ($0 * 1e4).rounded() / 1e4 } })
+        }
+        return try SequenceVizPage.html(kind: "classify", classes: configuration.labels, examples: shown, title: "\(checkpoint) on \(data)",
+                                        note: "A classifier (\(configuration.cell.rawValue), \(configuration.pooling.rawValue) pooling): for each example, the class probabilities after each step, as if the sequence ended there; each step is coloured by the probability of the final prediction. Hover a step for its probabilities.")
+    }
+
+    /// The first --examples examples of a tagger's data, with every step's tag probabilities.
+    func taggerPage(_ model: SequenceTagger<Float>) throws -> String {
+        let configuration = model.configuration
+        let read = Array(try TrainCommand.readTaggedSequences(data, format: sequenceFormat.format, characters: configuration.vocabulary?.tokenization == .chars,
+                                                              tagColumn: tagColumn, requireTags: false).prefix(examples))
+        guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
+        let encoded: EncodedSequences
+        do {
+            encoded = try TaggingData.encode(read.map { var e = $0; e.tags = nil; return e }, for: configuration, path: data, requireTags: false)
+        } catch {
+            throw UserError(error.description)
+        }
+        let shown = read.indices.map { i in
+            SequenceVizPage.Example(
+                line: read[i].line, steps: Self.shownSteps(read[i], tokenization: configuration.vocabulary?.tokenization, count: encoded.lengths[i]),
+                truthSteps: read[i].tags, probabilities: StepPredictions.tagger(model, example: i, in: encoded).map { $0.map { ($0 * 1e4).rounded() / 1e4 } })
+        }
+        return try SequenceVizPage.html(kind: "tag", classes: configuration.tags, examples: shown, title: "\(checkpoint) on \(data)",
+                                        note: "A tagger (\(configuration.cell.rawValue)\(configuration.bidirectional ? ", bidirectional" : "")): each step's predicted tag under its token, green where it is the tag given in --data, red where not. Hover a step for its likeliest tags.")
+    }
+
+    /// The first --examples sources of an encoder-decoder's data, decoded greedily, with attention.
+    func seq2seqPage(_ model: Seq2Seq<Float>) throws -> String {
+        let configuration = model.configuration
+        let pairs = Array(try TrainCommand.readPairs(data, format: sequenceFormat.format, requireTargets: false).prefix(examples))
+        guard !pairs.isEmpty else { throw UserError("--data \(data): has no pairs") }
+        let set: Seq2SeqSet
+        do {
+            set = try Seq2SeqData.encode(pairs, for: configuration, path: data, requireTargets: false)
+        } catch {
+            throw UserError(error.description)
+        }
+        let hasAttention = configuration.attention != .none
+        let source = configuration.sourceVocabulary, target = configuration.targetVocabulary
+        let shown = pairs.indices.map { i -> SequenceVizPage.Example in
+            let ids = set.sources[i], S = ids.count
+            let decoded = model.greedy(source: ids, steps: S, lengths: [S], maxLength: configuration.maxTargetLength, keepAttention: hasAttention)
+            let written = decoded.ids[0]
+            let sourceTokens = source.tokenization.tokens(of: pairs[i].source)
+            let map = decoded.attention.map {
+                AttentionMap.svg([AttentionMap.Panel(source: sourceTokens, target: written.map { target.tokens[$0] }, weights: $0[0])])
+            }
+            return SequenceVizPage.Example(line: pairs[i].line, steps: source.tokenization == .chars ? sourceTokens : sourceTokens.map { $0 + " " },
+                                           truth: pairs[i].target, prediction: Seq2SeqData.text(of: written, in: target), attention: map)
+        }
+        return try SequenceVizPage.html(kind: "seq2seq", classes: [], examples: shown, title: "\(checkpoint) on \(data)",
+                                        note: "An encoder-decoder (\(configuration.cell.rawValue), attention \(configuration.attention.rawValue)): each source decoded greedily"
+                                            + (hasAttention ? ", and the attention of every written symbol over the source." : "; it has no attention to draw."))
     }
 }
