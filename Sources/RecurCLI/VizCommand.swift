@@ -165,8 +165,11 @@ struct VizCommand: ParsableCommand {
             let decoded = model.greedy(source: ids, steps: S, lengths: [S], maxLength: configuration.maxTargetLength, keepAttention: hasAttention)
             let written = decoded.ids[0]
             let sourceTokens = source.tokenization.tokens(of: pairs[i].source)
+            // The written symbols up to and including the end symbol (a batch decodes on past it).
+            let rows = written.firstIndex(of: Seq2SeqConfiguration.endID).map { $0 + 1 } ?? written.count
             let map = decoded.attention.map {
-                AttentionMap.svg([AttentionMap.Panel(source: sourceTokens, target: written.map { target.tokens[$0] }, weights: $0[0])])
+                AttentionMap.svg([AttentionMap.Panel(source: sourceTokens, target: written.prefix(rows).map { $0 == Seq2SeqConfiguration.endID ? "⟨end⟩" : target.tokens[$0] },
+                                                     weights: Array($0[0].prefix(rows)))])
             }
             return SequenceVizPage.Example(line: pairs[i].line, steps: source.tokenization == .chars ? sourceTokens : sourceTokens.map { $0 + " " },
                                            truth: pairs[i].target, prediction: Seq2SeqData.text(of: written, in: target), attention: map)

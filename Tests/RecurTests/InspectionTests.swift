@@ -148,6 +148,9 @@ struct InspectionTests {
         #expect(p[1] == [0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0])
         #expect(p[2] == [0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0])
         #expect(p[3] == [1, 2, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 0])
+        // A sequence's begin symbol (U+0002) starts the line again and closes quotes and brackets.
+        let q = UnitMeasures.properties(of: Array("a(\"b\u{02}cd".unicodeScalars))
+        #expect(q[0] == [1, 2, 3, 4, 0, 1, 2] && q[1] == [0, 0, 1, 1, 0, 0, 0] && q[2] == [0, 1, 1, 1, 0, 0, 0])
     }
 
     @Test("Pearson's r: 1 and -1 for linear series, nil for a constant one, and the ranking puts the largest |r| first")

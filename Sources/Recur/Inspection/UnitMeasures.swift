@@ -1,7 +1,8 @@
 /// Which units look interpretable: each unit's activation over the text is correlated (Pearson's r)
 /// with simple properties of the text at that step, the properties Karpathy, Johnson and Fei-Fei
 /// (2015) found single cells tracking:
-/// - `line position`: characters since the last newline (0 on the newline itself);
+/// - `line position`: characters since the last newline (0 on the newline itself, and on the begin
+///   symbol of a model of independent sequences, where quotes and brackets start closed again);
 /// - `inside quotes`: 1 between an opening and a closing double quote (" or the curly “ ”), else 0;
 /// - `inside brackets`: 1 while ( [ { are open (nesting counted), else 0;
 /// - `word position`: letters or digits since the last other character (0 outside words).
@@ -57,7 +58,11 @@ public struct UnitMeasures: Sendable {
         var line = [Double](), quotes = [Double](), brackets = [Double](), word = [Double]()
         var column = 0, inQuotes = false, depth = 0, run = 0
         for s in text {
-            column = s == "\n" ? 0 : column + 1
+            if s == CharRNNConfiguration.beginSymbol {
+                // A model of independent sequences: each begins afresh.
+                (inQuotes, depth) = (false, 0)
+            }
+            column = s == "\n" || s == CharRNNConfiguration.beginSymbol ? 0 : column + 1
             switch s {
             case "\"": inQuotes.toggle()
             case "\u{201C}": inQuotes = true
