@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // CSV for the forecasting task's series (quoted fields, the delimiter guessed from the header).
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        // `swift package generate-documentation`: the DocC catalog Sources/Recur/Recur.docc (scripts/docs).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // oneDNN's C header, reached on Linux only; macOS uses Accelerate.

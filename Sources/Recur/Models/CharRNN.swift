@@ -72,6 +72,9 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
 
     /// Logits `[T, B, V]` for ids `[T * B]` (time-major), and the final state.
     /// - Parameters:
+    ///   - ids: the symbols `[T * B]`, time-major.
+    ///   - steps: T.
+    ///   - batch: B.
     ///   - state: the state carried in (zero when nil); not with `conditions`.
     ///   - lengths: B sequence lengths (nil: every row runs all T steps).
     ///   - conditions: `[B, F]` condition vectors of a conditioned model: they set the initial state.

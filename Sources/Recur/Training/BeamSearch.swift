@@ -20,7 +20,15 @@ public enum BeamSearch {
         public var rows: [Int]
     }
 
+    /// The `beam` best hypotheses of each of `inputs` inputs, grown one symbol at a time; returns the best of each.
     /// - Parameters:
+    ///   - inputs: the inputs decoded together; each has `beam` rows.
+    ///   - K: the beam: the hypotheses kept per input.
+    ///   - V: the vocabulary: the symbols a step scores.
+    ///   - begin: the symbol every hypothesis starts from.
+    ///   - end: the symbol that finishes a hypothesis (not part of its `ids`).
+    ///   - maxLength: the most symbols a hypothesis writes before it is cut.
+    ///   - lengthPenalty: A: hypotheses are ranked by log-probability / length^A (the end symbol counted).
     ///   - advance: given the symbols the `inputs * beam` rows feed at this step and, per row, the row
     ///     whose state it continues (the caller reorders its state rows first), returns the rows'
     ///     log-probabilities of the next symbol, `[inputs * beam * vocabulary]`.
