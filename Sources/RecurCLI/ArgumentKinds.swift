@@ -23,6 +23,20 @@ enum CellChoice: String, CaseIterable, ExpressibleByArgument {
     var kind: CellKind { self == .rnn ? .rnnTanh : CellKind(rawValue: rawValue)! }
 }
 
+/// How a character model's text becomes batches (`TextStreams.Order`).
+enum BatchingKind: String, CaseIterable, ExpressibleByArgument {
+    /// Contiguous streams read side by side (char-rnn, torch-rnn): the carried state continues the text.
+    case streams
+    /// Chunks of seq-length + 1 characters, shuffled every epoch through a buffer of 10,000 (tf.data's).
+    case chunks
+}
+
+/// Settings taken whole from a known recipe.
+enum Preset: String, CaseIterable, ExpressibleByArgument {
+    /// The seed article's Keras character model, as its code sets it up (`TrainSettings.apply(_:)`).
+    case seedKeras = "seed-keras"
+}
+
 /// What training does with a batch whose loss or gradient is not finite or explodes.
 enum NonfiniteAction: String, CaseIterable, ExpressibleByArgument {
     /// Stop, keeping the last good checkpoint (exit 3).

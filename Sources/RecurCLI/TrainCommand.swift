@@ -36,7 +36,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The optimiser, with PyTorch's defaults but the learning rate. [default: adam]") var optimizer: OptimizerKind?
     @Option(help: "Clip the gradients' global norm to this; 0 turns clipping off. [default: 5]") var clip: Double?
     @Option(help: "Dropout between recurrent layers. [default: 0]") var dropout: Double?
-    @Option(name: .customLong("init"), help: "Weight initialisation. [default: pytorch]") var initialization: WeightInitialization?
+    @Option(name: .customLong("init"), help: "Weight initialisation: pytorch, keras (glorot-uniform kernels, orthogonal recurrent), keras-glorot (glorot-uniform recurrent too). [default: pytorch]") var initialization: WeightInitialization?
+    @Option(help: "A character model of a text: the settings of a known recipe, which the other options given override. seed-keras: the seed article's Keras model and training (1 LSTM of 1024, embedding 256, batch 64 x 100 shuffled chunks, Keras's Adam, no clipping, 10 epochs, no validation split).") var preset: Preset?
+    @Option(help: "A character model of a text: streams (contiguous, the state continues the text) or chunks (shuffled chunks of --seq-length + 1, tf.data's; the state is carried all the same). [default: streams]") var batching: BatchingKind?
     @Option(name: .customLong("val-fraction"), help: "The end of the file kept for validation. [default: 0.05]") var valFraction: Double?
     @Option(help: "Random seed (weights, dropout). [default: 1]") var seed: UInt64?
     @Option(name: .customLong("eval-every"), help: "Validate every N steps. [default: 250 (lm), one epoch (classify)]") var evalEvery: Int?
@@ -111,6 +113,10 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try validateOptions()
+        let plainText = task == .lm && (format ?? LabelledSequenceFormat(path: data)) != .jsonl
+        for (name, given) in [("preset", preset != nil), ("batching", batching != nil)] where given && !plainText {
+            throw UserError("--\(name): applies to a character model of a plain text (--task lm)")
+        }
         if task == .forecast { return try runForecast() }
         for (name, given) in forecastOptions where given { throw UserError("--\(name): applies to --task forecast") }
         let seq2seqOptions = [("attention", attention != nil), ("teacher-forcing", teacherForcing != nil), ("decoder-layers", decoderLayers != nil),
@@ -218,12 +224,13 @@ struct TrainCommand: ParsableCommand {
         let trainTokens = Array(tokens[0..<(tokens.count - validationCount)])
         let validationTokens = Array(tokens[(tokens.count - validationCount)...])
         let ranks = group?.size ?? 1
-        guard trainTokens.count >= settings.batch * ranks * settings.seqLength + 1 else {
+        guard trainTokens.count >= TextStreams.minimumTokens(batch: settings.batch * ranks, steps: settings.seqLength, order: settings.textOrder) else {
             let rows = ranks > 1 ? "\(ranks) ranks x \(settings.batch)" : "\(settings.batch)"
-            throw UserError("\(data): its \(trainTokens.count) training characters cannot fill one batch of \(rows) x \(settings.seqLength) (+1); lower --batch or --seq-length, or give more text")
+            let chunks = settings.textOrder == .streams ? "" : " chunks"
+            throw UserError("\(data): its \(trainTokens.count) training characters cannot fill one batch of \(rows)\(chunks) x \(settings.seqLength) (+1); lower --batch or --seq-length, or give more text")
         }
         let streams = TextStreams(tokens: trainTokens, batch: settings.batch, steps: settings.seqLength,
-                                  shard: group?.rank ?? 0, of: ranks)
+                                  shard: group?.rank ?? 0, of: ranks, order: settings.textOrder)
         let total: Int
         if let steps { total = steps }
         else if let epochs { total = epochs * streams.batchesPerEpoch }
@@ -232,6 +239,7 @@ struct TrainCommand: ParsableCommand {
         var generator = RandomGenerator(seed: settings.seed)
         let model = configuration.makeModel(using: &generator)
         model.engine = compute.engine
+        if settings.oneBias { model.rnn.keepOneBias() }
         let task = LanguageModelTask(model: model, streams: streams, validationTokens: validationTokens)
         try checkRanks(group, saved: saved?.metadata, settings: settings, checksum: checksum, total: total)
         let trainer = settings.trainer(for: task, total: total, monitor: .loss)
@@ -242,7 +250,8 @@ struct TrainCommand: ParsableCommand {
         let parallel = ranks > 1 ? "\(ranks) ranks x " : ""
         if leader { print("recur train: \(cellKind.rawValue) \(settings.layers)x\(settings.hidden), embedding \(settings.embedding), "
               + "\(model.parameterCount) parameters; \(tokens.count) characters, \(vocabulary.count) symbols; "
-              + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(parallel)\(settings.batch) x \(settings.seqLength), "
+              + "\(trainTokens.count) train / \(validationTokens.count) validation; batch \(parallel)\(settings.batch) x \(settings.seqLength)"
+              + (settings.textOrder == .streams ? ", " : " shuffled chunks, ")
               + "\(streams.batchesPerEpoch) steps per epoch; \(settings.optimizer) lr \(settings.lr); \(compute.productsNote)"
               + (resuming ? "resuming at step \(trainer.step) of \(total)" : "\(total) steps")) }
         let loop = TrainingLoop(
@@ -395,6 +404,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func applyOptions(to settings: inout TrainSettings) {
+        if let preset { settings.apply(preset) }
+        if let batching { settings.batching = batching.rawValue }
         if let cell { settings.cell = cell.kind.rawValue }
         if let layers { settings.layers = layers }
         if let hidden { settings.hidden = hidden }

@@ -57,6 +57,11 @@ struct TrainSettings: Codable, Equatable {
     var quantiles = ""
     /// 0: as --horizon.
     var testSize = 0
+    /// A character model of a text: `streams` or `chunks` (`BatchingKind`), and the chunks' shuffle buffer.
+    var batching = BatchingKind.streams.rawValue
+    var shuffleBuffer = 10_000
+    /// Keras's one bias per gate (`RecurrentNetwork.keepOneBias`): bias_hh zero and not trained.
+    var oneBias = false
 
     static let defaults = TrainSettings()
 
@@ -173,12 +178,49 @@ struct TrainSettings: Codable, Equatable {
         loss = try value(.loss, d.loss)
         quantiles = try value(.quantiles, d.quantiles)
         testSize = try value(.testSize, d.testSize)
+        batching = try value(.batching, d.batching)
+        shuffleBuffer = try value(.shuffleBuffer, d.shuffleBuffer)
+        oneBias = try value(.oneBias, d.oneBias)
+    }
+
+    /// Sets what `preset` defines, leaving the rest.
+    ///
+    /// `seedKeras`: seed 003's Keras code as written: `Embedding(vocab, 256)`, one `LSTM(1024,
+    /// stateful=True, recurrent_initializer='glorot_uniform')` (the kernel glorot-uniform too, Keras's
+    /// default, the biases zero but the forget gate's 1), `Dense(vocab)`; batches of 64 chunks of 100
+    /// characters + 1 (`batch(seq_length + 1)`, `shuffle(10000)`, `batch(64, drop_remainder=True)`),
+    /// the state carried from batch to batch and reset at each epoch; `tf.keras.optimizers.Adam()`
+    /// (lr 0.001, betas 0.9 and 0.999, epsilon 1e-7 Keras's way); no clipping, no dropout; 10 epochs;
+    /// the whole text trained on (no validation split).
+    mutating func apply(_ preset: Preset) {
+        switch preset {
+        case .seedKeras:
+            cell = CellKind.lstm.rawValue
+            layers = 1
+            hidden = 1024
+            embedding = 256
+            batch = 64
+            seqLength = 100
+            optimizer = OptimizerKind.kerasAdam.rawValue
+            lr = 1e-3
+            clip = 0
+            dropout = 0
+            initialization = WeightInitialization.kerasGlorot.rawValue
+            valFraction = 0
+            batching = BatchingKind.chunks.rawValue
+            shuffleBuffer = 10_000
+            oneBias = true
+        }
+    }
+
+    var textOrder: TextStreams.Order {
+        batching == BatchingKind.chunks.rawValue ? .shuffledChunks(buffer: shuffleBuffer, seed: seed) : .streams
     }
 
     init?(json: String) {
         guard let decoded = try? JSONDecoder().decode(TrainSettings.self, from: Data(json.utf8)),
               decoded.cellKind != nil, decoded.optimizerKind != nil, decoded.initializationKind != nil,
-              decoded.taskKind != nil else { return nil }
+              decoded.taskKind != nil, BatchingKind(rawValue: decoded.batching) != nil else { return nil }
         self = decoded
     }
 

@@ -12,7 +12,7 @@ public final class Embedding<Scalar: RecurScalar>: Module {
 
     private var ids: [Int] = []
 
-    /// `.pytorch` draws normal(0, 1) as nn.Embedding does; `.keras` uniform ±0.05.
+    /// `.pytorch` draws normal(0, 1) as nn.Embedding does; the Keras schemes uniform ±0.05.
     public init(
         vocabularySize: Int, embeddingSize: Int,
         initialization: WeightInitialization = .pytorch, using generator: inout RandomGenerator
@@ -22,10 +22,8 @@ public final class Embedding<Scalar: RecurScalar>: Module {
         self.vocabularySize = vocabularySize
         self.embeddingSize = embeddingSize
         let shape = [vocabularySize, embeddingSize]
-        switch initialization {
-        case .pytorch: weight = Parameter(Initializer.normal(shape: shape, using: &generator))
-        case .keras: weight = Parameter(Initializer.uniform(shape: shape, bound: Scalar(0.05), using: &generator))
-        }
+        weight = initialization.isKeras ? Parameter(Initializer.uniform(shape: shape, bound: Scalar(0.05), using: &generator))
+            : Parameter(Initializer.normal(shape: shape, using: &generator))
     }
 
     public var namedParameters: [(name: String, parameter: Parameter<Scalar>)] { [("weight", weight)] }

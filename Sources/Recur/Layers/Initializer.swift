@@ -7,9 +7,16 @@ import RecurCore
 /// - `keras`: Keras' defaults. Input weights glorot-uniform (±sqrt(6 / (fan_in + fan_out)) over the
 ///   whole `[G*H, I]` kernel), recurrent weights orthogonal, biases zero with the LSTM forget-gate
 ///   bias 1 (`unit_forget_bias`); Dense glorot-uniform with zero bias; Embedding uniform ±0.05.
+/// - `kerasGlorot` (`keras-glorot`): as `keras`, but the recurrent weights glorot-uniform too (over the
+///   whole `[G*H, H]` recurrent kernel: ±sqrt(6 / (H + G*H))), as the seed article's Keras code sets
+///   them (`recurrent_initializer='glorot_uniform'`).
 public enum WeightInitialization: String, Sendable, CaseIterable, Codable {
     case pytorch
     case keras
+    case kerasGlorot = "keras-glorot"
+
+    /// Whether Keras's layer defaults apply (Dense, Embedding, biases).
+    public var isKeras: Bool { self != .pytorch }
 }
 
 /// Random tensors of the kinds the schemes need.

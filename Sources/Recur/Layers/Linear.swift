@@ -30,7 +30,7 @@ public final class Linear<Scalar: RecurScalar>: Module {
     public convenience init(inputSize: Int, outputSize: Int, initialization: WeightInitialization,
                             using generator: inout RandomGenerator) {
         self.init(inputSize: inputSize, outputSize: outputSize, using: &generator)
-        if initialization == .keras {
+        if initialization.isKeras {
             weight.value = Initializer.glorotUniform(shape: weight.shape, using: &generator)
             bias?.value.zero()
         }

@@ -13,6 +13,9 @@ public final class Parameter<Scalar: RecurScalar> {
         }
     }
     public var gradient: Tensor<Scalar>
+    /// A frozen parameter keeps its value: optimisers skip it and the global gradient norm leaves it
+    /// out (its gradient is still computed). Keras's one-bias LSTM is Recur's with `bias_hh` frozen at zero.
+    public var isFrozen = false
 
     public init(_ value: Tensor<Scalar>) {
         self.value = value
@@ -38,6 +41,6 @@ extension Module {
         for parameter in parameters { parameter.zeroGradient() }
     }
 
-    /// The total number of trainable scalars.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+    /// The total number of trainable scalars (frozen parameters left out).
+    public var parameterCount: Int { parameters.reduce(0) { $0 + ($1.isFrozen ? 0 : $1.value.count) } }
 }

@@ -2,11 +2,12 @@ import RecurCore
 
 /// Gradient clipping against exploding gradients.
 public enum GradientClipping {
-    /// The L2 norm of all the parameters' gradients taken together (accumulated in Double).
+    /// The L2 norm of all the parameters' gradients taken together (accumulated in Double); frozen
+    /// parameters are left out.
     @_specialize(where Scalar == Float)
     public static func globalNorm<Scalar: RecurScalar>(of parameters: [Parameter<Scalar>]) -> Double {
         var sum = 0.0
-        for parameter in parameters {
+        for parameter in parameters where !parameter.isFrozen {
             parameter.gradient.withUnsafeBufferPointer { g in
                 for x in g { sum += Double(x) * Double(x) }
             }

@@ -29,7 +29,7 @@ public class Optimizer<Scalar: RecurScalar> {
     /// elements are shared among the compute threads; the result does not depend on their number.
     public func step() {
         stepCount += 1
-        for index in parameters.indices {
+        for index in parameters.indices where !parameters[index].isFrozen {
             let parameter = parameters[index]
             parameter.gradient.withUnsafeBufferPointer { g in
                 parameter.value.withUnsafeMutableBufferPointer { p in

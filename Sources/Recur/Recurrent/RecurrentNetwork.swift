@@ -94,6 +94,21 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         return named
     }
 
+    /// Keras's and TensorFlow's layout: one bias per gate instead of PyTorch's two. Every `bias_hh`
+    /// is set to zero and frozen (`Parameter.isFrozen`), so `bias_ih` alone is the bias and is
+    /// trained as Keras trains its one (two trained biases would take two optimiser steps per step).
+    /// The GRU's `b_hn` sits inside the reset gate's product, where Keras's `reset_after` GRU keeps a
+    /// second bias: this is for the RNN and the LSTM.
+    public func keepOneBias() {
+        precondition(cell != .gru, "\(cell): a GRU's recurrent bias is not a second copy of the input bias")
+        for directions in layers {
+            for layer in directions {
+                layer.biasHH.value.zero()
+                layer.biasHH.isFrozen = true
+            }
+        }
+    }
+
     /// `L * D`, the first extent of the state tensors.
     public var stateCount: Int { layerCount * directionCount }
 
@@ -286,9 +301,10 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
             let bih = Initializer.uniform(shape: [gh], bound: bound, using: &generator)
             let bhh = Initializer.uniform(shape: [gh], bound: bound, using: &generator)
             return (wih, whh, bih, bhh)
-        case .keras:
+        case .keras, .kerasGlorot:
             let wih: Tensor<Scalar> = Initializer.glorotUniform(shape: [gh, inputSize], using: &generator)
-            let whh: Tensor<Scalar> = Initializer.orthogonal(shape: [gh, hiddenSize], using: &generator)
+            let whh: Tensor<Scalar> = initialization == .keras ? Initializer.orthogonal(shape: [gh, hiddenSize], using: &generator)
+                : Initializer.glorotUniform(shape: [gh, hiddenSize], using: &generator)
             var bih = Tensor<Scalar>(shape: [gh])
             if cell == .lstm {
                 for j in 0..<hiddenSize { bih[flat: CellKind.lstmForgetGate * hiddenSize + j] = 1 }

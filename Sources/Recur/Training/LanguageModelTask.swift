@@ -28,7 +28,7 @@ public final class LanguageModelTask: TrainingTask {
     public func computeGradients(step: Int) -> (loss: Double, count: Int) {
         let k = step % streams.batchesPerEpoch
         if k == 0 { state = nil }
-        let (inputs, targets) = streams.batch(k)
+        let (inputs, targets) = streams.batch(k, epoch: step / streams.batchesPerEpoch)
         let (logits, final) = model.forward(inputs, steps: streams.steps, batch: streams.batch, state: state)
         let (loss, dLogits) = SoftmaxCrossEntropy.compute(logits: logits, targets: targets)
         model.backward(logitsGradient: dLogits)
