@@ -21,10 +21,10 @@ struct VizCommand: ParsableCommand {
     @Argument(help: "A checkpoint written by recur train (model.safetensors, best.safetensors).") var checkpoint: String
     @Option(help: "The text to read (a character model), or a data file in the task's training format.") var data: String
     @Option(help: "The page to write (.html).") var out: String
-    @Option(help: "A character model: how many characters of --data to read.") var length: Int = 1000
-    @Option(help: "A character model: where in --data to start, in characters.") var offset: Int = 0
+    @Option(help: "A character model: how many characters of --data to read. [default: 1000]") var length: Int?
+    @Option(help: "A character model: where in --data to start, in characters. [default: 0]") var offset: Int?
     @Option(help: "A conditioned character model: the condition, a label or comma-separated numbers.") var condition: String?
-    @Option(help: "A classifier, tagger or encoder-decoder: how many examples of --data to show.") var examples: Int = 20
+    @Option(help: "A classifier, tagger or encoder-decoder: how many examples of --data to show. [default: 20]") var examples: Int?
     @OptionGroup var sequenceFormat: SequenceFormatOptions
     @Option(name: .customLong("tag-column"), help: "CoNLL input (tag): the column holding the tag, from 1. [default: the last]") var tagColumn: Int?
     @OptionGroup var compute: ComputeOptions
@@ -32,11 +32,17 @@ struct VizCommand: ParsableCommand {
     func run() throws {
         try compute.apply()
         try HTMLPage.checkExtension(out, option: "--out", ["html", "htm"])
-        guard length >= 1 && length <= 100_000 else { throw UserError("--length: must be an integer in 1...100000, got \(length)") }
-        guard offset >= 0 else { throw UserError("--offset: must be 0 or more, got \(offset)") }
-        guard examples >= 1 && examples <= 1000 else { throw UserError("--examples: must be an integer in 1...1000, got \(examples)") }
+        if let length, !(length >= 1 && length <= 100_000) { throw UserError("--length: must be an integer in 1...100000, got \(length)") }
+        if let offset, offset < 0 { throw UserError("--offset: must be 0 or more, got \(offset)") }
+        if let examples, !(examples >= 1 && examples <= 1000) { throw UserError("--examples: must be an integer in 1...1000, got \(examples)") }
         let file = try readCheckpointFile(checkpoint)
         let task = try checkpointTask(file, path: checkpoint)
+        // An option of the other kind of model is refused rather than ignored.
+        let characterOptions = [("length", length != nil), ("offset", offset != nil), ("condition", condition != nil)]
+        let sequenceOptions = [("examples", examples != nil), ("format", sequenceFormat.format != nil), ("tag-column", tagColumn != nil)]
+        for (name, given) in task == "lm" ? sequenceOptions : characterOptions where given {
+            throw UserError("--\(name): does not apply to \(checkpoint), a '\(task)' model")
+        }
         let page: String
         switch task {
         case "lm":
@@ -71,6 +77,7 @@ struct VizCommand: ParsableCommand {
         let text = try readText(data)
         guard !text.isEmpty else { throw UserError("--data \(data): is empty") }
         let scalars = Array(text.unicodeScalars)
+        let offset = self.offset ?? 0, length = self.length ?? 1000
         guard offset < scalars.count else {
             throw UserError("--offset: \(offset) is past the end of --data \(data) (\(scalars.count) characters)")
         }
@@ -109,7 +116,7 @@ struct VizCommand: ParsableCommand {
     /// The first --examples examples of a classifier's data, with every prefix's class probabilities.
     func classifierPage(_ model: SequenceClassifier<Float>) throws -> String {
         let configuration = model.configuration
-        let read = Array(try TrainCommand.readSequences(data, format: sequenceFormat.format, requireLabels: false).prefix(examples))
+        let read = Array(try TrainCommand.readSequences(data, format: sequenceFormat.format, requireLabels: false).prefix(examples ?? 20))
         guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
         let encoded: EncodedSequences
         do {
@@ -130,7 +137,7 @@ struct VizCommand: ParsableCommand {
     func taggerPage(_ model: SequenceTagger<Float>) throws -> String {
         let configuration = model.configuration
         let read = Array(try TrainCommand.readTaggedSequences(data, format: sequenceFormat.format, characters: configuration.vocabulary?.tokenization == .chars,
-                                                              tagColumn: tagColumn, requireTags: false).prefix(examples))
+                                                              tagColumn: tagColumn, requireTags: false).prefix(examples ?? 20))
         guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
         let encoded: EncodedSequences
         do {
@@ -150,7 +157,7 @@ struct VizCommand: ParsableCommand {
     /// The first --examples sources of an encoder-decoder's data, decoded greedily, with attention.
     func seq2seqPage(_ model: Seq2Seq<Float>) throws -> String {
         let configuration = model.configuration
-        let pairs = Array(try TrainCommand.readPairs(data, format: sequenceFormat.format, requireTargets: false).prefix(examples))
+        let pairs = Array(try TrainCommand.readPairs(data, format: sequenceFormat.format, requireTargets: false).prefix(examples ?? 20))
         guard !pairs.isEmpty else { throw UserError("--data \(data): has no pairs") }
         let set: Seq2SeqSet
         do {

@@ -82,6 +82,7 @@ struct PageCommandTests {
 
         try Self.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("x.svg").path], phrase: "--out")
         try Self.expectRefused(["viz", model, "--data", data.path, "--offset", "999999", "--out", page], phrase: "--offset")
+        try Self.expectRefused(["viz", model, "--data", data.path, "--examples", "3", "--out", page], phrase: "--examples")
         let foreign = try CommandLineTests.temporaryFile(Data("Zebra quiz ~".utf8))
         defer { try? FileManager.default.removeItem(at: foreign) }
         try Self.expectRefused(["viz", model, "--data", foreign.path, "--out", page], phrase: "outside the model's vocabulary")
@@ -148,7 +149,8 @@ struct PageCommandTests {
         }
         #expect(decoded.map { $0["prediction"] as? String } == written)
         #expect(decoded.allSatisfy { ($0["attention"] as? String)?.contains("<svg") == true && $0["truth"] is String })
-        // a bad option value: one line
+        // an option of a character model given for a classifier, and a bad value: one line each
+        try Self.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--length", "50", "--out", classifyPage], phrase: "--length")
         try Self.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--examples", "0", "--out", classifyPage], phrase: "--examples")
     }
 
