@@ -109,7 +109,7 @@ public enum TaskBenchmark {
                                   optimizer: .adam, learningRate: c.learningRate, clipNorm: 5)
             let batch = windows.batch(Array(0..<c.batch))
             return measure(c, seconds: seconds, parameters: model.parameterCount, train: { _ = trainer.trainStep() },
-                           model: model, infer: { _ = model.forecast(batch) })
+                           model: model, infer: { _ = model.forecastTensor(batch) })
         }
     }
 

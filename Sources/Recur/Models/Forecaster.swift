@@ -194,18 +194,33 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
     // MARK: Forecasting
 
     /// Forecasts `horizon` steps (at most H for the direct strategy) after each window's context (the
-    /// first N rows of `batch`): `[B][horizon][T][Q]` in the model's units.
+    /// first N rows of `batch`): `[B][horizon][T][Q]` in the model's units (`forecastTensor`, nested).
     public func forecast(_ batch: ForecastBatch, horizon: Int? = nil) -> [[[[Scalar]]]] {
+        let values = forecastTensor(batch, horizon: horizon)
+        let B = values.shape[0], steps = values.shape[1], T = values.shape[2], Q = values.shape[3]
+        return values.withUnsafeBufferPointer { v in
+            (0..<B).map { b in
+                (0..<steps).map { h in (0..<T).map { s in (0..<Q).map { q in v[((b * steps + h) * T + s) * Q + q] } } }
+            }
+        }
+    }
+
+    /// The forecasts of `forecast` as one tensor `[B, horizon, T, Q]`.
+    public func forecastTensor(_ batch: ForecastBatch, horizon: Int? = nil) -> Tensor<Scalar> {
         let c = configuration, N = c.context, B = batch.batch, T = c.targetCount, Q = c.quantileCount
         let steps = horizon ?? c.horizon
         precondition(batch.context == N && batch.steps.shape[0] >= N, "Forecaster: expected a context of \(N) steps")
         precondition(c.strategy != .direct || steps <= c.horizon, "Forecaster: a direct model forecasts at most \(c.horizon) steps")
         let context = Self.rows(Tensor<Scalar>(batch.steps), 0..<N)
-        var result = [[[[Scalar]]]](repeating: [], count: B)
-        func append(_ prediction: Tensor<Scalar>, stepsPerRow: Int) {
-            for b in 0..<B {
-                for h in 0..<stepsPerRow {
-                    result[b].append((0..<T).map { s in (0..<Q).map { q in prediction[flat: ((b * stepsPerRow + h) * T + s) * Q + q] } })
+        var result = Tensor<Scalar>(shape: [B, steps, T, Q])
+        /// Writes predictions `[B, stepsPerRow * T * Q]` into steps `first ..< first + stepsPerRow` (those below `steps`).
+        func store(_ prediction: Tensor<Scalar>, first: Int, stepsPerRow: Int) {
+            let kept = min(stepsPerRow, steps - first), width = T * Q
+            result.withUnsafeMutableBufferPointer { r in
+                prediction.withUnsafeBufferPointer { p in
+                    for b in 0..<B {
+                        (r.baseAddress! + (b * steps + first) * width).update(from: p.baseAddress! + b * stepsPerRow * width, count: kept * width)
+                    }
                 }
             }
         }
@@ -217,14 +232,13 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
         case .direct:
             let output = rnn.forward(context).output
             let prediction = head.apply(Self.rows(output, (N - 1)..<N).reshaped([B, c.hiddenSize]))
-            append(prediction, stepsPerRow: c.horizon)
-            result = result.map { Array($0.prefix(steps)) }
+            store(prediction, first: 0, stepsPerRow: c.horizon)
         case .recursive:
             var (output, state) = rnn.forward(context)
             var last = Self.rows(output, (output.shape[0] - 1)..<output.shape[0]).reshaped([B, c.hiddenSize])
             for k in 0..<steps {
                 let prediction = head.apply(last)
-                append(prediction, stepsPerRow: 1)
+                store(prediction, first: k, stepsPerRow: 1)
                 if k + 1 < steps {
                     (output, state) = rnn.forward(points(prediction).reshaped([1, B, T]), initialState: state)
                     last = output.reshaped([B, c.hiddenSize])
@@ -234,10 +248,10 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
             var states = encode(context)
             var input = Tensor<Scalar>(shape: [B, T])
             if !c.cumulative { for b in 0..<B { for s in 0..<T { input[b, s] = context[N - 1, b, s] } } }
-            for _ in 0..<steps {
+            for k in 0..<steps {
                 let (top, _) = decode(input, &states)
                 let prediction = head.apply(top)
-                append(prediction, stepsPerRow: 1)
+                store(prediction, first: k, stepsPerRow: 1)
                 input = points(prediction)
             }
         }
