@@ -69,6 +69,29 @@ struct SeedKerasTests {
         #expect(abs(run(false) - p) >= 1e-5, "PyTorch's placement should differ here (\(run(false)) vs \(p))")
     }
 
+    @Test("a frozen parameter keeps its value under every optimiser and counts in neither the global norm nor the parameter count")
+    func frozenParameters() {
+        for kind in OptimizerKind.allCases {
+            let moving = Parameter(Tensor<Float>(shape: [2], scalars: [1, 2])), frozen = Parameter(Tensor<Float>(shape: [2], scalars: [3, 4]))
+            frozen.isFrozen = true
+            let optimizer = kind.make(parameters: [moving, frozen], learningRate: 0.1)
+            for _ in 0..<3 {
+                moving.gradient = Tensor(shape: [2], scalars: [0.5, -0.5])
+                frozen.gradient = Tensor(shape: [2], scalars: [3, 4])
+                optimizer.step()
+            }
+            #expect(frozen.value.scalars == [3, 4] && moving.value.scalars != [1, 2], "\(kind)")
+            #expect(abs(GradientClipping.globalNorm(of: [moving, frozen]) - 0.5 * 2.0.squareRoot()) <= 1e-12, "\(kind)")
+        }
+        let (H, E) = (6, 4)
+        var generator = RandomGenerator(seed: 1)
+        let model: CharRNN<Float> = CharRNNConfiguration(cell: .lstm, layers: 2, hiddenSize: H, embeddingSize: E,
+                                                         vocabulary: Vocabulary(text: "abc")).makeModel(using: &generator)
+        let before = model.parameterCount
+        model.rnn.keepOneBias()
+        #expect(before - model.parameterCount == 2 * 4 * H)
+    }
+
     static let tokens = (0..<5_000).map { ($0 * 7919) % 53 }
 
     @Test("shuffled chunks: each epoch reads every whole batch's chunks once, inputs and targets one chunk shifted by one, in an order set by seed and epoch")
