@@ -15,11 +15,7 @@ enum AttentionMap {
         var y = 12.0
         var body = ""
         var width = 0.0
-        func escape(_ text: String) -> String {
-            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-                .replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        func shown(_ symbol: String) -> String { symbol == " " ? "␣" : escape(symbol) }
+        func shown(_ symbol: String) -> String { symbol == " " ? "␣" : HTMLPage.escape(symbol) }
         for panel in panels {
             let top = y + margin
             for (j, symbol) in panel.source.enumerated() {

@@ -90,25 +90,11 @@ struct MetricsLog {
     }
 
     /// The records of a log; lines that do not parse (one cut short by a crash) are skipped.
-    static func read(_ url: URL) throws -> [Record] {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw UserError("\(url.path): cannot be read; check its permissions", kind: .ioError)
-        }
-        let decoder = JSONDecoder()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-            try? decoder.decode(Record.self, from: Data($0.utf8))
-        }
-    }
+    static func read(_ url: URL) throws -> [Record] { try JSONLinesFile.read(url) }
 
     mutating func append(_ record: Record) throws {
         records.append(record)
-        let line = Data((Self.line(record) + "\n").utf8)
-        guard let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw UserError("\(url.path): cannot be opened for writing; check the folder's permissions and free space", kind: .ioError)
-        }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(line)
+        try JSONLinesFile.append(record, to: url)
     }
 
     func drawPlot(to plot: URL) throws {
@@ -121,18 +107,5 @@ struct MetricsLog {
         }
     }
 
-    private func rewrite() throws {
-        let text = records.map { Self.line($0) + "\n" }.joined()
-        do {
-            try AtomicFile.write(Array(text.utf8), to: url)
-        } catch {
-            throw UserError("\(error)", kind: .ioError)
-        }
-    }
-
-    private static func line(_ record: Record) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try! encoder.encode(record), as: UTF8.self)
-    }
+    private func rewrite() throws { try JSONLinesFile.rewrite(records, to: url) }
 }

@@ -116,42 +116,44 @@ struct VizCommand: ParsableCommand {
     /// The first --examples examples of a classifier's data, with every prefix's class probabilities.
     func classifierPage(_ model: SequenceClassifier<Float>) throws -> String {
         let configuration = model.configuration
-        let read = Array(try TrainCommand.readSequences(data, format: sequenceFormat.format, requireLabels: false).prefix(examples ?? 20))
-        guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
-        let encoded: EncodedSequences
-        do {
-            encoded = try ClassificationData.encode(read.map { var e = $0; e.label = nil; return e }, for: configuration, path: data, requireLabels: false)
-        } catch {
-            throw UserError(error.description)
-        }
-        let shown = read.indices.map { i in
-            SequenceVizPage.Example(
-                line: read[i].line, steps: Self.shownSteps(read[i], tokenization: configuration.vocabulary?.tokenization, count: encoded.lengths[i]),
-                truth: read[i].label, probabilities: StepPredictions.classifierPrefixes(model, example: i, in: encoded).map { $0.map { ($0 * 1e4).rounded() / 1e4 } })
-        }
-        return try SequenceVizPage.html(kind: "classify", classes: configuration.labels, examples: shown, title: "\(checkpoint) on \(data)",
-                                        note: "A classifier (\(configuration.cell.rawValue), \(configuration.pooling.rawValue) pooling): for each example, the class probabilities after each step, as if the sequence ended there; each step is coloured by the probability of the final prediction. Hover a step for its probabilities.")
+        let read = try TrainCommand.readSequences(data, format: sequenceFormat.format, requireLabels: false)
+        return try stepPage(kind: "classify", classes: configuration.labels, read: read, tokenization: configuration.vocabulary?.tokenization,
+                            encode: { (examples) throws(DataError) in try ClassificationData.encode(examples.map { var e = $0; e.label = nil; return e }, for: configuration, path: data, requireLabels: false) },
+                            probabilities: { StepPredictions.classifierPrefixes(model, example: $0, in: $1) },
+                            note: "A classifier (\(configuration.cell.rawValue), \(configuration.pooling.rawValue) pooling): for each example, the class probabilities after each step, as if the sequence ended there; each step is coloured by the probability of the final prediction. Hover a step for its probabilities.")
     }
 
     /// The first --examples examples of a tagger's data, with every step's tag probabilities.
     func taggerPage(_ model: SequenceTagger<Float>) throws -> String {
         let configuration = model.configuration
-        let read = Array(try TrainCommand.readTaggedSequences(data, format: sequenceFormat.format, characters: configuration.vocabulary?.tokenization == .chars,
-                                                              tagColumn: tagColumn, requireTags: false).prefix(examples ?? 20))
+        let read = try TrainCommand.readTaggedSequences(data, format: sequenceFormat.format, characters: configuration.vocabulary?.tokenization == .chars,
+                                                        tagColumn: tagColumn, requireTags: false)
+        return try stepPage(kind: "tag", classes: configuration.tags, read: read, tokenization: configuration.vocabulary?.tokenization,
+                            encode: { (examples) throws(DataError) in try TaggingData.encode(examples.map { var e = $0; e.tags = nil; return e }, for: configuration, path: data, requireTags: false) },
+                            probabilities: { StepPredictions.tagger(model, example: $0, in: $1) },
+                            note: "A tagger (\(configuration.cell.rawValue)\(configuration.bidirectional ? ", bidirectional" : "")): each step's predicted tag under its token, green where it is the tag given in --data, red where not. Hover a step for its likeliest tags.")
+    }
+
+    /// The page of a classifier or a tagger: the first --examples of `read`, encoded without their
+    /// labels or tags, with each step's probabilities (rounded to 1e-4).
+    func stepPage(kind: String, classes: [String], read all: [LabelledSequence], tokenization: Tokenization?,
+                  encode: ([LabelledSequence]) throws(DataError) -> EncodedSequences,
+                  probabilities: (Int, EncodedSequences) -> [[Double]], note: String) throws -> String {
+        let read = Array(all.prefix(examples ?? 20))
         guard !read.isEmpty else { throw UserError("--data \(data): has no examples") }
         let encoded: EncodedSequences
         do {
-            encoded = try TaggingData.encode(read.map { var e = $0; e.tags = nil; return e }, for: configuration, path: data, requireTags: false)
+            encoded = try encode(read)
         } catch {
             throw UserError(error.description)
         }
         let shown = read.indices.map { i in
             SequenceVizPage.Example(
-                line: read[i].line, steps: Self.shownSteps(read[i], tokenization: configuration.vocabulary?.tokenization, count: encoded.lengths[i]),
-                truthSteps: read[i].tags, probabilities: StepPredictions.tagger(model, example: i, in: encoded).map { $0.map { ($0 * 1e4).rounded() / 1e4 } })
+                line: read[i].line, steps: Self.shownSteps(read[i], tokenization: tokenization, count: encoded.lengths[i]),
+                truth: read[i].label, truthSteps: read[i].tags,
+                probabilities: probabilities(i, encoded).map { $0.map { ($0 * 1e4).rounded() / 1e4 } })
         }
-        return try SequenceVizPage.html(kind: "tag", classes: configuration.tags, examples: shown, title: "\(checkpoint) on \(data)",
-                                        note: "A tagger (\(configuration.cell.rawValue)\(configuration.bidirectional ? ", bidirectional" : "")): each step's predicted tag under its token, green where it is the tag given in --data, red where not. Hover a step for its likeliest tags.")
+        return try SequenceVizPage.html(kind: kind, classes: classes, examples: shown, title: "\(checkpoint) on \(data)", note: note)
     }
 
     /// The first --examples sources of an encoder-decoder's data, decoded greedily, with attention.

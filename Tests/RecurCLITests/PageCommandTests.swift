@@ -16,6 +16,11 @@ struct PageCommandTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(html[start.upperBound..<end.lowerBound].utf8)) as? [String: Any])
     }
 
+    /// The JSON objects of a text of JSON Lines (lines that are not one left out).
+    static func jsonLines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
     static func expectRefused(_ arguments: [String], phrase: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let run = try CLI.recur(arguments)
         #expect(run.status != 0, "\(arguments) should fail", sourceLocation: sourceLocation)
@@ -77,8 +82,7 @@ struct PageCommandTests {
         let resumed = try CLI.recur(["train", "--data", data.path, "--out", out.path, "--steps", "16", "--clip", "0.5", "--resume"] + TrainingCommandTests.small)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let afterResume = try String(contentsOf: out.appendingPathComponent("samples.jsonl"), encoding: .utf8)
-        #expect(afterResume.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int } == [4, 8, 12, 16])
+        #expect(Self.jsonLines(afterResume).compactMap { $0["step"] as? Int } == [4, 8, 12, 16])
 
         try Self.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("x.svg").path], phrase: "--out")
         try Self.expectRefused(["viz", model, "--data", data.path, "--offset", "999999", "--out", page], phrase: "--offset")
@@ -111,9 +115,7 @@ struct PageCommandTests {
         let examples = try #require(c["examples"] as? [[String: Any]])
         #expect(examples.count == 5)
         let predict = try CLI.recur(["predict", classifier + "/model.safetensors", "--data", sentiment])
-        let predicted = predict.stdout.split(separator: "\n").prefix(5).compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["probabilities"] as? [String: Double]
-        }
+        let predicted = Self.jsonLines(predict.stdout).prefix(5).compactMap { $0["probabilities"] as? [String: Double] }
         let classes = try #require(c["classes"] as? [String])
         for (example, whole) in zip(examples, predicted) {
             let steps = try #require(example["steps"] as? [String]), p = try #require(example["probabilities"] as? [[Double]])
@@ -144,9 +146,7 @@ struct PageCommandTests {
         let s = try Self.pageData(seqPage)
         let decoded = try #require(s["examples"] as? [[String: Any]])
         let greedy = try CLI.recur(["predict", seq2seq + "/model.safetensors", "--data", pairs])
-        let written = greedy.stdout.split(separator: "\n").prefix(3).compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["prediction"] as? String
-        }
+        let written = Self.jsonLines(greedy.stdout).prefix(3).compactMap { $0["prediction"] as? String }
         #expect(decoded.map { $0["prediction"] as? String } == written)
         #expect(decoded.allSatisfy { ($0["attention"] as? String)?.contains("<svg") == true && $0["truth"] is String })
         // an option of a character model given for a classifier, and a bad value: one line each

@@ -7,9 +7,7 @@ struct PresetCommandTests {
 
     /// The `training.settings` JSON of a checkpoint.
     static func settings(_ url: URL) throws -> [String: Any] {
-        let bytes = [UInt8](try Data(contentsOf: url))
-        let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any])
+        let header = try TrainingCommandTests.header(url).header
         let metadata = try #require(header["__metadata__"] as? [String: String])
         let json = try #require(metadata["training.settings"])
         return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

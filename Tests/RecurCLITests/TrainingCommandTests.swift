@@ -19,11 +19,16 @@ struct TrainingCommandTests {
     static let small = ["--hidden", "16", "--layers", "2", "--embedding", "8", "--batch", "4", "--seq-length", "16",
                         "--eval-every", "5", "--checkpoint-every", "4", "--dropout", "0.1"]
 
-    /// The tensor bytes of a safetensors file, by name (metadata left out).
-    static func tensorBytes(_ url: URL) throws -> [String: [UInt8]] {
+    /// A safetensors file's bytes, its header's length and its JSON header.
+    static func header(_ url: URL) throws -> (bytes: [UInt8], length: Int, header: [String: Any]) {
         let bytes = [UInt8](try Data(contentsOf: url))
         let length = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any])
+        return (bytes, length, try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any]))
+    }
+
+    /// The tensor bytes of a safetensors file, by name (metadata left out).
+    static func tensorBytes(_ url: URL) throws -> [String: [UInt8]] {
+        let (bytes, length, header) = try Self.header(url)
         var tensors: [String: [UInt8]] = [:]
         for (name, entry) in header where name != "__metadata__" {
             let offsets = try #require((entry as? [String: Any])?["data_offsets"] as? [Int])
