@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
         // `swift package generate-documentation`: the DocC catalog Sources/Recur/Recur.docc (scripts/docs).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // ONNX export writes ONNX's protobuf messages (code generated once from proto/onnx_subset.proto).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // oneDNN's C header, reached on Linux only; macOS uses Accelerate.
@@ -53,7 +55,8 @@ let package = Package(
         ),
         // Open MPI for data-parallel training, loaded at run time (dlopen) only under --distributed.
         .target(name: "_RecurMPI"),
-        .target(name: "Recur", dependencies: ["RecurCore", "_RecurMPI", .product(name: "SwiftCSV", package: "SwiftCSV")],
+        .target(name: "Recur", dependencies: ["RecurCore", "_RecurMPI", .product(name: "SwiftCSV", package: "SwiftCSV"),
+                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: vectorFlags.swift),
         // The `recur` command. Not named `recur`: Sources/recur and Sources/Recur would be one folder on
         // a case-insensitive disk (macOS's default).
