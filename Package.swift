@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // ONNX export writes ONNX's protobuf messages (code generated once from proto/onnx_subset.proto).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // Keras import reads `.keras` files, zips of config.json and model.weights.h5.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // oneDNN's C header, reached on Linux only; macOS uses Accelerate.
@@ -55,8 +57,11 @@ let package = Package(
         ),
         // Open MPI for data-parallel training, loaded at run time (dlopen) only under --distributed.
         .target(name: "_RecurMPI"),
-        .target(name: "Recur", dependencies: ["RecurCore", "_RecurMPI", .product(name: "SwiftCSV", package: "SwiftCSV"),
-                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+        // The HDF5 library for Keras's weight files, loaded at run time (dlopen) only by Keras import.
+        .target(name: "_RecurHDF5"),
+        .target(name: "Recur", dependencies: ["RecurCore", "_RecurMPI", "_RecurHDF5", .product(name: "SwiftCSV", package: "SwiftCSV"),
+                                         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                                         .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: vectorFlags.swift),
         // The `recur` command. Not named `recur`: Sources/recur and Sources/Recur would be one folder on
         // a case-insensitive disk (macOS's default).

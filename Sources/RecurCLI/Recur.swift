@@ -6,7 +6,7 @@ struct RecurCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recur",
         abstract: "Recurrent neural networks: RNN, LSTM and GRU models, trained and sampled.",
-        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, PredictCommand.self, InspectCommand.self, VizCommand.self, GradientFlowCommand.self, ReportCommand.self, ExportCommand.self, DataCommand.self, DemoCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, SampleCommand.self, EvalCommand.self, PredictCommand.self, InspectCommand.self, VizCommand.self, GradientFlowCommand.self, ReportCommand.self, ExportCommand.self, ImportCommand.self, DataCommand.self, DemoCommand.self, BenchCommand.self]
     )
 
     /// Parses and runs. Every failure is one `error:` line on stderr and an exit code by class: 2 a bad
