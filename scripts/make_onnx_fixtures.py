@@ -116,6 +116,7 @@ CASES = {
                                        "--decoder-layers", "1", "--attention", "luong-dot", "--epochs", "1"], ["encoder", "step"]),
     "seq2seq_rnn_none": (["--task", "seq2seq", "--data", "pairs.tsv", "--cell", "rnn", "--layers", "1",
                           "--attention", "none", "--epochs", "1"], ["encoder", "step"]),
+    "tag_rnn_relu_bi": (["--task", "tag", "--data", "tag.conll", "--cell", "rnn_relu", "--layers", "2", "--epochs", "2"], ["sequence"]),
 }
 
 

@@ -41,7 +41,7 @@ struct ONNXExportTests {
     @Test("the fixtures cover every task, cell and graph")
     func coverage() {
         #expect(Self.cases.count >= 20, "expected the fixtures of scripts/make_onnx_fixtures.py, found \(Self.cases)")
-        for part in ["lm_", "classify_", "tag_", "forecast_", "seq2seq_", "lstm", "gru", "rnn", ".step", ".encoder", ".sequence",
+        for part in ["lm_", "classify_", "tag_", "forecast_", "seq2seq_", "lstm", "gru", "rnn", "rnn_relu", ".step", ".encoder", ".sequence",
                      "conditioned", "_bi", "mean", "max", "last", "frames", "direct", "recursive", "bahdanau", "luong_general", "luong_dot", "none"] {
             #expect(Self.cases.contains { $0.contains(part) }, "no ONNX fixture case for \(part)")
         }
