@@ -54,6 +54,18 @@ struct CommandLineTests {
         return started
     }
 
+    /// Runs `recur` with `arguments`, which must fail with one `error:` line containing `phrase`, and,
+    /// when `noFile` is given, without writing that file.
+    static func expectRefused(_ arguments: [String], phrase: String, noFile: String? = nil,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let run = try recur(arguments)
+        #expect(run.status != 0, "\(arguments) should fail", sourceLocation: sourceLocation)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && run.stderr.contains(phrase),
+                "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
+        if let noFile { #expect(!FileManager.default.fileExists(atPath: noFile), "\(arguments): \(noFile) was written", sourceLocation: sourceLocation) }
+    }
+
     /// Runs `recur` with `arguments` to the end.
     static func recur(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         try start(arguments, environment: environment).finish()

@@ -21,14 +21,6 @@ struct PageCommandTests {
         text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
-    static func expectRefused(_ arguments: [String], phrase: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let run = try CLI.recur(arguments)
-        #expect(run.status != 0, "\(arguments) should fail", sourceLocation: sourceLocation)
-        let lines = run.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && lines[0].hasPrefix("error: ") && run.stderr.contains(phrase),
-                "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
-    }
-
     @Test("train a character model, then viz (h, c and gates of both layers, top-5, ranking, saturation) and report (curves, norms, clipping, samples)")
     func vizAndReportOfACharacterModel() throws {
         let (work, data) = try TrainingCommandTests.workspace()
@@ -84,18 +76,18 @@ struct PageCommandTests {
         let afterResume = try String(contentsOf: out.appendingPathComponent("samples.jsonl"), encoding: .utf8)
         #expect(Self.jsonLines(afterResume).compactMap { $0["step"] as? Int } == [4, 8, 12, 16])
 
-        try Self.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("x.svg").path], phrase: "--out")
-        try Self.expectRefused(["viz", model, "--data", data.path, "--offset", "999999", "--out", page], phrase: "--offset")
-        try Self.expectRefused(["viz", model, "--data", data.path, "--examples", "3", "--out", page], phrase: "--examples")
+        try CLI.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("x.svg").path], phrase: "--out")
+        try CLI.expectRefused(["viz", model, "--data", data.path, "--offset", "999999", "--out", page], phrase: "--offset")
+        try CLI.expectRefused(["viz", model, "--data", data.path, "--examples", "3", "--out", page], phrase: "--examples")
         let foreign = try CommandLineTests.temporaryFile(Data("Zebra quiz ~".utf8))
         defer { try? FileManager.default.removeItem(at: foreign) }
-        try Self.expectRefused(["viz", model, "--data", foreign.path, "--out", page], phrase: "outside the model's vocabulary")
-        try Self.expectRefused(["viz", model, "--data", work.appendingPathComponent("missing.txt").path, "--out", page], phrase: "no such file")
-        try Self.expectRefused(["viz", model, "--data", data.path, "--out", work.path], phrase: "--out")
-        try Self.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("no/such/folder.html").path], phrase: "--out")
-        try Self.expectRefused(["report", model, "--out", report], phrase: "is a file")
-        try Self.expectRefused(["report", work.appendingPathComponent("nothing").path, "--out", report], phrase: "no such folder")
-        try Self.expectRefused(["report", work.path, "--out", report], phrase: "no metrics.jsonl")
+        try CLI.expectRefused(["viz", model, "--data", foreign.path, "--out", page], phrase: "outside the model's vocabulary")
+        try CLI.expectRefused(["viz", model, "--data", work.appendingPathComponent("missing.txt").path, "--out", page], phrase: "no such file")
+        try CLI.expectRefused(["viz", model, "--data", data.path, "--out", work.path], phrase: "--out")
+        try CLI.expectRefused(["viz", model, "--data", data.path, "--out", work.appendingPathComponent("no/such/folder.html").path], phrase: "--out")
+        try CLI.expectRefused(["report", model, "--out", report], phrase: "is a file")
+        try CLI.expectRefused(["report", work.appendingPathComponent("nothing").path, "--out", report], phrase: "no such folder")
+        try CLI.expectRefused(["report", work.path, "--out", report], phrase: "no metrics.jsonl")
         #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("x.svg").path))
     }
 
@@ -150,8 +142,8 @@ struct PageCommandTests {
         #expect(decoded.map { $0["prediction"] as? String } == written)
         #expect(decoded.allSatisfy { ($0["attention"] as? String)?.contains("<svg") == true && $0["truth"] is String })
         // an option of a character model given for a classifier, and a bad value: one line each
-        try Self.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--length", "50", "--out", classifyPage], phrase: "--length")
-        try Self.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--examples", "0", "--out", classifyPage], phrase: "--examples")
+        try CLI.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--length", "50", "--out", classifyPage], phrase: "--length")
+        try CLI.expectRefused(["viz", classifier + "/model.safetensors", "--data", sentiment, "--examples", "0", "--out", classifyPage], phrase: "--examples")
     }
 
     @Test("gradient-flow: a short run writes the figures of every cell and length, with norms per step")
@@ -173,9 +165,9 @@ struct PageCommandTests {
             #expect(accuracy >= 0 && accuracy <= 1)
         }
         #expect(run.stdout.split(separator: "\n").filter { $0.hasPrefix("rnn ") || $0.hasPrefix("lstm ") || $0.hasPrefix("gru ") }.count == 6)
-        try Self.expectRefused(["gradient-flow", "--cell", "transformer", "--out", page], phrase: "--cell")
-        try Self.expectRefused(["gradient-flow", "--lengths", "8,x", "--out", page], phrase: "--lengths")
-        try Self.expectRefused(["gradient-flow", "--lengths", "8", "--flow-length", "9", "--out", page], phrase: "--flow-length")
-        try Self.expectRefused(["gradient-flow", "--out", work.appendingPathComponent("nowhere/flow.html").path], phrase: "does not exist")
+        try CLI.expectRefused(["gradient-flow", "--cell", "transformer", "--out", page], phrase: "--cell")
+        try CLI.expectRefused(["gradient-flow", "--lengths", "8,x", "--out", page], phrase: "--lengths")
+        try CLI.expectRefused(["gradient-flow", "--lengths", "8", "--flow-length", "9", "--out", page], phrase: "--flow-length")
+        try CLI.expectRefused(["gradient-flow", "--out", work.appendingPathComponent("nowhere/flow.html").path], phrase: "does not exist")
     }
 }

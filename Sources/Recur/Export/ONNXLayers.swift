@@ -134,6 +134,19 @@ extension ONNXGraph {
         return (apply("Squeeze", outputs[1], axis0), c == nil ? nil : apply("Squeeze", outputs[2], axis0))
     }
 
+    /// Per layer, its `[B, H]` state out of `[L, B, H]` h (and c): what single-step cells read.
+    mutating func layerStates(h: String, c: String?, layers: Int) -> [(h: String, c: String?)] {
+        (0..<layers).map { l in
+            (h: apply("Squeeze", slice(h, axis: 0, from: l, to: l + 1), integers([0])),
+             c: c.map { apply("Squeeze", slice($0, axis: 0, from: l, to: l + 1), integers([0])) })
+        }
+    }
+
+    /// `[B, H]` states stacked into `[L, B, H]`.
+    mutating func stacked(_ states: [String]) -> String {
+        concat(states.map { apply("Unsqueeze", $0, integers([0])) }, axis: 0)
+    }
+
     /// Optional inputs omitted at the end of a node's input list.
     private static func trimmed(_ inputs: [String]) -> [String] {
         var inputs = inputs

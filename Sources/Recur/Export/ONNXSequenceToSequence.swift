@@ -34,10 +34,7 @@ extension ONNXExport {
                 (h, cState) = (next.h, next.c)
             }
         case .seq2seq:
-            var states = (0..<model.cells.count).map { l in
-                (h: g.apply("Squeeze", g.slice(encoded.h, axis: 0, from: l, to: l + 1), g.integers([0])),
-                 c: encoded.c.map { g.apply("Squeeze", g.slice($0, axis: 0, from: l, to: l + 1), g.integers([0])) })
-            }
+            var states = g.layerStates(h: encoded.h, c: encoded.c, layers: model.cells.count)
             let lastRow = g.apply("Squeeze", g.slice(g.slice(context, axis: 0, from: N - 1, to: N), axis: 2, from: 0, to: T), g.integers([0]))
             // Cumulative models start from a change of 0 since the origin; the others from the last row.
             var input = c.cumulative ? g.apply("Mul", lastRow, g.scalar(0, name: "zero")) : lastRow
@@ -93,20 +90,16 @@ extension ONNXExport {
                     if lstm { cs.append(g.apply("Squeeze", encoded.layerC[layer], g.integers([0]))) }
                 }
             }
-            func stacked(_ states: [String]) -> String { g.concat(states.map { g.apply("Unsqueeze", $0, g.integers([0])) }, axis: 0) }
             g.output(encoded.output, as: "memory", .float, ["source_steps", "batch", .fixed(K)], doc: "the encoder's outputs")
-            g.output(stacked(hs), as: "h0", .float, stateShape, doc: "the decoder's initial h")
-            if lstm { g.output(stacked(cs), as: "c0", .float, stateShape, doc: "the decoder's initial c") }
+            g.output(g.stacked(hs), as: "h0", .float, stateShape, doc: "the decoder's initial h")
+            if lstm { g.output(g.stacked(cs), as: "c0", .float, stateShape, doc: "the decoder's initial c") }
         case .step:
             let previous = g.input("previous", .int64, ["batch"], doc: "the previous target id (<s> = 1 at the first step)")
             let hIn = g.input("h", .float, stateShape, doc: "the decoder's h")
             let cIn = lstm ? g.input("c", .float, stateShape, doc: "the decoder's c") : nil
             let memory = g.input("memory", .float, ["source_steps", "batch", .fixed(K)], doc: "the encoder graph's memory")
             let lengths = g.input("source_lengths", .int64, ["batch"], doc: "each row's source length")
-            var states = (0..<Ld).map { l in
-                (h: g.apply("Squeeze", g.slice(hIn, axis: 0, from: l, to: l + 1), g.integers([0])),
-                 c: cIn.map { g.apply("Squeeze", g.slice($0, axis: 0, from: l, to: l + 1), g.integers([0])) })
-            }
+            var states = g.layerStates(h: hIn, c: cIn, layers: Ld)
             var x = g.embedding(previous, model.targetEmbedding)
             var weights: String?, context: String?
             if c.attention == .bahdanau {
@@ -129,9 +122,8 @@ extension ONNXExport {
             }
             g.output(g.linear(output, model.head, name: "head"), as: "logits", .float, ["batch", .fixed(c.targetVocabulary.count)],
                      doc: "next-symbol logits (before softmax), ids of recur.config's target vocabulary")
-            func stacked(_ states: [String]) -> String { g.concat(states.map { g.apply("Unsqueeze", $0, g.integers([0])) }, axis: 0) }
-            g.output(stacked(states.map(\.h)), as: "h_n", .float, stateShape, doc: "the decoder's new h")
-            if lstm { g.output(stacked(states.map { $0.c! }), as: "c_n", .float, stateShape, doc: "the decoder's new c") }
+            g.output(g.stacked(states.map(\.h)), as: "h_n", .float, stateShape, doc: "the decoder's new h")
+            if lstm { g.output(g.stacked(states.map { $0.c! }), as: "c_n", .float, stateShape, doc: "the decoder's new c") }
             if let weights { g.output(weights, as: "attention", .float, ["batch", "source_steps"], doc: "the attention weights over the source") }
         }
         return g.serialized(doc: "Recur encoder-decoder (\(c.cell.rawValue), attention \(c.attention.rawValue)), \(kind.rawValue) graph",

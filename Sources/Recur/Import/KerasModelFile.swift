@@ -158,16 +158,25 @@ struct KerasModelFile {
         if kind == "GRU" && !resetAfter {
             throw Problem(description: "layer '\(name)' is a GRU with reset_after=False (the reset gate before the recurrent product), which Recur's GRU (PyTorch's, reset_after=True) cannot represent")
         }
-        let useBias = settings["use_bias"] as? Bool ?? true
-        var directionWeights: [(kernel: Tensor<Float>, recurrent: Tensor<Float>, bias: Tensor<Float>?)] = []
-        for direction in bidirectional ? ["forward_layer/", "backward_layer/"] : [""] {
-            let vars = "\(base)/\(direction)cell/vars/"
-            directionWeights.append((try weights.tensor(vars + "0"), try weights.tensor(vars + "1"), useBias ? try weights.tensor(vars + "2") : nil))
-        }
+        let directionWeights = try Self.directionWeights(weights, base: base, bidirectional: bidirectional,
+                                                         bias: settings["use_bias"] as? Bool ?? true)
         return Recurrent(name: name, kind: kind, units: settings["units"] as? Int ?? directionWeights[0].recurrent.shape[0],
                          activation: activation, recurrentActivation: recurrentActivation,
                          returnSequences: settings["return_sequences"] as? Bool ?? false, bidirectional: bidirectional,
                          resetAfter: resetAfter, weights: directionWeights)
+    }
+
+    /// A recurrent layer's kernel, recurrent kernel and bias per direction (forward, then backward),
+    /// under `base/[forward_layer|backward_layer/]cell/vars/<i>`; `bias` nil: read it when present.
+    private static func directionWeights(_ weights: HDF5File, base: String, bidirectional: Bool,
+                                         bias: Bool?) throws(Problem) -> [(kernel: Tensor<Float>, recurrent: Tensor<Float>, bias: Tensor<Float>?)] {
+        var all: [(kernel: Tensor<Float>, recurrent: Tensor<Float>, bias: Tensor<Float>?)] = []
+        for direction in bidirectional ? ["forward_layer/", "backward_layer/"] : [""] {
+            let vars = "\(base)/\(direction)cell/vars/"
+            let hasBias = bias ?? (weights.children(of: vars) ?? []).contains("2")
+            all.append((try weights.tensor(vars + "0"), try weights.tensor(vars + "1"), hasBias ? try weights.tensor(vars + "2") : nil))
+        }
+        return all
     }
 
     // MARK: From the weights alone
@@ -191,13 +200,7 @@ struct KerasModelFile {
             let children = weights.children(of: base) ?? []
             if children.contains("cell") || children.contains("forward_layer") {
                 let bidirectional = children.contains("forward_layer")
-                var directionWeights: [(kernel: Tensor<Float>, recurrent: Tensor<Float>, bias: Tensor<Float>?)] = []
-                for direction in bidirectional ? ["forward_layer/", "backward_layer/"] : [""] {
-                    let vars = "\(base)/\(direction)cell/vars/"
-                    let count = weights.children(of: vars) ?? []
-                    directionWeights.append((try weights.tensor(vars + "0"), try weights.tensor(vars + "1"),
-                                             count.contains("2") ? try weights.tensor(vars + "2") : nil))
-                }
+                let directionWeights = try directionWeights(weights, base: base, bidirectional: bidirectional, bias: nil)
                 let kernel = directionWeights[0].kernel, units = directionWeights[0].recurrent.shape[0]
                 guard kernel.rank == 2, units > 0, kernel.shape[1] % units == 0 else {
                     throw Problem(description: "layer '\(name)' has weights of shapes \(kernel.shape), \(directionWeights[0].recurrent.shape), not a recurrent layer's")
