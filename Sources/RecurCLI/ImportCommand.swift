@@ -36,7 +36,6 @@ struct ImportCommand: ParsableCommand {
             return Vocabulary(text: text)
         }
         if vocabulary != nil && task != nil && task != .lm { throw UserError("--vocabulary is for --task lm; a \(task!.rawValue) model reads ids") }
-        if labels != nil && task == .lm { throw UserError("--labels is for --task classify or tag") }
         let names = labels.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         let imported: KerasImport.Model
         do {
@@ -44,7 +43,8 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw UserError("\(model): \(error)")
         }
-        if case .languageModel = imported {} else if labels == nil && vocabulary != nil {
+        // What the inferred task does not read is refused, not ignored (labels: by the import).
+        if imported.task != .lm && vocabulary != nil {
             throw UserError("--vocabulary is for a language model; \(model) is a \(imported.task.rawValue) model")
         }
         do {

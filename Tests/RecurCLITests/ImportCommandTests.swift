@@ -42,6 +42,8 @@ struct ImportCommandTests {
             ([Self.fixture("classify_lstm_no_bias.keras"), "--task", "tag"], "return_sequences=False"),
             ([Self.fixture("classify_lstm_no_bias.keras"), "--task", "classify", "--vocabulary", Self.fixture("lm_lstm_seed.txt")], "--vocabulary is for --task lm"),
             ([Self.fixture("lm_lstm_seed.txt")], "neither a .keras file nor"),
+            ([Self.fixture("lm_gru_stacked.keras"), "--vocabulary", Self.fixture("lm_gru_stacked.txt"), "--labels", "a,b"], "labels are for a classifier"),
+            ([Self.fixture("classify_lstm_no_bias.keras"), "--vocabulary", Self.fixture("lm_gru_stacked.txt")], "--vocabulary is for a language model"),
             ([work.appendingPathComponent("missing.keras").path], "no such file"),
         ]
         for (arguments, phrase) in cases {

@@ -105,6 +105,9 @@ public enum KerasImport {
             throw Problem(description: "has an embedding of shape \(table.shape) before a recurrent layer reading \(inputWidth) features")
         }
         let input: SequenceInput = table.map { .tokens(vocabularySize: $0.shape[0], embeddingSize: $0.shape[1]) } ?? .features(inputWidth)
+        if resolved == .lm && labels != nil {
+            throw Problem(description: "is a language model; labels are for a classifier's classes or a tagger's tags")
+        }
         if let labels, labels.count != outputs {
             throw Problem(description: "has \(outputs) outputs but \(labels.count) labels were given")
         }
