@@ -11,14 +11,17 @@ value, and writes per case:
                         Dense layer has a softmax), and what the import must make of it
   <case>.txt            (language models) a text whose sorted distinct characters are the ids
 
-and models Recur must refuse (refuse_*.keras), each with the reason it must give. KerasImportTests
+and models Recur must refuse (refuse_*.keras, one of them a configuration edited to contradict its
+weights), each with the reason it must give. KerasImportTests
 imports each file, runs Recur's model on the same ids and compares within 1e-5.
 
     python3 -m venv /tmp/tf-venv && /tmp/tf-venv/bin/pip install tensorflow-cpu
     /tmp/tf-venv/bin/python scripts/make_keras_import_fixtures.py
 """
+import argparse
 import json
 import os
+import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
@@ -75,8 +78,38 @@ def train(model, task, rng):
     return softmax
 
 
+def wrong_units():
+    """A .keras file whose configuration contradicts its weights (units 7, weights of 5): the import
+    must refuse it by the shapes, not trust the configuration."""
+    model = sequential(L.Embedding(9, 4), L.LSTM(5, return_sequences=True), L.Dense(9))
+    source, path = os.path.join(OUT, "wrong_units.tmp.keras"), os.path.join(OUT, "refuse_wrong_units.keras")
+    model.save(source)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                for layer in config["config"]["layers"]:
+                    if layer["class_name"] == "LSTM":
+                        layer["config"]["units"] = 7
+                data = json.dumps(config).encode()
+            zout.writestr(item, data)
+    os.remove(source)
+    return "not those of a LSTM of 7 units"
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only-crafted", action="store_true", help="only the hand-edited file (refuse_wrong_units)")
+    args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    if args.only_crafted:
+        with open(os.path.join(OUT, "refusals.json")) as f:
+            refusals = json.load(f)
+        refusals["refuse_wrong_units"] = wrong_units()
+        with open(os.path.join(OUT, "refusals.json"), "w") as f:
+            json.dump(refusals, f, indent=1, sort_keys=True)
+        return
     keras.utils.set_random_seed(5)
     rng = np.random.default_rng(5)
     for name, task, model in cases():
@@ -99,6 +132,7 @@ def main():
     for name, (model, reason) in REFUSED.items():
         model.save(os.path.join(OUT, name + ".keras"))
         refusals[name] = reason
+    refusals["refuse_wrong_units"] = wrong_units()
     with open(os.path.join(OUT, "refusals.json"), "w") as f:
         json.dump(refusals, f, indent=1, sort_keys=True)
 

@@ -160,10 +160,26 @@ struct KerasModelFile {
         }
         let directionWeights = try Self.directionWeights(weights, base: base, bidirectional: bidirectional,
                                                          bias: settings["use_bias"] as? Bool ?? true)
-        return Recurrent(name: name, kind: kind, units: settings["units"] as? Int ?? directionWeights[0].recurrent.shape[0],
+        let units = settings["units"] as? Int ?? -1
+        try checkShapes(directionWeights, name: name, kind: kind, units: units)
+        return Recurrent(name: name, kind: kind, units: units,
                          activation: activation, recurrentActivation: recurrentActivation,
                          returnSequences: settings["return_sequences"] as? Bool ?? false, bidirectional: bidirectional,
                          resetAfter: resetAfter, weights: directionWeights)
+    }
+
+    /// Refuses weights whose shapes are not those of a `kind` layer of `units` units: kernels
+    /// `[I, G*H]`, recurrent kernels `[H, G*H]`, biases `[G*H]` (the GRU's `[2, G*H]`), one input width.
+    private static func checkShapes(_ directions: [(kernel: Tensor<Float>, recurrent: Tensor<Float>, bias: Tensor<Float>?)],
+                                    name: String, kind: String, units H: Int) throws(Problem) {
+        let G = kind == "LSTM" ? 4 : kind == "GRU" ? 3 : 1
+        for d in directions {
+            let biasOK = d.bias.map { $0.shape == (kind == "GRU" ? [2, G * H] : [G * H]) } ?? true
+            guard H >= 1, d.kernel.rank == 2, d.kernel.shape[0] >= 1, d.kernel.shape[1] == G * H,
+                  d.kernel.shape[0] == directions[0].kernel.shape[0], d.recurrent.shape == [H, G * H], biasOK else {
+                throw Problem(description: "layer '\(name)' has weights of shapes \(d.kernel.shape), \(d.recurrent.shape), \(d.bias.map { "\($0.shape)" } ?? "no bias"), not those of a \(kind) of \(H) units")
+            }
+        }
     }
 
     /// A recurrent layer's kernel, recurrent kernel and bias per direction (forward, then backward),
@@ -201,10 +217,11 @@ struct KerasModelFile {
             if children.contains("cell") || children.contains("forward_layer") {
                 let bidirectional = children.contains("forward_layer")
                 let directionWeights = try directionWeights(weights, base: base, bidirectional: bidirectional, bias: nil)
-                let kernel = directionWeights[0].kernel, units = directionWeights[0].recurrent.shape[0]
-                guard kernel.rank == 2, units > 0, kernel.shape[1] % units == 0 else {
-                    throw Problem(description: "layer '\(name)' has weights of shapes \(kernel.shape), \(directionWeights[0].recurrent.shape), not a recurrent layer's")
+                let kernel = directionWeights[0].kernel, recurrent = directionWeights[0].recurrent
+                guard kernel.rank == 2, recurrent.rank == 2, recurrent.shape[0] > 0, kernel.shape[1] % recurrent.shape[0] == 0 else {
+                    throw Problem(description: "layer '\(name)' has weights of shapes \(kernel.shape), \(recurrent.shape), not a recurrent layer's")
                 }
+                let units = recurrent.shape[0]
                 let kind: String
                 switch kernel.shape[1] / units {
                 case 4: kind = "LSTM"
@@ -215,6 +232,7 @@ struct KerasModelFile {
                 if kind == "GRU", let bias = directionWeights[0].bias, bias.rank != 2 {
                     throw Problem(description: "layer '\(name)' is a GRU with reset_after=False (one bias row), which Recur's GRU (PyTorch's, reset_after=True) cannot represent")
                 }
+                try checkShapes(directionWeights, name: name, kind: kind, units: units)
                 recurrentKinds.insert(order(name).0)
                 recurrents.append((order(name).1, Recurrent(name: name, kind: kind, units: units, activation: "tanh",
                                                            recurrentActivation: kind == "SimpleRNN" ? nil : "sigmoid", returnSequences: true,
