@@ -38,13 +38,21 @@ final class HDF5File {
     func shape(of path: String) -> [Int]? {
         var dims = [UInt64](repeating: 0, count: 16)
         let rank = recur_h5_shape(handle, path, &dims, 16)
-        return rank < 0 ? nil : dims.prefix(Int(rank)).map { Int($0) }
+        guard rank >= 0 else { return nil }
+        return dims.prefix(Int(rank)).map { Int(exactly: $0) ?? Int.max }
     }
 
     /// The dataset at `path` as a Float tensor.
     func tensor(_ path: String) throws(Problem) -> Tensor<Float> {
         guard let shape = shape(of: path) else { throw Problem(description: "has no dataset \(path)") }
-        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        // At most 2^31 values (8 GiB of Float): a file's claimed sizes are not trusted.
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= 1 << 31 else { throw Problem(description: "has a dataset \(path) of \(shape), too large to be a weight") }
+            count = product
+        }
+        var values = [Float](repeating: 0, count: count)
         guard recur_h5_read_floats(handle, path, &values, values.count) == 1 else {
             throw Problem(description: "could not read \(path) as 32-bit floats")
         }
