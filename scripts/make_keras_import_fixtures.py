@@ -98,6 +98,18 @@ def wrong_units():
     return "not those of a LSTM of 7 units"
 
 
+def huge_weights():
+    """A .weights.h5 whose embedding claims 2^40 x 2^40 values (chunked, so the file is small): the
+    import must refuse the size before taking memory for it."""
+    import h5py
+    with h5py.File(os.path.join(OUT, "refuse_huge.weights.h5"), "w") as f:
+        f.create_dataset("layers/embedding/vars/0", shape=(1 << 40, 1 << 40), dtype="float32", chunks=(1, 16))
+        f.create_dataset("layers/lstm/cell/vars/0", data=np.zeros((4, 20), np.float32))
+        f.create_dataset("layers/lstm/cell/vars/1", data=np.zeros((5, 20), np.float32))
+        f.create_dataset("layers/dense/vars/0", data=np.zeros((5, 9), np.float32))
+    return "too large"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only-crafted", action="store_true", help="only the hand-edited file (refuse_wrong_units)")
@@ -107,6 +119,7 @@ def main():
         with open(os.path.join(OUT, "refusals.json")) as f:
             refusals = json.load(f)
         refusals["refuse_wrong_units"] = wrong_units()
+        huge_weights()
         with open(os.path.join(OUT, "refusals.json"), "w") as f:
             json.dump(refusals, f, indent=1, sort_keys=True)
         return
@@ -133,6 +146,7 @@ def main():
         model.save(os.path.join(OUT, name + ".keras"))
         refusals[name] = reason
     refusals["refuse_wrong_units"] = wrong_units()
+    huge_weights()
     with open(os.path.join(OUT, "refusals.json"), "w") as f:
         json.dump(refusals, f, indent=1, sort_keys=True)
 

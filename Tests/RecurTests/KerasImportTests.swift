@@ -107,7 +107,8 @@ struct KerasImportTests {
                                                  (keras, KerasImport.Task.classify, nil, "return_sequences=True"),
                                                  (keras, nil, Vocabulary(text: "abc"), "3 distinct characters"),
                                                  (try Self.path("lm_lstm_seed.json"), nil, nil, "neither a .keras file nor"),
-                                                 (try Self.path("tag_bilstm_stacked.keras"), KerasImport.Task.lm, nil, "is bidirectional")] as [(String, KerasImport.Task?, Vocabulary?, String)] {
+                                                 (try Self.path("tag_bilstm_stacked.keras"), KerasImport.Task.lm, nil, "is bidirectional"),
+                                                 (try Self.path("refuse_huge.weights.h5"), KerasImport.Task.lm, nil, "too large")] as [(String, KerasImport.Task?, Vocabulary?, String)] {
             do {
                 _ = try KerasImport.load(path: path, task: task, vocabulary: vocabulary)
                 Issue.record("\(path) \(String(describing: task)): imported; expected a refusal naming \(phrase)")
