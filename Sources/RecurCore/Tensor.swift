@@ -56,6 +56,17 @@ public struct Tensor<Scalar: RecurScalar>: Equatable, Sendable {
         Tensor(shape: newShape, scalars: scalars)
     }
 
+    /// A matrix `[R, C]` transposed: `[C, R]`.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "Tensor.transposed: expected a matrix, got \(shape)")
+        let R = shape[0], C = shape[1]
+        var out = [Scalar](repeating: 0, count: R * C)
+        storage.withUnsafeBufferPointer { x in
+            for r in 0..<R { for c in 0..<C { out[c * R + r] = x[r * C + c] } }
+        }
+        return Tensor(shape: [C, R], scalars: out)
+    }
+
     /// Sets every element to zero, keeping the shape.
     @inlinable public mutating func zero() {
         storage.withUnsafeMutableBufferPointer { buffer in

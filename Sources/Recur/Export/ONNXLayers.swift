@@ -9,21 +9,6 @@ import RecurCore
 /// so the values are exact). PyTorch's GRU applies the reset gate after the recurrent product:
 /// ONNX's `linear_before_reset = 1`. Each weight is stored once however often the graph uses it.
 extension ONNXGraph {
-    /// ONNX's block order as indices into PyTorch's blocks.
-    static func onnxGateOrder(_ cell: CellKind) -> [Int] {
-        switch cell {
-        case .lstm: return [0, 3, 1, 2]   // i, o, f, c from i, f, g, o
-        case .gru: return [1, 0, 2]       // z, r, h from r, z, n
-        case .rnnTanh, .rnnReLU: return [0]
-        }
-    }
-
-    /// The rows of `[G*H, W]` (or a `[G*H]` bias) in ONNX's gate order.
-    static func reorderedGates(_ t: Tensor<Float>, cell: CellKind, hiddenSize H: Int) -> [Float] {
-        let width = t.rank == 2 ? t.shape[1] : 1, values = t.scalars
-        return onnxGateOrder(cell).flatMap { block in values[(block * H * width)..<((block + 1) * H * width)] }
-    }
-
     /// Ids `[...]` (int64) through an embedding table: `[..., E]`.
     mutating func embedding(_ ids: String, _ layer: Embedding<Float>) -> String {
         let table = once(layer.weight, "table") { $0.weight("embedding", layer.weight.value.scalars, shape: [layer.vocabularySize, layer.embeddingSize]) }
@@ -33,10 +18,8 @@ extension ONNXGraph {
     /// `[O, I]` weights as the `[I, O]` right operand of a MatMul.
     mutating func transposed(_ parameter: Parameter<Float>, name: String) -> String {
         once(parameter, "transposed") { graph in
-            let O = parameter.value.shape[0], I = parameter.value.shape[1], w = parameter.value.scalars
-            var t = [Float](repeating: 0, count: I * O)
-            for o in 0..<O { for i in 0..<I { t[i * O + o] = w[o * I + i] } }
-            return graph.weight(name + "_t", t, shape: [I, O])
+            let t = parameter.value.transposed()
+            return graph.weight(name + "_t", t.scalars, shape: t.shape)
         }
     }
 
@@ -65,14 +48,14 @@ extension ONNXGraph {
                                            cell: CellKind, hiddenSize H: Int, name: String) -> [String] {
         let D = directions.count, G = cell.gateCount, I = directions[0].weightIH.value.shape[1]
         let w = once(directions[0].weightIH, "W") { graph in
-            graph.weight(name + "_W", directions.flatMap { Self.reorderedGates($0.weightIH.value, cell: cell, hiddenSize: H) }, shape: [D, G * H, I])
+            graph.weight(name + "_W", directions.flatMap { CellKind.reorderingGates($0.weightIH.value, cell.onnxGateOrder).scalars }, shape: [D, G * H, I])
         }
         let r = once(directions[0].weightHH, "R") { graph in
-            graph.weight(name + "_R", directions.flatMap { Self.reorderedGates($0.weightHH.value, cell: cell, hiddenSize: H) }, shape: [D, G * H, H])
+            graph.weight(name + "_R", directions.flatMap { CellKind.reorderingGates($0.weightHH.value, cell.onnxGateOrder).scalars }, shape: [D, G * H, H])
         }
         let b = once(directions[0].biasIH, "B") { graph in
             graph.weight(name + "_B", directions.flatMap {
-                Self.reorderedGates($0.biasIH.value, cell: cell, hiddenSize: H) + Self.reorderedGates($0.biasHH.value, cell: cell, hiddenSize: H)
+                CellKind.reorderingGates($0.biasIH.value, cell.onnxGateOrder).scalars + CellKind.reorderingGates($0.biasHH.value, cell.onnxGateOrder).scalars
             }, shape: [D, 2 * G * H])
         }
         return [w, r, b]

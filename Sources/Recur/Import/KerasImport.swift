@@ -99,7 +99,10 @@ public enum KerasImport {
         case "GRU": cell = .gru
         default: cell = first.activation == "relu" ? .rnnReLU : .rnnTanh
         }
-        let H = first.units, L = recurrent.count, outputs = kernel.rank == 2 ? kernel.shape[1] : 0
+        guard kernel.rank == 2, kernel.shape[0] == first.units * (first.bidirectional ? 2 : 1), bias.map({ $0.shape == [kernel.shape[1]] }) ?? true else {
+            throw Problem(description: "layer '\(denseName)' (Dense) has weights of shapes \(kernel.shape), \(bias.map { "\($0.shape)" } ?? "no bias") after \(first.units * (first.bidirectional ? 2 : 1)) features")
+        }
+        let H = first.units, L = recurrent.count, outputs = kernel.shape[1]
         let inputWidth = first.weights[0].kernel.shape[0]
         if let table, table.rank != 2 || table.shape[1] != inputWidth {
             throw Problem(description: "has an embedding of shape \(table.shape) before a recurrent layer reading \(inputWidth) features")
@@ -138,26 +141,27 @@ public enum KerasImport {
             if let problem = configuration.problem { throw Problem(description: "cannot be a tagger: \(problem)") }
             model = .tagger(SequenceTagger(configuration, using: &generator))
         }
-        // Every parameter under its PyTorch name.
+        // Every parameter under its PyTorch name, the gates in PyTorch's order.
+        func pytorchGates(_ t: Tensor<Float>) -> Tensor<Float> { CellKind.reorderingGates(t, cell.kerasGateOrder) }
         var tensors: [String: Tensor<Float>] = [:]
         if let table { tensors["embedding.weight"] = table }
         for (l, layer) in recurrent.enumerated() {
             for (d, weights) in layer.weights.enumerated() {
                 let suffix = "_l\(l)" + (d == 1 ? "_reverse" : "")
-                tensors["rnn.weight_ih" + suffix] = pytorchGates(transposed(weights.kernel), cell: cell, units: H)
-                tensors["rnn.weight_hh" + suffix] = pytorchGates(transposed(weights.recurrent), cell: cell, units: H)
+                tensors["rnn.weight_ih" + suffix] = pytorchGates(weights.kernel.transposed())
+                tensors["rnn.weight_hh" + suffix] = pytorchGates(weights.recurrent.transposed())
                 let zero = Tensor<Float>(shape: [cell.gateCount * H])
                 if let bias = weights.bias, bias.rank == 2 {   // GRU, reset_after: input bias, recurrent bias
                     let rows = bias.scalars.count / 2
-                    tensors["rnn.bias_ih" + suffix] = pytorchGates(Tensor(shape: [rows], scalars: Array(bias.scalars[..<rows])), cell: cell, units: H)
-                    tensors["rnn.bias_hh" + suffix] = pytorchGates(Tensor(shape: [rows], scalars: Array(bias.scalars[rows...])), cell: cell, units: H)
+                    tensors["rnn.bias_ih" + suffix] = pytorchGates(Tensor(shape: [rows], scalars: Array(bias.scalars[..<rows])))
+                    tensors["rnn.bias_hh" + suffix] = pytorchGates(Tensor(shape: [rows], scalars: Array(bias.scalars[rows...])))
                 } else {
-                    tensors["rnn.bias_ih" + suffix] = weights.bias.map { pytorchGates($0, cell: cell, units: H) } ?? zero
+                    tensors["rnn.bias_ih" + suffix] = weights.bias.map { pytorchGates($0) } ?? zero
                     tensors["rnn.bias_hh" + suffix] = zero
                 }
             }
         }
-        tensors["head.weight"] = transposed(kernel)
+        tensors["head.weight"] = kernel.transposed()
         tensors["head.bias"] = bias ?? Tensor(shape: [outputs])
         let parameters: [(name: String, parameter: Parameter<Float>)]
         switch model {
@@ -175,22 +179,6 @@ public enum KerasImport {
         return model
     }
 
-    /// `[R, C]` -> `[C, R]`.
-    static func transposed(_ t: Tensor<Float>) -> Tensor<Float> {
-        let R = t.shape[0], C = t.rank == 2 ? t.shape[1] : 1, values = t.scalars
-        var out = [Float](repeating: 0, count: R * C)
-        for r in 0..<R { for c in 0..<C { out[c * R + r] = values[r * C + c] } }
-        return Tensor(shape: [C, R], scalars: out)
-    }
-
-    /// Rows of `[G*H, ...]` (or a `[G*H]` bias) from Keras's gate order into PyTorch's: the GRU's
-    /// z, r, h become r, z, n; the LSTM's and the RNN's are the same.
-    static func pytorchGates(_ t: Tensor<Float>, cell: CellKind, units H: Int) -> Tensor<Float> {
-        guard cell == .gru else { return t }
-        let width = t.count / (3 * H), values = t.scalars
-        let blocks = [1, 0, 2].flatMap { values[($0 * H * width)..<(($0 + 1) * H * width)] }
-        return Tensor(shape: t.shape, scalars: blocks)
-    }
 }
 
 extension KerasModelFile.Layer {

@@ -37,3 +37,25 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 }
+
+extension CellKind {
+    /// ONNX's gate order (LSTM i, o, f, c; GRU z, r, h) as indices into this cell's blocks.
+    var onnxGateOrder: [Int] {
+        switch self {
+        case .lstm: return [0, 3, 1, 2]
+        case .gru: return [1, 0, 2]
+        case .rnnTanh, .rnnReLU: return [0]
+        }
+    }
+
+    /// Keras's gate order as indices into this cell's blocks, and this cell's as indices into Keras's
+    /// (the LSTM's i, f, c, o is PyTorch's; the GRU's z, r, h and PyTorch's r, z, n swap the first two).
+    var kerasGateOrder: [Int] { self == .gru ? [1, 0, 2] : Array(0..<gateCount) }
+
+    /// The `G` row blocks of `t` (`[G*H, ...]` weights or a `[G*H]` bias) in the order `blocks`.
+    static func reorderingGates(_ t: Tensor<Float>, _ blocks: [Int]) -> Tensor<Float> {
+        let size = t.count / blocks.count, values = t.scalars
+        return Tensor(shape: t.shape, scalars: blocks.flatMap { values[($0 * size)..<(($0 + 1) * size)] })
+    }
+}
+
