@@ -28,14 +28,6 @@ struct KerasImportTests {
         try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: folder)).path
     }
 
-    static func parameters(_ model: KerasImport.Model) -> [(name: String, parameter: Parameter<Float>)] {
-        switch model {
-        case let .languageModel(m): return m.namedParameters
-        case let .classifier(m): return m.namedParameters
-        case let .tagger(m): return m.namedParameters
-        }
-    }
-
     @Test("imported models give Keras's outputs; the weights file imports to the same parameters", arguments: cases)
     func matchesKeras(_ name: String) throws {
         let fixture = try JSONDecoder().decode(Case.self, from: Data(contentsOf: URL(fileURLWithPath: try Self.path(name + ".json"))))
@@ -74,7 +66,7 @@ struct KerasImportTests {
 
         // The weights alone (with the task) give the same parameters, bit for bit.
         let fromWeights = try KerasImport.load(path: try Self.path(name + ".weights.h5"), task: task, vocabulary: vocabulary)
-        let a = Self.parameters(model), b = Self.parameters(fromWeights)
+        let a = model.namedParameters, b = fromWeights.namedParameters
         #expect(a.map(\.name) == b.map(\.name))
         for (x, y) in zip(a, b) { #expect(x.parameter.value == y.parameter.value, "\(name): \(x.name) differs between .keras and .weights.h5") }
     }

@@ -109,21 +109,29 @@ public enum ModelCheckpoint {
     /// Sets every parameter of `model` from the tensor of its name in `file`: each must be present with
     /// the parameter's shape and finite values, and no other tensor outside `training.` may be there.
     public static func assign<M: Module>(_ file: SafeTensors, to model: M) throws(CheckpointError) where M.Scalar == Float {
+        try assign(names: file.names, shape: { file.entries[$0]?.shape }, to: model) { name throws(CheckpointError) in
+            do throws(SafeTensorsError) { return try file.tensor(name) } catch { throw .file(error) }
+        }
+    }
+
+    /// Sets every parameter of `model` from the tensor of its name in `tensors`, under the same checks.
+    public static func assign<M: Module>(_ tensors: [String: Tensor<Float>], to model: M) throws(CheckpointError) where M.Scalar == Float {
+        try assign(names: tensors.keys.sorted(), shape: { tensors[$0]?.shape }, to: model) { tensors[$0]! }
+    }
+
+    /// The checks and assignment behind both: every shape is checked before any tensor is read.
+    private static func assign<M: Module>(names: [String], shape: (String) -> [Int]?, to model: M,
+                                          tensor: (String) throws(CheckpointError) -> Tensor<Float>) throws(CheckpointError) where M.Scalar == Float {
         let expected = Set(model.namedParameters.map(\.name))
         for (name, parameter) in model.namedParameters {
-            guard let entry = file.entries[name] else { throw .missingTensor(name: name, expected: parameter.shape) }
-            guard entry.shape == parameter.shape else { throw .wrongShape(name: name, expected: parameter.shape, found: entry.shape) }
+            guard let found = shape(name) else { throw .missingTensor(name: name, expected: parameter.shape) }
+            guard found == parameter.shape else { throw .wrongShape(name: name, expected: parameter.shape, found: found) }
         }
-        if let extra = file.names.first(where: { !expected.contains($0) && !$0.hasPrefix(CharRNNCheckpoint.trainingStatePrefix) }) {
-            throw .unexpectedTensor(name: extra, shape: file.entries[extra]!.shape)
+        if let extra = names.first(where: { !expected.contains($0) && !$0.hasPrefix(CharRNNCheckpoint.trainingStatePrefix) }) {
+            throw .unexpectedTensor(name: extra, shape: shape(extra)!)
         }
         for (name, parameter) in model.namedParameters {
-            let value: Tensor<Float>
-            do {
-                value = try file.tensor(name)
-            } catch {
-                throw .file(error)
-            }
+            let value = try tensor(name)
             if let bad = value.scalars.firstIndex(where: { !$0.isFinite }) {
                 throw .nonFinite(name: name, index: bad, value: value.scalars[bad])
             }

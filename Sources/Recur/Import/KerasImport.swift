@@ -33,6 +33,15 @@ public enum KerasImport {
             }
         }
 
+        /// The model's parameters under their PyTorch names.
+        public var namedParameters: [(name: String, parameter: Parameter<Float>)] {
+            switch self {
+            case let .languageModel(model): return model.namedParameters
+            case let .classifier(model): return model.namedParameters
+            case let .tagger(model): return model.namedParameters
+            }
+        }
+
         /// Writes the model as a Recur checkpoint (version 2); `extra` adds metadata.
         public func save(to url: URL, extra: [String: String] = [:]) throws(FileError) {
             switch self {
@@ -163,18 +172,14 @@ public enum KerasImport {
         }
         tensors["head.weight"] = kernel.transposed()
         tensors["head.bias"] = bias ?? Tensor(shape: [outputs])
-        let parameters: [(name: String, parameter: Parameter<Float>)]
-        switch model {
-        case let .languageModel(m): parameters = m.namedParameters
-        case let .classifier(m): parameters = m.namedParameters
-        case let .tagger(m): parameters = m.namedParameters
-        }
-        for (name, parameter) in parameters {
-            guard let tensor = tensors[name], tensor.shape == parameter.value.shape else {
-                throw Problem(description: "has no weights of shape \(parameter.value.shape) for Recur's \(name) (found \(tensors[name].map { "\($0.shape)" } ?? "none"))")
+        do {
+            switch model {
+            case let .languageModel(m): try ModelCheckpoint.assign(tensors, to: m)
+            case let .classifier(m): try ModelCheckpoint.assign(tensors, to: m)
+            case let .tagger(m): try ModelCheckpoint.assign(tensors, to: m)
             }
-            guard tensor.scalars.allSatisfy(\.isFinite) else { throw Problem(description: "has non-finite weights for \(name)") }
-            parameter.value = tensor
+        } catch {
+            throw Problem(description: "does not fit Recur's \(resolved.rawValue) model: \(error)")
         }
         return model
     }
