@@ -64,12 +64,13 @@ public enum ONNXExport {
             let everyStep = g.apply("Expand", g.apply("Unsqueeze", condition, g.integers([0])), shape)
             x = g.concat([x, everyStep], axis: 2)
         }
-        let outputs = g.recurrent(x, rnn, initialH: h0, initialC: c0)
+        let outputs = g.recurrent(x, rnn, initial: g.layerStates(h: h0!, c: c0, layers: L))
+        let final = g.joined(outputs.final)
         var logits = g.linear(outputs.output, model.head, name: "head")
         if stepGraph { logits = g.apply("Squeeze", logits, g.integers([0])) }
         g.output(logits, as: "logits", .float, stepsAxis + ["batch", .fixed(V)], doc: "next-symbol logits (before softmax)")
-        g.output(outputs.h, as: "h_n", .float, [.fixed(L), "batch", .fixed(H)], doc: "the final h of every layer")
-        if let c = outputs.c { g.output(c, as: "c_n", .float, [.fixed(L), "batch", .fixed(H)], doc: "the final c of every layer") }
+        g.output(final.h, as: "h_n", .float, [.fixed(L), "batch", .fixed(H)], doc: "the final h of every layer")
+        if let c = final.c { g.output(c, as: "c_n", .float, [.fixed(L), "batch", .fixed(H)], doc: "the final c of every layer") }
         let config = model.configurationStorage.map { ModelCheckpoint.json($0) }
         return g.serialized(doc: "Recur character model (\(rnn.cell.rawValue), \(L)x\(H)), \(kind.rawValue) graph",
                             metadata: metadata(task: "lm", config: config, graph: kind))
@@ -89,7 +90,7 @@ public enum ONNXExport {
         case .last:
             // Each direction's final state (the forward one at the row's last step, the reverse one
             // at step 0): the top layer's Y_h [D, B, H] -> [B, D*H].
-            let top = outputs.layerH.last!
+            let top = outputs.final.last!.h
             pooled = g.apply("Reshape", g.apply("Transpose", top, attributes: [.ints("perm", [1, 0, 2])]), g.integers([0, D * H]))
         case .mean:
             // Outputs are zero past each row's length: their sum over time over the length.
@@ -98,7 +99,7 @@ public enum ONNXExport {
             pooled = g.apply("Div", sum, count)
         case .max:
             let valid = g.apply("Unsqueeze", g.validSteps(outputs.output, lengths: lengths), g.integers([2]))
-            let masked = g.apply("Where", valid, outputs.output, g.scalar(-.infinity, name: "minus_infinity"))
+            let masked = g.apply("Where", valid, outputs.output, g.scalar(-.infinity))
             pooled = g.apply("ReduceMax", masked, attributes: [.ints("axes", [0]), .int("keepdims", 0)])
         }
         let logits = g.linear(pooled, model.head, name: "head")

@@ -14,7 +14,6 @@ struct ONNXGraph {
         case float = 1
         case int32 = 6
         case int64 = 7
-        case bool = 9
     }
 
     /// One axis of an input's or output's shape: a fixed size, or a name ("batch") the user sets.
@@ -29,16 +28,21 @@ struct ONNXGraph {
     enum Attribute {
         case int(String, Int)
         case ints(String, [Int])
-        case float(String, Float)
         case string(String, String)
         case strings(String, [String])
     }
 
     private(set) var proto = Onnx_GraphProto()
     private var counter = 0
-    /// Initializers already written for a parameter (a graph that runs a layer several times, as an
-    /// unrolled forecast does, stores its weights once).
-    private var written: [String: String] = [:]
+    /// What an initializer holds: a parameter in one form, or a constant's values.
+    private enum Content: Hashable {
+        case parameter(ObjectIdentifier, form: String)
+        case integers([Int], shape: [Int])
+        case scalar(Float)
+    }
+    /// Initializers already written (a graph that runs a layer several times, as an unrolled forecast
+    /// does, stores its weights once; each constant is stored once).
+    private var written: [Content: String] = [:]
 
     init(name: String) {
         proto.name = name
@@ -92,42 +96,47 @@ struct ONNXGraph {
         tensor.name = fresh(name)
         tensor.dataType = ElementType.float.rawValue
         tensor.dims = shape.map(Int64.init)
-        tensor.rawData = values.withUnsafeBufferPointer { buffer in
-            Data(buffer: UnsafeBufferPointer(start: buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) },
-                                             count: buffer.count * 4))
-        }
         // raw_data is little-endian by the format; so is every machine Recur runs on.
+        tensor.rawData = values.withUnsafeBytes { Data($0) }
         proto.initializer.append(tensor)
         return tensor.name
     }
 
-    /// An int64 initializer (shapes, axes, indices); a scalar when `shape` is empty.
-    mutating func integers(_ values: [Int], shape: [Int]? = nil, name: String = "const") -> String {
-        var tensor = Onnx_TensorProto()
-        tensor.name = fresh(name)
-        tensor.dataType = ElementType.int64.rawValue
-        tensor.dims = (shape ?? [values.count]).map(Int64.init)
-        tensor.int64Data = values.map(Int64.init)
-        proto.initializer.append(tensor)
-        return tensor.name
+    /// An int64 constant (shapes, axes, indices); a scalar when `shape` is empty. Stored once.
+    mutating func integers(_ values: [Int], shape: [Int]? = nil) -> String {
+        let shape = shape ?? [values.count]
+        return stored(.integers(values, shape: shape)) { graph in
+            var tensor = Onnx_TensorProto()
+            tensor.name = graph.fresh("const")
+            tensor.dataType = ElementType.int64.rawValue
+            tensor.dims = shape.map(Int64.init)
+            tensor.int64Data = values.map(Int64.init)
+            graph.proto.initializer.append(tensor)
+            return tensor.name
+        }
     }
 
-    /// A float scalar initializer.
-    mutating func scalar(_ value: Float, name: String = "scalar") -> String {
-        var tensor = Onnx_TensorProto()
-        tensor.name = fresh(name)
-        tensor.dataType = ElementType.float.rawValue
-        tensor.floatData = [value]
-        proto.initializer.append(tensor)
-        return tensor.name
+    /// A float scalar constant. Stored once.
+    mutating func scalar(_ value: Float) -> String {
+        stored(.scalar(value)) { graph in
+            var tensor = Onnx_TensorProto()
+            tensor.name = graph.fresh("scalar")
+            tensor.dataType = ElementType.float.rawValue
+            tensor.floatData = [value]
+            graph.proto.initializer.append(tensor)
+            return tensor.name
+        }
     }
 
     /// The initializer `make` writes for `parameter` in the form `form`, written once per graph.
     mutating func once(_ parameter: AnyObject, _ form: String, _ make: (inout ONNXGraph) -> String) -> String {
-        let key = "\(ObjectIdentifier(parameter).hashValue)/\(form)"
-        if let name = written[key] { return name }
+        stored(.parameter(ObjectIdentifier(parameter), form: form), make)
+    }
+
+    private mutating func stored(_ content: Content, _ make: (inout ONNXGraph) -> String) -> String {
+        if let name = written[content] { return name }
         let name = make(&self)
-        written[key] = name
+        written[content] = name
         return name
     }
 
@@ -163,7 +172,6 @@ struct ONNXGraph {
             switch attribute {
             case let .int(name, value): a.name = name; a.type = .int; a.i = Int64(value)
             case let .ints(name, values): a.name = name; a.type = .ints; a.ints = values.map(Int64.init)
-            case let .float(name, value): a.name = name; a.type = .float; a.f = value
             case let .string(name, value): a.name = name; a.type = .string; a.s = Data(value.utf8)
             case let .strings(name, values): a.name = name; a.type = .strings; a.strings = values.map { Data($0.utf8) }
             }

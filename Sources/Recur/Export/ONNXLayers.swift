@@ -23,11 +23,16 @@ extension ONNXGraph {
         }
     }
 
+    /// A vector parameter (a bias) as it is.
+    mutating func vector(_ parameter: Parameter<Float>, name: String) -> String {
+        once(parameter, "vector") { $0.weight(name, parameter.value.scalars, shape: parameter.value.shape) }
+    }
+
     /// `x W^T + b` over the last axis of `x` (any rank).
     mutating func linear(_ x: String, _ layer: Linear<Float>, name: String = "linear") -> String {
         let product = apply("MatMul", x, transposed(layer.weight, name: name + "_weight"))
         guard let bias = layer.bias else { return product }
-        return apply("Add", product, once(bias, "vector") { $0.weight(name + "_bias", bias.value.scalars, shape: [layer.outputSize]) })
+        return apply("Add", product, vector(bias, name: name + "_bias"))
     }
 
     /// The ONNX operator and attributes of a cell kind over D directions.
@@ -61,39 +66,26 @@ extension ONNXGraph {
         return [w, r, b]
     }
 
-    /// What a recurrent network's nodes produce.
-    struct RecurrentOutputs {
-        /// The top layer's outputs `[T, B, D*H]` (zero past each row's length when lengths are given).
-        var output: String
-        /// The final h of every layer and direction, `[L*D, B, H]` (Recur's and PyTorch's `h_n`).
-        var h: String
-        /// The final c, `[L*D, B, H]` (LSTM).
-        var c: String?
-        /// Per layer, its final h `[D, B, H]` (ONNX's `Y_h`).
-        var layerH: [String]
-        /// Per layer, its final c `[D, B, H]` (LSTM).
-        var layerC: [String]
-    }
+    /// One layer's state: h and c (LSTM), `[D, B, H]` (ONNX's `Y_h`, `Y_c`) or `[B, H]` for a cell.
+    typealias State = (h: String, c: String?)
 
-    /// A stacked, optionally bidirectional network over `x` `[T, B, I]`.
+    /// A stacked, optionally bidirectional network over `x` `[T, B, I]`: the top layer's outputs
+    /// `[T, B, D*H]` (zero past each row's length when lengths are given) and each layer's final state.
     /// - Parameters:
     ///   - lengths: int32 `[B]` sequence lengths (ONNX's `sequence_lens`), or nil: every row runs T steps.
-    ///   - initialH: `[L*D, B, H]` initial h (nil: zero); `initialC` the same for the LSTM.
+    ///   - initial: each layer's initial state `[D, B, H]` (nil: zero).
     mutating func recurrent(_ x: String, _ network: RecurrentNetwork<Float>, lengths: String? = nil,
-                            initialH: String? = nil, initialC: String? = nil) -> RecurrentOutputs {
+                            initial: [State]? = nil) -> (output: String, final: [State]) {
         let cell = network.cell, H = network.hiddenSize, D = network.directionCount
         let (op, attributes) = Self.recurrentOperator(cell, hiddenSize: H, directions: D)
-        var input = x, layerH: [String] = [], layerC: [String] = []
+        var input = x, final: [State] = []
         for (l, directions) in network.layers.enumerated() {
             let weights = recurrentWeights(directions.map { ($0.weightIH, $0.weightHH, $0.biasIH, $0.biasHH) },
                                            cell: cell, hiddenSize: H, name: "\(op.lowercased())_l\(l)")
-            let h0 = initialH.map { slice($0, axis: 0, from: l * D, to: (l + 1) * D) } ?? ""
-            let c0 = initialC.map { slice($0, axis: 0, from: l * D, to: (l + 1) * D) } ?? ""
-            var inputs = weights + [lengths ?? "", h0]
-            if cell == .lstm { inputs.append(c0) }
+            var inputs = weights + [lengths ?? "", initial?[l].h ?? ""]
+            if cell == .lstm { inputs.append(initial?[l].c ?? "") }
             let outputs = node(op, [input] + Self.trimmed(inputs), outputs: cell == .lstm ? 3 : 2, attributes)
-            layerH.append(outputs[1])
-            if cell == .lstm { layerC.append(outputs[2]) }
+            final.append((outputs[1], cell == .lstm ? outputs[2] : nil))
             // Y [T, D, B, H] -> [T, B, D*H], the next layer's input (directions side by side, as Recur's).
             if D == 1 {
                 input = apply("Squeeze", outputs[0], integers([1]))
@@ -101,8 +93,22 @@ extension ONNXGraph {
                 input = apply("Reshape", apply("Transpose", outputs[0], attributes: [.ints("perm", [0, 2, 1, 3])]), integers([0, 0, D * H]))
             }
         }
-        return RecurrentOutputs(output: input, h: concat(layerH, axis: 0), c: cell == .lstm ? concat(layerC, axis: 0) : nil,
-                                layerH: layerH, layerC: layerC)
+        return (input, final)
+    }
+
+    /// `[L*D, B, H]` h (and c) as each layer's `[D, B, H]` state.
+    mutating func layerStates(h: String, c: String?, layers: Int, directions D: Int = 1) -> [State] {
+        (0..<layers).map { l in (slice(h, axis: 0, from: l * D, to: (l + 1) * D), c.map { slice($0, axis: 0, from: l * D, to: (l + 1) * D) }) }
+    }
+
+    /// Each layer's `[D, B, H]` state joined into `[L*D, B, H]` h (and c): Recur's and PyTorch's `h_n`.
+    mutating func joined(_ states: [State]) -> State {
+        (concat(states.map(\.h), axis: 0), states[0].c == nil ? nil : concat(states.map { $0.c! }, axis: 0))
+    }
+
+    /// One-direction layer states `[1, B, H]` as single-step cells' `[B, H]`.
+    mutating func cellStates(_ states: [State]) -> [State] {
+        states.map { (apply("Squeeze", $0.h, integers([0])), $0.c.map { apply("Squeeze", $0, integers([0])) }) }
     }
 
     /// One step of a single-step cell: input `[B, I]`, state `[B, H]` -> the new h and c `[B, H]`.
@@ -115,14 +121,6 @@ extension ONNXGraph {
         if let c { inputs.append(apply("Unsqueeze", c, axis0)) }
         let outputs = node(op, inputs, outputs: c == nil ? 2 : 3, attributes)
         return (apply("Squeeze", outputs[1], axis0), c == nil ? nil : apply("Squeeze", outputs[2], axis0))
-    }
-
-    /// Per layer, its `[B, H]` state out of `[L, B, H]` h (and c): what single-step cells read.
-    mutating func layerStates(h: String, c: String?, layers: Int) -> [(h: String, c: String?)] {
-        (0..<layers).map { l in
-            (h: apply("Squeeze", slice(h, axis: 0, from: l, to: l + 1), integers([0])),
-             c: c.map { apply("Squeeze", slice($0, axis: 0, from: l, to: l + 1), integers([0])) })
-        }
     }
 
     /// `[B, H]` states stacked into `[L, B, H]`.
@@ -167,7 +165,7 @@ extension ONNXGraph {
         switch attention.kind {
         case .bahdanau:
             let projectedKeys = apply("MatMul", keys, transposed(attention.keyWeight!, name: "attention_key"))       // [S, B, A]
-            let bias = once(attention.queryBias!, "vector") { $0.weight("attention_query_bias", attention.queryBias!.value.scalars, shape: [attention.attentionWidth]) }
+            let bias = vector(attention.queryBias!, name: "attention_query_bias")
             let projectedQuery = apply("Add", apply("MatMul", query, transposed(attention.queryWeight!, name: "attention_query")), bias)  // [B, A]
             let hidden = apply("Tanh", apply("Add", projectedKeys, projectedQuery))
             scores = apply("Squeeze", apply("MatMul", hidden, transposed(attention.scoreWeight!, name: "attention_score")), integers([2]))
@@ -177,7 +175,7 @@ extension ONNXGraph {
         case .none:
             preconditionFailure("ONNXGraph.attend: no attention")
         }
-        let masked = apply("Where", validSteps(keys, lengths: lengths), scores, scalar(-.infinity, name: "minus_infinity"))
+        let masked = apply("Where", validSteps(keys, lengths: lengths), scores, scalar(-.infinity))
         let weights = apply("Softmax", apply("Transpose", masked, attributes: [.ints("perm", [1, 0])]), attributes: [.int("axis", 1)])
         // context[b] = sum_j weights[b, j] keys[j, b]: [B, 1, S] x [B, S, K] -> [B, 1, K].
         let batchMajor = apply("Transpose", keys, attributes: [.ints("perm", [1, 0, 2])])

@@ -2,59 +2,6 @@ import Foundation
 import RecurCore
 
 extension ONNXExport {
-    /// A forecaster: `context [N, batch, W]` (the N past rows of targets then features, in the model's
-    /// units: scaled, and differenced when the configuration says so, as `recur.config` records) ->
-    /// `forecast [batch, horizon, targets, quantiles]` in the same units, as `Forecaster.forecastTensor`
-    /// writes it. The recursive and seq2seq strategies are unrolled over the horizon, each step fed the
-    /// previous step's point forecast (the median quantile).
-    public static func forecaster(_ model: Forecaster<Float>) -> Data {
-        let c = model.configuration, N = c.context, W = c.inputWidth, T = c.targetCount, Q = c.quantileCount
-        let Hd = c.hiddenSize, horizon = c.horizon
-        var g = ONNXGraph(name: "recur_forecaster")
-        let context = g.input("context", .float, [.fixed(N), "batch", .fixed(W)], doc: "the past rows: targets then features, in the model's units")
-        /// The point forecasts `[B, T]` of one step's predictions `[B, T*Q]`.
-        func points(_ prediction: String) -> String {
-            let perQuantile = g.apply("Reshape", prediction, g.integers([0, T, Q]))
-            return g.apply("Squeeze", g.slice(perQuantile, axis: 2, from: c.medianIndex, to: c.medianIndex + 1), g.integers([2]))
-        }
-        var steps: [String] = []   // each [B, 1, T, Q]
-        let encoded = g.recurrent(context, model.rnn)
-        let last = g.apply("Squeeze", g.slice(encoded.output, axis: 0, from: N - 1, to: N), g.integers([0]))   // [B, H]
-        switch c.strategy {
-        case .direct:
-            steps = [g.apply("Reshape", g.linear(last, model.head, name: "head"), g.integers([0, horizon, T, Q]))]
-        case .recursive:
-            var top = last, h = encoded.h, cState = encoded.c
-            for k in 0..<horizon {
-                let prediction = g.linear(top, model.head, name: "head")
-                steps.append(g.apply("Reshape", prediction, g.integers([0, 1, T, Q])))
-                guard k + 1 < horizon else { break }
-                let next = g.recurrent(g.apply("Unsqueeze", points(prediction), g.integers([0])), model.rnn, initialH: h, initialC: cState)
-                top = g.apply("Squeeze", next.output, g.integers([0]))
-                (h, cState) = (next.h, next.c)
-            }
-        case .seq2seq:
-            var states = g.layerStates(h: encoded.h, c: encoded.c, layers: model.cells.count)
-            let lastRow = g.apply("Squeeze", g.slice(g.slice(context, axis: 0, from: N - 1, to: N), axis: 2, from: 0, to: T), g.integers([0]))
-            // Cumulative models start from a change of 0 since the origin; the others from the last row.
-            var input = c.cumulative ? g.apply("Mul", lastRow, g.scalar(0, name: "zero")) : lastRow
-            for _ in 0..<horizon {
-                var x = input
-                for (l, cell) in model.cells.enumerated() {
-                    states[l] = g.cellStep(x, cell, h: states[l].h, c: states[l].c)
-                    x = states[l].h
-                }
-                let prediction = g.linear(x, model.head, name: "head")
-                steps.append(g.apply("Reshape", prediction, g.integers([0, 1, T, Q])))
-                input = points(prediction)
-            }
-        }
-        g.output(g.concat(steps, axis: 1), as: "forecast", .float, ["batch", .fixed(horizon), .fixed(T), .fixed(Q)],
-                 doc: "the forecasts in the model's units; quantiles in the order of recur.config's quantiles")
-        return g.serialized(doc: "Recur forecaster (\(c.cell.rawValue), \(c.layers)x\(Hd), \(c.strategy.rawValue), context \(N), horizon \(horizon))",
-                            metadata: metadata(task: Forecaster<Float>.task, config: ModelCheckpoint.json(c), graph: .sequence))
-    }
-
     /// An encoder-decoder, as two graphs that a decoding loop (greedy or beam search) drives.
     ///
     /// `encoder`: `source [source_steps, batch]` (int64 ids), `source_lengths [batch]` -> `memory
@@ -83,11 +30,12 @@ extension ONNXExport {
                     g.apply("Reshape", g.apply("Transpose", states, attributes: [.ints("perm", [1, 0, 2])]), g.integers([0, D * H]))
                 }
                 if let bridge = model.bridge {
-                    hs.append(g.apply("Tanh", g.linear(sideBySide(encoded.layerH[layer]), bridge, name: "bridge")))
-                    if lstm { cs.append(g.linear(sideBySide(encoded.layerC[layer]), model.bridgeCell!, name: "bridge_cell")) }
+                    hs.append(g.apply("Tanh", g.linear(sideBySide(encoded.final[layer].h), bridge, name: "bridge")))
+                    if lstm { cs.append(g.linear(sideBySide(encoded.final[layer].c!), model.bridgeCell!, name: "bridge_cell")) }
                 } else {
-                    hs.append(g.apply("Squeeze", encoded.layerH[layer], g.integers([0])))
-                    if lstm { cs.append(g.apply("Squeeze", encoded.layerC[layer], g.integers([0]))) }
+                    let state = g.cellStates([encoded.final[layer]])[0]
+                    hs.append(state.h)
+                    if lstm { cs.append(state.c!) }
                 }
             }
             g.output(encoded.output, as: "memory", .float, ["source_steps", "batch", .fixed(K)], doc: "the encoder's outputs")
@@ -99,7 +47,7 @@ extension ONNXExport {
             let cIn = lstm ? g.input("c", .float, stateShape, doc: "the decoder's c") : nil
             let memory = g.input("memory", .float, ["source_steps", "batch", .fixed(K)], doc: "the encoder graph's memory")
             let lengths = g.input("source_lengths", .int64, ["batch"], doc: "each row's source length")
-            var states = g.layerStates(h: hIn, c: cIn, layers: Ld)
+            var states = g.cellStates(g.layerStates(h: hIn, c: cIn, layers: Ld))
             var x = g.embedding(previous, model.targetEmbedding)
             var weights: String?, context: String?
             if c.attention == .bahdanau {
