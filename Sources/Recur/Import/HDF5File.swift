@@ -8,6 +8,8 @@ final class HDF5File {
     /// Why a file could not be read: one line.
     struct Problem: Error, CustomStringConvertible {
         let description: String
+        /// The file opened is not HDF5 (or unreadable), as against a problem inside one.
+        var isNotHDF5 = false
     }
 
     private let handle: Int64
@@ -17,7 +19,7 @@ final class HDF5File {
         var message = [CChar](repeating: 0, count: 512)
         guard recur_h5_start(&message, message.count) == 1 else { throw Problem(description: String(cString: message)) }
         let handle = recur_h5_open(path)
-        guard handle >= 0 else { throw Problem(description: "is not an HDF5 file, or cannot be read") }
+        guard handle >= 0 else { throw Problem(description: "is not an HDF5 file, or cannot be read", isNotHDF5: true) }
         self.handle = handle
         self.path = path
     }

@@ -45,19 +45,19 @@ struct KerasModelFile {
             guard let configEntry = archive["config.json"], let weightsEntry = archive["model.weights.h5"] else {
                 throw Problem(description: "is a zip but not a .keras file (no config.json and model.weights.h5 in it)")
             }
-            var configData = Data(), weightsData = Data()
+            // The HDF5 library reads files: the weights are unpacked into a temporary one.
+            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("recur-keras-\(UUID().uuidString).h5")
+            defer { try? FileManager.default.removeItem(at: temporary) }
+            var configData = Data()
             do {
                 _ = try archive.extract(configEntry) { configData.append($0) }
-                _ = try archive.extract(weightsEntry) { weightsData.append($0) }
+                _ = try archive.extract(weightsEntry, to: temporary)
             } catch {
                 throw Problem(description: "could not be unpacked: \(error)")
             }
             guard let config = try? JSONSerialization.jsonObject(with: configData) as? [String: Any] else {
                 throw Problem(description: "has a config.json that is not a JSON object")
             }
-            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("recur-keras-\(UUID().uuidString).h5")
-            defer { try? FileManager.default.removeItem(at: temporary) }
-            do { try weightsData.write(to: temporary) } catch { throw Problem(description: "could not unpack its weights: \(error.localizedDescription)") }
             let weights = try HDF5File(path: temporary.path)
             layers = try Self.layers(config: config, weights: weights)
             hasConfiguration = true
@@ -66,8 +66,7 @@ struct KerasModelFile {
             do {
                 weights = try HDF5File(path: path)
             } catch {
-                throw Problem(description: error.description.hasPrefix("is not an HDF5 file")
-                              ? "is neither a .keras file nor a Keras .weights.h5 file" : error.description)
+                throw error.isNotHDF5 ? Problem(description: "is neither a .keras file nor a Keras .weights.h5 file") : error
             }
             layers = try Self.layers(weights: weights)
             hasConfiguration = false
