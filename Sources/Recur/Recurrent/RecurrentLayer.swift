@@ -52,7 +52,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let dh = ScratchBuffer<Scalar>()
     private let dc = ScratchBuffer<Scalar>()
     private let dhPrev = ScratchBuffer<Scalar>()
-    private let dWeightTransposed = ScratchBuffer<Scalar>()  // [I, G*H], for narrow inputs
+    private let dWeightTransposed = ScratchBuffer<Scalar>()  // [n, G*H], for narrow inputs
     private let biasSums = ScratchBuffer<Scalar>()  // [G*H]
     private let foldedBias = ScratchBuffer<Scalar>()  // [G*H]: b_ih + b_hh (GRU: b_ih), added by the gate kernels
     private let tokenRows = ScratchBuffer<Scalar>()  // [V, G*H]: table W_ih^T + b forward, S^T dGates backward
@@ -291,8 +291,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         backpropagateInput(input, dInput: dInput)
         weightHH.gradient.withUnsafeMutableBufferPointer { dw in
             // dW_hh[G*H, H] += dRecurrent^T[G*H, T*B] Hprev[T*B, H]
-            gemm(engine: engine, transA: true, m: GH, n: H, k: rows, a: dRecurrent, lda: GH,
-                 b: previousStates, ldb: H, beta: 1, c: dw.baseAddress!, ldc: H)
+            accumulateWeightGradient(dw.baseAddress!, gradient: dRecurrent, input: previousStates, features: H, rows: rows)
         }
         biasIH.gradient.withUnsafeMutableBufferPointer { dbih in
             biasHH.gradient.withUnsafeMutableBufferPointer { dbhh in
@@ -314,6 +313,27 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         }
     }
 
+    /// `dW[G*H, n] += gradient^T[G*H, rows] input[rows, n]`: a weight's gradient over every step at once.
+    /// Where the input is narrow (n at most 512 and a quarter of G*H: an embedding, or the W_hh of an
+    /// LSTM up to 512 units) the product is faster with the long side as its columns (oneDNN 2.6,
+    /// measured in docs/performance.md: 4096x256x6400 63 GFLOP/s against 107 transposed, 2048x512x6400
+    /// 124-157 against 211-228; 4096x1024x6400 the same either way), so this forms
+    /// `dW^T[n, G*H] = input^T gradient` and adds its transpose.
+    @_specialize(where Scalar == Float)
+    private func accumulateWeightGradient(_ dw: UnsafeMutablePointer<Scalar>, gradient: UnsafePointer<Scalar>,
+                                          input: UnsafePointer<Scalar>, features n: Int, rows: Int) {
+        let GH = gateWidth
+        guard n * 4 <= GH && n <= 512 else {
+            gemm(engine: engine, transA: true, m: GH, n: n, k: rows, a: gradient, lda: GH,
+                 b: input, ldb: n, beta: 1, c: dw, ldc: n)
+            return
+        }
+        dWeightTransposed.reserve(n * GH)
+        gemm(engine: engine, transA: true, m: n, n: GH, k: rows, a: input, lda: n,
+             b: gradient, ldb: GH, c: dWeightTransposed.pointer, ldc: GH)
+        addTransposed(dWeightTransposed.pointer, rows: n, columns: GH, into: dw)
+    }
+
     /// dL/dW_ih (accumulated) and dL/d(input) (written: `T B I`, or `V I` for token ids) from `dGates`.
     @_specialize(where Scalar == Float)
     private func backpropagateInput(_ x: LayerInput<Scalar>, dInput: UnsafeMutablePointer<Scalar>) {
@@ -323,19 +343,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             let rows = xs.shape[0] * xs.shape[1]
             xs.withUnsafeBufferPointer { xb in
                 weightIH.gradient.withUnsafeMutableBufferPointer { dw in
-                    if I * 4 <= GH {
-                        // A narrow input (an embedding): the product is faster with the long side as its
-                        // columns (oneDNN, measured: 4096x256x6400 63 GFLOP/s, 256x4096x6400 107), so form
-                        // dW_ih^T[I, G*H] = X^T[I, T*B] dGates[T*B, G*H] and add its transpose.
-                        dWeightTransposed.reserve(I * GH)
-                        gemm(engine: engine, transA: true, m: I, n: GH, k: rows, a: xb.baseAddress!, lda: I,
-                             b: dGates.pointer, ldb: GH, c: dWeightTransposed.pointer, ldc: GH)
-                        addTransposed(dWeightTransposed.pointer, rows: I, columns: GH, into: dw.baseAddress!)
-                    } else {
-                        // dW_ih[G*H, I] += dGates^T[G*H, T*B] X[T*B, I]
-                        gemm(engine: engine, transA: true, m: GH, n: I, k: rows, a: dGates.pointer, lda: GH,
-                             b: xb.baseAddress!, ldb: I, beta: 1, c: dw.baseAddress!, ldc: I)
-                    }
+                    // dW_ih[G*H, I] += dGates^T[G*H, T*B] X[T*B, I]
+                    accumulateWeightGradient(dw.baseAddress!, gradient: dGates.pointer, input: xb.baseAddress!, features: I, rows: rows)
                 }
             }
             weightIH.value.withUnsafeBufferPointer { wih in
