@@ -135,7 +135,7 @@ struct RecurrentBehaviourTests {
 }
 
 extension RecurrentBehaviourTests {
-    @Test("sharing a time loop among threads by rows or by columns changes no bit (reference engine, lengths, 2 layers, both directions)",
+    @Test("sharing a time loop among threads by rows, by columns or as a team changes no bit (reference engine, lengths, 2 layers, both directions)",
           arguments: CellKind.allCases)
     func timeLoopSplitExact(cell: CellKind) {
         // 9 rows: shares of 5 and 4 on two threads. 24 hidden units: the forward product's columns

@@ -125,7 +125,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 biasHH.value.withUnsafeBufferPointer { bhh in
                     let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                    StepShare.run(split.resolved(hidden: H, backward: false), batch: B, columns: GH) { share in
+                    StepShare.run(split.resolved(hidden: H), batch: B, columns: GH) { share in
                         forwardSteps(share, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
                     }
                 }
@@ -207,7 +207,6 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let T = steps, B = batch, H = hiddenSize, GH = gateWidth
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
-        let b0 = share.gateRows.lowerBound, n = share.gateRows.count
         // B[H, columns] = (W_hh's rows c0 ..< c0 + columns)^T
         let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
                                    b: whh + c0 * H)
@@ -227,25 +226,28 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: a, lda: H, b: whh + c0 * H, ldb: H, beta: 1, c: c, ldc: GH)
             }
             share.meet()
-            let hPrev = states.pointer + (previous * B + b0) * H
-            let hNew = states.pointer + (current * B + b0) * H
-            let stepGates = gates.pointer + (t * B + b0) * GH
-            let stepActive = active.map { $0 + t * B + b0 }
-            switch cell {
-            case .lstm:
-                LSTMGates.forward(
-                    gates: stepGates, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
-                    c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
-                    batch: n, hidden: H, active: stepActive)
-            case .gru:
-                GRUGates.forward(
-                    xGates: stepGates, xBias: foldedBias.pointer, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
-                    cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
-                    batch: n, hidden: H, active: stepActive)
-            case .rnnTanh, .rnnReLU:
-                RNNGates.forward(
-                    preactivation: stepGates, bias: foldedBias.pointer, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
-                    batch: n, hidden: H, active: stepActive)
+            share.forEachGateShare { rows in
+                let b0 = rows.lowerBound, n = rows.count
+                let hPrev = states.pointer + (previous * B + b0) * H
+                let hNew = states.pointer + (current * B + b0) * H
+                let stepGates = gates.pointer + (t * B + b0) * GH
+                let stepActive = active.map { $0 + t * B + b0 }
+                switch cell {
+                case .lstm:
+                    LSTMGates.forward(
+                        gates: stepGates, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
+                        c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
+                        batch: n, hidden: H, active: stepActive)
+                case .gru:
+                    GRUGates.forward(
+                        xGates: stepGates, xBias: foldedBias.pointer, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
+                        cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
+                        batch: n, hidden: H, active: stepActive)
+                case .rnnTanh, .rnnReLU:
+                    RNNGates.forward(
+                        preactivation: stepGates, bias: foldedBias.pointer, hPrev: hPrev, h: hNew, activation: cell.rnnActivation!,
+                        batch: n, hidden: H, active: stepActive)
+                }
             }
             share.meet()
         }
@@ -277,7 +279,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
                 reservePackedProducts()
-                StepShare.run(split.resolved(hidden: H, backward: true), batch: B, columns: H) { share in
+                StepShare.run(split.resolved(hidden: H), batch: B, columns: H) { share in
                     backwardSteps(share, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
                                   whh: whh.baseAddress!)
                 }
@@ -390,7 +392,6 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let T = steps, B = batch, H = hiddenSize, GH = gateWidth
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
-        let b0 = share.gateRows.lowerBound, n = share.gateRows.count
         // B[G*H, columns] = W_hh's columns c0 ..< c0 + columns
         let packed = packedProduct(share, backward: true, m: m, n: columns, k: GH, lda: GH, ldc: H, strideK: H, strideN: 1,
                                    b: whh + c0)
@@ -402,41 +403,44 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             #else
             let (previous, current) = slots(step: t)
             #endif
-            let stepActive = active.map { $0 + t * B + b0 }
-            let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
-            // dL/dh' = from the next step (in dh) + from this step's output.
-            let dOut = dOutput + (t * B + b0) * H
+            share.forEachGateShare { rows in
+                let b0 = rows.lowerBound, n = rows.count
+                let stepActive = active.map { $0 + t * B + b0 }
+                let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
+                // dL/dh' = from the next step (in dh) + from this step's output.
+                let dOut = dOutput + (t * B + b0) * H
             #if DEBUG
-            let skipsOutput = injectedFault == .outputGradientDropped && k == 0
+                let skipsOutput = injectedFault == .outputGradientDropped && k == 0
             #else
-            let skipsOutput = false
+                let skipsOutput = false
             #endif
-            for b in 0..<n where (stepActive?[b] ?? true) && !skipsOutput {
-                var j = b * H
-                while j < (b + 1) * H {
-                    let count = min(8, (b + 1) * H - j)
-                    store8(load8(dh + j, count: count) + load8(dOut + j, count: count), dh + j, count: count)
-                    j += 8
+                for b in 0..<n where (stepActive?[b] ?? true) && !skipsOutput {
+                    var j = b * H
+                    while j < (b + 1) * H {
+                        let count = min(8, (b + 1) * H - j)
+                        store8(load8(dh + j, count: count) + load8(dOut + j, count: count), dh + j, count: count)
+                        j += 8
+                    }
                 }
-            }
-            let stepDGates = dGates.pointer + (t * B + b0) * GH
-            switch cell {
-            case .lstm:
-                LSTMGates.backward(
-                    gates: gates.pointer + (t * B + b0) * GH, cPrev: cells.pointer + (previous * B + b0) * H,
-                    tanhC: extra.pointer + (t * B + b0) * H, dh: dh, dc: dc,
-                    dGates: stepDGates, dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
-            case .gru:
-                GRUGates.backward(
-                    cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
-                    hPrev: states.pointer + (previous * B + b0) * H, dh: dh,
-                    dxGates: stepDGates, dhGates: dHiddenGates.pointer + (t * B + b0) * GH,
-                    dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
-            case .rnnTanh, .rnnReLU:
-                RNNGates.backward(
-                    h: states.pointer + (current * B + b0) * H, dh: dh, dPreactivation: stepDGates,
-                    dhPrevDirect: dhPrev, activation: cell.rnnActivation!,
-                    batch: n, hidden: H, active: stepActive)
+                let stepDGates = dGates.pointer + (t * B + b0) * GH
+                switch cell {
+                case .lstm:
+                    LSTMGates.backward(
+                        gates: gates.pointer + (t * B + b0) * GH, cPrev: cells.pointer + (previous * B + b0) * H,
+                        tanhC: extra.pointer + (t * B + b0) * H, dh: dh, dc: dc,
+                        dGates: stepDGates, dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
+                case .gru:
+                    GRUGates.backward(
+                        cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
+                        hPrev: states.pointer + (previous * B + b0) * H, dh: dh,
+                        dxGates: stepDGates, dhGates: dHiddenGates.pointer + (t * B + b0) * GH,
+                        dhPrevDirect: dhPrev, batch: n, hidden: H, active: stepActive)
+                case .rnnTanh, .rnnReLU:
+                    RNNGates.backward(
+                        h: states.pointer + (current * B + b0) * H, dh: dh, dPreactivation: stepDGates,
+                        dhPrevDirect: dhPrev, activation: cell.rnnActivation!,
+                        batch: n, hidden: H, active: stepActive)
+                }
             }
             share.meet()
             // This thread's block of dL/dh = direct part + dRecurrent[B, G*H] W_hh[G*H, H].

@@ -16,20 +16,23 @@ public enum TimeLoopSplit: String, Sendable, CaseIterable {
     /// kernel; the team meets again before the next step. Needs threads that can wait for each other
     /// (OpenMP); elsewhere it runs as `rows`.
     case columns
-    /// `columns` for wide layers, where packing `W_hh` weighs on a product over a share of the rows
-    /// (forward from 256 hidden units, backward from 768; measured in docs/performance.md), `rows`
-    /// otherwise.
+    /// The calling thread runs the loop; each step's recurrent product is one product on the whole team
+    /// (oneDNN shares it among its threads), then the team shares the rows of the gate kernel.
+    case team
+    /// `team` for wide layers (from 256 hidden units), `rows` otherwise: on the machine of
+    /// docs/performance.md section 15, `team` ran the forward and backward loops of 512- and
+    /// 1024-unit layers 10-40% faster than `columns`, and as fast as `rows` or faster.
     case automatic
 
-    /// The plan for a layer of `hidden` units in the forward or the backward loop. (`rows` runs on the
-    /// calling thread alone where the batch is too small to share: `StepShare.run`.)
-    func resolved(hidden: Int, backward: Bool) -> TimeLoopSplit {
+    /// The plan for a layer of `hidden` units. (`rows` runs on the calling thread alone where the batch
+    /// is too small to share: `StepShare.run`.)
+    func resolved(hidden: Int) -> TimeLoopSplit {
         switch self {
-        case .none, .rows:
+        case .none, .rows, .team:
             return self
-        case .automatic where hidden < (backward ? 768 : 256):
-            return .rows
-        case .columns, .automatic:
+        case .automatic:
+            return hidden < 256 ? .rows : .team
+        case .columns:
             return ComputeThreads.canSynchronize ? .columns : .rows
         }
     }
@@ -49,10 +52,21 @@ struct StepShare {
     var gateRows: Range<Int>
     /// Whether the team meets after each part (the parts of one thread depend on the others' parts).
     var meets: Bool
+    /// Whether the gate kernel's rows are shared among the team at each step (`team`).
+    var sharesGates = false
 
     /// Waits for the team when the plan needs it.
     @inline(__always) func meet() {
         if meets { ComputeThreads.barrier() }
+    }
+
+    /// Runs the step's gate kernel `body(rows)` over `gateRows`: on this thread, or shared among the team.
+    @inline(__always) func forEachGateShare(_ body: (Range<Int>) -> Void) {
+        guard sharesGates else { return body(gateRows) }
+        let first = gateRows.lowerBound
+        ComputeThreads.forEachShare(count: gateRows.count, minimumShare: minimumRowsPerThread) { _, rows in
+            body((first + rows.lowerBound)..<(first + rows.upperBound))
+        }
     }
 
     /// Runs `body` once per thread of `plan` over a `batch`-row loop whose product has `columns` columns.
@@ -61,6 +75,10 @@ struct StepShare {
         switch plan {
         case .none, .automatic:  // `automatic` is resolved before a loop runs
             body(everything)
+        case .team:
+            var shared = everything
+            shared.sharesGates = true
+            body(shared)
         case .rows:
             ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { index, rows in
                 body(StepShare(index: index, productRows: rows, productColumns: 0..<columns, gateRows: rows, meets: false))
