@@ -409,11 +409,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 let dh = dh.pointer + b0 * H, dc = dc.pointer + b0 * H, dhPrev = dhPrev.pointer + b0 * H
                 // dL/dh' = from the next step (in dh) + from this step's output.
                 let dOut = dOutput + (t * B + b0) * H
-            #if DEBUG
+                #if DEBUG
                 let skipsOutput = injectedFault == .outputGradientDropped && k == 0
-            #else
+                #else
                 let skipsOutput = false
-            #endif
+                #endif
                 for b in 0..<n where (stepActive?[b] ?? true) && !skipsOutput {
                     var j = b * H
                     while j < (b + 1) * H {
