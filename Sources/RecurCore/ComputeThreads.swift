@@ -23,6 +23,8 @@ public enum ComputeThreads {
     private static let startRegion = symbol("GOMP_parallel").map { unsafeBitCast($0, to: ParallelRegion.self) }
     fileprivate static let threadNumber = symbol("omp_get_thread_num").map { unsafeBitCast($0, to: GetThreads.self) }
     fileprivate static let teamSize = symbol("omp_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private static let maximumThreads = symbol("omp_get_max_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private static let setMaximumThreads = symbol("omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
     private typealias Barrier = @convention(c) () -> Void
     private static let waitForTeam = symbol("GOMP_barrier").map { unsafeBitCast($0, to: Barrier.self) }
 
@@ -38,16 +40,14 @@ public enum ComputeThreads {
     @discardableResult
     public static func set(_ count: Int) -> Bool {
         precondition(count > 0, "ComputeThreads: expected a positive count, got \(count)")
-        guard let pointer = symbol("omp_set_num_threads") else { return false }
-        unsafeBitCast(pointer, to: SetThreads.self)(Int32(clamping: count))
+        guard let setMaximumThreads else { return false }
+        setMaximumThreads(Int32(clamping: count))
         return true
     }
 
     /// The thread count the engine will use.
     public static var current: Int {
-        if let pointer = symbol("omp_get_max_threads") {
-            return Int(unsafeBitCast(pointer, to: GetThreads.self)())
-        }
+        if let maximumThreads { return Int(maximumThreads()) }
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 

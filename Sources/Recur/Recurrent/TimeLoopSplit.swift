@@ -76,9 +76,7 @@ struct StepShare {
         case .none, .automatic:  // `automatic` is resolved before a loop runs
             body(everything)
         case .team:
-            var shared = everything
-            shared.sharesGates = true
-            body(shared)
+            body(StepShare(productRows: 0..<batch, productColumns: 0..<columns, gateRows: 0..<batch, meets: false, sharesGates: true))
         case .rows:
             ComputeThreads.forEachShare(count: batch, minimumShare: minimumRowsPerThread) { index, rows in
                 body(StepShare(index: index, productRows: rows, productColumns: 0..<columns, gateRows: rows, meets: false))
