@@ -49,7 +49,7 @@ let package = Package(
         // Eight-lane exp and tanh in C vector extensions, inlined into RecurCore's gate kernels.
         .target(name: "_RecurVectorMath", cSettings: vectorFlags.c),
         // Products with one operand packed once for many calls (oneDNN's matmul primitive; Linux).
-        .target(name: "_RecurPackedProduct", dependencies: [.target(name: "_RecurShims", condition: .when(platforms: [.linux]))]),
+        .target(name: "_RecurPackedProduct", dependencies: ["_RecurVectorMath", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))]),
         .target(
             name: "RecurCore",
             dependencies: ["_RecurVectorMath", "_RecurPackedProduct", .target(name: "_RecurShims", condition: .when(platforms: [.linux]))],

@@ -18,4 +18,25 @@ public enum BFloat16Products {
     public static func rounded(_ value: Float) -> Float {
         recur_float_from_bf16(recur_bf16_from_float(value))
     }
+
+    /// The bit pattern of `value` rounded to bfloat16, one value at a time (the model of the kernel).
+    public static func roundedBits(_ value: Float) -> UInt16 {
+        recur_bf16_from_float(value)
+    }
+
+    /// `rows` rows of `columns` floats, `ld` apart in `values`, rounded to bfloat16 bit patterns (rows
+    /// packed) by the kernel that rounds the products' operands: the active instruction set's on the
+    /// calling thread, or for a large matrix shared among the compute threads, as a product does.
+    public static func roundedBits(_ values: [Float], rows: Int, columns: Int, ld: Int) -> [UInt16] {
+        precondition(rows >= 0 && columns >= 0 && ld >= columns && values.count >= (rows == 0 ? 0 : (rows - 1) * ld + columns),
+                     "BFloat16Products.roundedBits: \(values.count) values cannot hold \(rows) rows of \(columns), \(ld) apart")
+        var bits = [UInt16](repeating: 0, count: rows * columns)
+        guard rows > 0 && columns > 0 else { return bits }
+        values.withUnsafeBufferPointer { source in
+            bits.withUnsafeMutableBufferPointer { target in
+                recur_bf16_convert(source.baseAddress!, rows, columns, ld, target.baseAddress!)
+            }
+        }
+        return bits
+    }
 }

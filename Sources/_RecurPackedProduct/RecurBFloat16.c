@@ -2,20 +2,68 @@
 // oneDNN's matmul primitive with f32 accumulation and destination, alpha as an output scale and beta
 // as a sum post-op. Each thread keeps its bf16 copies, its scratchpad and its last few primitives
 // (a product of the same shape then costs no primitive creation).
+#define _GNU_SOURCE
 #include "RecurBFloat16.h"
+#include "RecurVectorMath.h"
 #include <pthread.h>
+#if defined(__linux__)
+#include <dlfcn.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
 
-void recur_bf16_convert(const float *source, long rows, long columns, long ld, uint16_t *target) {
-    for (long r = 0; r < rows; r++) {
-        const float *row = source + r * ld;
-        uint16_t *out = target + r * columns;
-        for (long c = 0; c < columns; c++) out[c] = recur_bf16_from_float(row[c]);
+typedef struct {
+    const float *source;
+    long rows, columns, ld;
+    uint16_t *target;
+} conversion;
+
+static void convert_rows(const conversion *work, long first, long end) {
+    if (work->ld == work->columns) {
+        recur_bf16_round(work->source + first * work->ld, (end - first) * work->columns, work->target + first * work->columns);
+        return;
     }
+    for (long r = first; r < end; r++) recur_bf16_round(work->source + r * work->ld, work->columns, work->target + r * work->columns);
+}
+
+#if defined(__linux__)
+// OpenMP's entry points, looked up at run time as ComputeThreads does (libgomp comes with libdnnl).
+typedef void (*region_body)(void *);
+static void (*start_region)(region_body, void *, unsigned, unsigned);
+static int (*thread_number)(void), (*team_size)(void), (*in_region)(void);
+static pthread_once_t openMPOnce = PTHREAD_ONCE_INIT;
+
+static void find_openmp(void) {
+    start_region = (void (*)(region_body, void *, unsigned, unsigned))dlsym(RTLD_DEFAULT, "GOMP_parallel");
+    thread_number = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_thread_num");
+    team_size = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_num_threads");
+    in_region = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_in_parallel");
+}
+
+static void convert_share(void *opaque) {
+    const conversion *work = opaque;
+    long thread = thread_number(), threads = team_size();
+    convert_rows(work, work->rows * thread / threads, work->rows * (thread + 1) / threads);
+}
+#endif
+
+// Large operands (a whole sequence's activations or gradients) are rounded by the compute threads
+// together, outside a parallel region; a time step's few rows on the calling thread.
+void recur_bf16_convert(const float *source, long rows, long columns, long ld, uint16_t *target) {
+    conversion work = {source, rows, columns, ld, target};
+#if defined(__linux__)
+    if (rows >= 64 && rows * columns >= (1L << 17)) {
+        pthread_once(&openMPOnce, find_openmp);
+        if (start_region && thread_number && team_size && in_region && !in_region()) {
+            start_region(convert_share, &work, 0, 0);
+            return;
+        }
+    }
+#endif
+    convert_rows(&work, 0, rows);
 }
 
 int recur_bf16_native(void) {

@@ -312,6 +312,31 @@ static ATTRS double recur_softmax_numerators##W(const float *x, long n, float *o
     return sum;                                                                                                \
 }
 
+// Floats rounded to bfloat16 (round to nearest even; NaN kept, quiet), W lanes at a time: the same
+// bits as recur_bf16_from_float in RecurBFloat16.h, lane by lane, including subnormals.
+#define RECUR_DEFINE_BF16_ROUNDING(W, ATTRS)                                                                   \
+static ATTRS void recur_bf16_round##W(const float *source, long count, unsigned short *target) {               \
+    long i = 0;                                                                                                \
+    for (; i + W <= count; i += W) {                                                                           \
+        recur_uint##W u;                                                                                       \
+        __builtin_memcpy(&u, source + i, sizeof u);                                                            \
+        recur_uint##W rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                        \
+        recur_uint##W nan = (recur_uint##W)((u & 0x7fffffffu) > 0x7f800000u);                                  \
+        rounded = (rounded & ~nan) | (((u >> 16) | 0x40u) & nan);                                              \
+        recur_ushort##W out = __builtin_convertvector(rounded, recur_ushort##W);                               \
+        __builtin_memcpy(target + i, &out, sizeof out);                                                        \
+    }                                                                                                          \
+    for (; i < count; i++) {                                                                                   \
+        unsigned u;                                                                                            \
+        __builtin_memcpy(&u, source + i, sizeof u);                                                            \
+        target[i] = (unsigned short)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u                       \
+                                                                     : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16); \
+    }                                                                                                          \
+}
+
+typedef unsigned recur_uint8 __attribute__((ext_vector_type(8)));
+typedef unsigned short recur_ushort8 __attribute__((ext_vector_type(8)));
+
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
 RECUR_DEFINE_LANES(8, )
 RECUR_DEFINE_LSTM(8, )
@@ -319,11 +344,14 @@ RECUR_DEFINE_GRU(8, )
 RECUR_DEFINE_RNN(8, )
 RECUR_DEFINE_OPTIMIZERS(8, )
 RECUR_DEFINE_SOFTMAX(8, )
+RECUR_DEFINE_BF16_ROUNDING(8, )
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))
 typedef float recur_float16 __attribute__((ext_vector_type(16)));
 typedef int recur_int16 __attribute__((ext_vector_type(16)));
+typedef unsigned recur_uint16 __attribute__((ext_vector_type(16)));
+typedef unsigned short recur_ushort16 __attribute__((ext_vector_type(16)));
 #define RECUR_AVX512 __attribute__((target("avx512f")))
 
 // The AVX2 + FMA copies of the eight-lane functions, under their own names.
@@ -348,6 +376,7 @@ typedef int recur_int16 __attribute__((ext_vector_type(16)));
 #define recur_adagrad_update8 recur_adagrad_update8_avx2
 #define recur_rmsprop_update8 recur_rmsprop_update8_avx2
 #define recur_softmax_numerators8 recur_softmax_numerators8_avx2
+#define recur_bf16_round8 recur_bf16_round8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
 RECUR_DEFINE_LANES(8, RECUR_AVX2)
@@ -356,6 +385,7 @@ RECUR_DEFINE_GRU(8, RECUR_AVX2)
 RECUR_DEFINE_RNN(8, RECUR_AVX2)
 RECUR_DEFINE_OPTIMIZERS(8, RECUR_AVX2)
 RECUR_DEFINE_SOFTMAX(8, RECUR_AVX2)
+RECUR_DEFINE_BF16_ROUNDING(8, RECUR_AVX2)
 #undef recur_select8
 #undef recur_exp8
 #undef recur_tanh8
@@ -377,6 +407,7 @@ RECUR_DEFINE_SOFTMAX(8, RECUR_AVX2)
 #undef recur_adagrad_update8
 #undef recur_rmsprop_update8
 #undef recur_softmax_numerators8
+#undef recur_bf16_round8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
@@ -386,6 +417,7 @@ RECUR_DEFINE_GRU(16, RECUR_AVX512)
 RECUR_DEFINE_RNN(16, RECUR_AVX512)
 RECUR_DEFINE_OPTIMIZERS(16, RECUR_AVX512)
 RECUR_DEFINE_SOFTMAX(16, RECUR_AVX512)
+RECUR_DEFINE_BF16_ROUNDING(16, RECUR_AVX512)
 #endif
 
 int recur_isa_supported(int isa) {
@@ -504,4 +536,8 @@ double recur_softmax_numerators(const float *x, long n, float *out, float *maxim
 #else
     return recur_softmax_numerators8(x, n, out, maximum);
 #endif
+}
+
+void recur_bf16_round(const float *source, long count, unsigned short *target) {
+    RECUR_DISPATCH(recur_bf16_round, (source, count, target))
 }

@@ -23,6 +23,38 @@ struct BFloat16ProductTests {
                 || BFloat16Products.rounded(1e-40) == Float(bitPattern: (Float(1e-40).bitPattern & 0xffff0000) + 0x10000))
     }
 
+    @Test("the rounding kernel of every instruction set, and shared among threads, gives the bits of the one-value model")
+    func roundingKernels() {
+        var generator = RandomGenerator(seed: 16)
+        // Ties both ways, subnormals, signed zeros, NaNs (quiet, signalling, with payloads), infinities,
+        // values that round up to infinity, and ordinary magnitudes.
+        var special: [Float] = [0, -0.0, 1, 1 + 1.0 / 256, 1 + 3.0 / 256, -(1 + 3.0 / 256), .infinity, -.infinity,
+                                .nan, -.nan, .signalingNaN, Float(bitPattern: 0x7f80_0001), Float(bitPattern: 0xffc1_2345),
+                                .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                                Float(bitPattern: 0x0000_8000), Float(bitPattern: 0x0001_8000), Float(bitPattern: 0x807f_ffff)]
+        special += (0..<200).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: generator.next())) }
+        special += (0..<200).map { _ in Float(generator.uniform(in: -4.0, 4.0)) }
+        let model = special.map(BFloat16Products.roundedBits)
+        eachInstructionSet { set in
+            for columns in [1, 7, 15, 16, 17, 33, 67, special.count] {
+                let rows = special.count / columns, ld = columns
+                let bits = BFloat16Products.roundedBits(special, rows: rows, columns: columns, ld: ld)
+                #expect(firstDifference(bits, Array(model[0..<(rows * columns)])) == nil, "\(set), \(rows) rows of \(columns)")
+            }
+            // Rows apart in memory (a transposed or strided operand): only the rows' columns are read.
+            let columns = 13, ld = 20, rows = special.count / ld
+            let bits = BFloat16Products.roundedBits(special, rows: rows, columns: columns, ld: ld)
+            let expected = (0..<rows).flatMap { r in model[(r * ld)..<(r * ld + columns)] }
+            #expect(firstDifference(bits, expected) == nil, "\(set), \(rows) rows of \(columns), \(ld) apart")
+        }
+        // Large enough to be shared among the compute threads (at least 64 rows and 2^17 values).
+        let rows = 300, columns = 1000, ld = 1003
+        let values = (0..<(rows * ld)).map { i in special[(i * 7919) % special.count] * Float(1 + i % 5) }
+        let bits = BFloat16Products.roundedBits(values, rows: rows, columns: columns, ld: ld)
+        let expected = (0..<rows).flatMap { r in values[(r * ld)..<(r * ld + columns)].map(BFloat16Products.roundedBits) }
+        #expect(firstDifference(bits, expected) == nil, "\(rows) rows of \(columns), \(ld) apart, on the compute threads")
+    }
+
     @Test("the CPU's bf16 instructions as /proc/cpuinfo lists them (Linux)")
     func nativeSupport() throws {
         #if os(Linux) && arch(x86_64)
@@ -95,4 +127,12 @@ struct BFloat16ProductTests {
         }
         #endif
     }
+}
+
+/// The first index where two bit patterns differ, with both values (nil when equal, a count when the
+/// lengths differ): a short failure message for long arrays.
+private func firstDifference(_ bits: [UInt16], _ expected: [UInt16]) -> String? {
+    guard bits.count == expected.count else { return "\(bits.count) values, expected \(expected.count)" }
+    guard let i = bits.indices.first(where: { bits[$0] != expected[$0] }) else { return nil }
+    return "at \(i): \(String(bits[i], radix: 16)), expected \(String(expected[i], radix: 16))"
 }

@@ -320,12 +320,14 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// LSTM up to 512 units) the product is faster with the long side as its columns (oneDNN 2.6,
     /// measured in docs/performance.md: 4096x256x6400 63 GFLOP/s against 107 transposed, 2048x512x6400
     /// 124-157 against 211-228; 4096x1024x6400 the same either way), so this forms
-    /// `dW^T[n, G*H] = input^T gradient` and adds its transpose.
+    /// `dW^T[n, G*H] = input^T gradient` and adds its transpose. oneDNN's bf16 matmul runs the two forms
+    /// about equally fast (2048x512x6400: section 16), so the bf16 engine multiplies directly and
+    /// spares the transpose.
     @_specialize(where Scalar == Float)
     private func accumulateWeightGradient(_ dw: UnsafeMutablePointer<Scalar>, gradient: UnsafePointer<Scalar>,
                                           input: UnsafePointer<Scalar>, features n: Int, rows: Int) {
         let GH = gateWidth
-        guard n * 4 <= GH && n <= 512 else {
+        guard n * 4 <= GH && n <= 512 && engine != .bfloat16 else {
             gemm(engine: engine, transA: true, m: GH, n: n, k: rows, a: gradient, lda: GH,
                  b: input, ldb: n, beta: 1, c: dw, ldc: n)
             return
@@ -521,16 +523,19 @@ enum InjectedBackwardFault: CaseIterable, Sendable {
 }
 #endif
 
-/// `target[c, r] += source[r, c]` for a row-major `[rows, columns]` source, in cache-sized tiles.
+/// `target[c, r] += source[r, c]` for a row-major `[rows, columns]` source, in cache-sized tiles; the
+/// compute threads each take a share of the target's rows.
 @_specialize(where Scalar == Float)
 func addTransposed<Scalar: RecurScalar>(
     _ source: UnsafePointer<Scalar>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Scalar>
 ) {
     let tile = 32
-    for r0 in stride(from: 0, to: rows, by: tile) {
-        for c0 in stride(from: 0, to: columns, by: tile) {
-            for c in c0..<min(c0 + tile, columns) {
-                for r in r0..<min(r0 + tile, rows) { target[c * rows + r] += source[r * columns + c] }
+    ComputeThreads.forEachBlockShare(count: columns, block: tile, minimumBlocks: 64 * 1024 / (tile * max(rows, 1)) + 1) { share in
+        for r0 in stride(from: 0, to: rows, by: tile) {
+            for c0 in stride(from: share.lowerBound, to: share.upperBound, by: tile) {
+                for c in c0..<min(c0 + tile, share.upperBound) {
+                    for r in r0..<min(r0 + tile, rows) { target[c * rows + r] += source[r * columns + c] }
+                }
             }
         }
     }

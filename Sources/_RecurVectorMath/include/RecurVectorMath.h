@@ -128,4 +128,8 @@ void recur_rmsprop_update(float *p, const float *g, float *square, float *mean, 
 // (NaN when an element is NaN), and their sum (in double) returned. In the active instruction set.
 double recur_softmax_numerators(const float *x, long n, float *out, float *maximum);
 
+// `count` floats rounded to bfloat16 (nearest, ties to even; NaN stays NaN, quiet), as the bf16
+// products round their operands: the bits of recur_bf16_from_float (RecurBFloat16.h), lane by lane.
+void recur_bf16_round(const float *source, long count, unsigned short *target);
+
 #endif
