@@ -19,6 +19,17 @@ public enum BFloat16Products {
         recur_float_from_bf16(recur_bf16_from_float(value))
     }
 
+    /// Runs `body`, in which this thread's bf16 products that read the `[rows, columns]` matrix at
+    /// `operand` (`ld` apart) as their A or B round it once, at its first use, instead of once per
+    /// product: for a gradient that several whole-sequence products read. The matrix must not change
+    /// while `body` runs; one such matrix at a time (a nested call replaces it until it returns).
+    /// Elsewhere than on the bf16 engine nothing changes.
+    public static func reusing<R>(_ operand: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int, _ body: () throws -> R) rethrows -> R {
+        recur_bf16_reuse(operand, rows, columns, ld)
+        defer { recur_bf16_reuse(nil, 0, 0, 0) }
+        return try body()
+    }
+
     /// The bit pattern of `value` rounded to bfloat16, one value at a time (the model of the kernel).
     public static func roundedBits(_ value: Float) -> UInt16 {
         recur_bf16_from_float(value)

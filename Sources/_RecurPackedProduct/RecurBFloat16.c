@@ -93,10 +93,20 @@ typedef struct {
     dnnl_memory_t source, weights, destination, scratchpad;
 } cached_product;
 
+// An operand several products read unchanged (`recur_bf16_reuse`): rounded once, at its first use.
+typedef struct {
+    const float *source;
+    long rows, columns, ld;
+    int rounded;
+    uint16_t *bits;
+    size_t capacity;
+} reused_operand;
+
 typedef struct {
     dnnl_stream_t stream;
     uint16_t *a, *b;
     size_t aCapacity, bCapacity;
+    reused_operand reused;
     unsigned long clock;
     cached_product products[cacheSize];
 } thread_state;
@@ -118,6 +128,7 @@ static void destroy_state(void *opaque) {
     if (state->stream) dnnl_stream_destroy(state->stream);
     free(state->a);
     free(state->b);
+    free(state->reused.bits);
     free(state);
 }
 
@@ -218,6 +229,22 @@ static cached_product *find_product(thread_state *state, int transA, int transB,
     return oldest;
 }
 
+// The operand rounded: the reused operand's bits when it is that operand (rounding them at first
+// use), else rounded into `scratch`.
+static uint16_t *rounded_operand(thread_state *state, const float *source, long rows, long columns, long ld,
+                                 uint16_t *scratch) {
+    reused_operand *r = &state->reused;
+    if (r->source != source || r->rows != rows || r->columns != columns || r->ld != ld) {
+        recur_bf16_convert(source, rows, columns, ld, scratch);
+        return scratch;
+    }
+    if (!r->rounded) {
+        recur_bf16_convert(source, rows, columns, ld, r->bits);
+        r->rounded = 1;
+    }
+    return r->bits;
+}
+
 static int product(int transA, int transB, long m, long n, long k, float alpha,
                    const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return 0;
@@ -229,15 +256,28 @@ static int product(int transA, int transB, long m, long n, long k, float alpha,
         || !reserve(&state->b, &state->bCapacity, (size_t)(bRows * bColumns))) return 0;
     cached_product *p = find_product(state, transA != 0, transB != 0, m, n, k, alpha, beta, ldc);
     if (!p) return 0;
-    recur_bf16_convert(a, aRows, aColumns, lda, state->a);
-    recur_bf16_convert(b, bRows, bColumns, ldb, state->b);
-    if (dnnl_memory_set_data_handle(p->source, state->a) != dnnl_success
-        || dnnl_memory_set_data_handle(p->weights, state->b) != dnnl_success
+    uint16_t *roundedA = rounded_operand(state, a, aRows, aColumns, lda, state->a);
+    uint16_t *roundedB = rounded_operand(state, b, bRows, bColumns, ldb, state->b);
+    if (dnnl_memory_set_data_handle(p->source, roundedA) != dnnl_success
+        || dnnl_memory_set_data_handle(p->weights, roundedB) != dnnl_success
         || dnnl_memory_set_data_handle(p->destination, c) != dnnl_success) return 0;
     dnnl_exec_arg_t arguments[] = {{DNNL_ARG_SRC, p->source}, {DNNL_ARG_WEIGHTS, p->weights},
                                    {DNNL_ARG_DST, p->destination}, {DNNL_ARG_SCRATCHPAD, p->scratchpad}};
     return dnnl_primitive_execute(p->matmul, state->stream, 4, arguments) == dnnl_success
         && dnnl_stream_wait(state->stream) == dnnl_success;
+}
+
+int recur_bf16_reuse(const float *source, long rows, long columns, long ld) {
+    thread_state *state = this_thread();
+    if (!state) return 0;
+    reused_operand *r = &state->reused;
+    r->source = NULL;
+    r->rounded = 0;
+    if (!source || rows <= 0 || columns <= 0) return 1;
+    if (!reserve(&r->bits, &r->capacity, (size_t)(rows * columns))) return 0;
+    r->source = source;
+    r->rows = rows; r->columns = columns; r->ld = ld;
+    return 1;
 }
 
 int recur_bf16_available(void) {
@@ -259,6 +299,10 @@ int recur_bf16_product(int transA, int transB, long m, long n, long k, float alp
 
 #else
 
+int recur_bf16_reuse(const float *source, long rows, long columns, long ld) {
+    (void)source; (void)rows; (void)columns; (void)ld;
+    return 0;
+}
 int recur_bf16_available(void) { return 0; }
 int recur_bf16_product(int transA, int transB, long m, long n, long k, float alpha,
                        const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {

@@ -55,6 +55,38 @@ struct BFloat16ProductTests {
         #expect(firstDifference(bits, expected) == nil, "\(rows) rows of \(columns), \(ld) apart, on the compute threads")
     }
 
+    @Test("products reading an operand rounded once (BFloat16Products.reusing) give the bits of products that round it themselves")
+    func reusedOperand() {
+        var generator = RandomGenerator(seed: 23)
+        let rows = 96, columns = 40, other = 24
+        let operand = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * columns)
+        defer { operand.deallocate() }
+        for i in operand.indices { operand[i] = Float(generator.uniform(in: -1.0, 1.0)) }
+        let left = (0..<(rows * other)).map { _ in Float(generator.uniform(in: -1.0, 1.0)) }    // [rows, other]
+        let right = (0..<(columns * other)).map { _ in Float(generator.uniform(in: -1.0, 1.0)) }  // [columns, other]
+        let g = UnsafePointer(operand.baseAddress!)
+        // The ways the backward pass reads dGates: as A transposed (dW), as A (dX); and as B.
+        func products() -> [[Float]] {
+            var dW = [Float](repeating: 0.5, count: columns * other), dX = [Float](repeating: 0, count: rows * other)
+            var asB = [Float](repeating: 0, count: other * columns)
+            gemm(engine: .bfloat16, transA: true, m: columns, n: other, k: rows, a: g, lda: columns,
+                 b: left, ldb: other, beta: 1, c: &dW, ldc: other)
+            gemm(engine: .bfloat16, m: rows, n: other, k: columns, a: g, lda: columns, b: right, ldb: other, c: &dX, ldc: other)
+            gemm(engine: .bfloat16, transA: true, m: other, n: columns, k: rows, a: left, lda: other, b: g, ldb: columns, c: &asB, ldc: columns)
+            return [dW, dX, asB]
+        }
+        func reusing() -> [[Float]] { BFloat16Products.reusing(g, rows: rows, columns: columns, ld: columns, products) }
+        let plain = products(), reused = reusing()
+        for (index, (a, b)) in zip(plain, reused).enumerated() {
+            #expect(a == b, "product \(index): the reused rounding differs from the product's own")
+        }
+        // A scope that has ended leaves nothing behind: the operand changed at the same address is read anew.
+        for i in stride(from: 0, to: operand.count, by: 3) { operand[i] = -2 * operand[i] }
+        let changed = products()
+        #expect(changed != plain, "a changed operand must change the products")
+        #expect(reusing() == changed)
+    }
+
     @Test("the CPU's bf16 instructions as /proc/cpuinfo lists them (Linux)")
     func nativeSupport() throws {
         #if os(Linux) && arch(x86_64)

@@ -288,12 +288,19 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         dh0.update(from: dh.pointer, count: B * H)
         if let dc0, cell == .lstm { dc0.update(from: dc.pointer, count: B * H) }
 
-        // Whole-sequence products, one GEMM each.
+        // Whole-sequence products, one GEMM each (on the bf16 engine reading dGates rounded once).
         let previousStates = states.pointer + (reverse ? B * H : 0)  // slots of steps 0..<T, in step order
-        backpropagateInput(input, dInput: dInput)
-        weightHH.gradient.withUnsafeMutableBufferPointer { dw in
-            // dW_hh[G*H, H] += dRecurrent^T[G*H, T*B] Hprev[T*B, H]
-            accumulateWeightGradient(dw.baseAddress!, gradient: dRecurrent, input: previousStates, features: H, rows: rows)
+        let sequenceProducts = {
+            self.backpropagateInput(self.input, dInput: dInput)
+            self.weightHH.gradient.withUnsafeMutableBufferPointer { dw in
+                // dW_hh[G*H, H] += dRecurrent^T[G*H, T*B] Hprev[T*B, H]
+                self.accumulateWeightGradient(dw.baseAddress!, gradient: dRecurrent, input: previousStates, features: H, rows: rows)
+            }
+        }
+        if engine == .bfloat16 && Scalar.self == Float.self {
+            BFloat16Products.reusing(UnsafeRawPointer(dGates.pointer).assumingMemoryBound(to: Float.self), rows: rows, columns: GH, ld: GH, sequenceProducts)
+        } else {
+            sequenceProducts()
         }
         biasIH.gradient.withUnsafeMutableBufferPointer { dbih in
             biasHH.gradient.withUnsafeMutableBufferPointer { dbhh in

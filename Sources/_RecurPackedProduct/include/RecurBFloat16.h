@@ -24,6 +24,12 @@ void recur_bf16_convert(const float *source, long rows, long columns, long ld, u
 // may still multiply bf16 on AVX-512 by emulation: correct, but slower than f32.
 int recur_bf16_native(void);
 
+// The calling thread's products may read `rows` rows of `columns` floats at `source`, `ld` apart, more
+// than once, unchanged until the next call: each product whose A or B is exactly that operand reads
+// one rounding of it, made at its first use. A null source (or no rows) ends it. Returns 0 where there
+// are no bf16 products or the copy cannot be allocated (then every product rounds its own operands).
+int recur_bf16_reuse(const float *source, long rows, long columns, long ld);
+
 // 1 when oneDNN makes a bf16 product that is not its reference implementation (natively or emulated).
 int recur_bf16_available(void);
 
