@@ -125,7 +125,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 biasHH.value.withUnsafeBufferPointer { bhh in
                     let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                    StepShare.run(split.resolved(hidden: H), batch: B, columns: GH) { share in
+                    StepShare.run(split.resolved(hidden: H, bfloat16: engine == .bfloat16), batch: B, columns: GH) { share in
                         forwardSteps(share, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
                     }
                 }
@@ -279,7 +279,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             weightHH.value.withUnsafeBufferPointer { whh in
                 let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
                 reservePackedProducts()
-                StepShare.run(split.resolved(hidden: H), batch: B, columns: H) { share in
+                StepShare.run(split.resolved(hidden: H, bfloat16: engine == .bfloat16), batch: B, columns: H) { share in
                     backwardSteps(share, active: activeFlags, dOutput: dOutput, dRecurrent: dRecurrent,
                                   whh: whh.baseAddress!)
                 }

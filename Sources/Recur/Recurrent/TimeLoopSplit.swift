@@ -21,17 +21,19 @@ public enum TimeLoopSplit: String, Sendable, CaseIterable {
     case team
     /// `team` for wide layers (from 256 hidden units), `rows` otherwise: on the machine of
     /// docs/performance.md section 15, `team` ran the forward and backward loops of 512- and
-    /// 1024-unit layers 10-40% faster than `columns`, and as fast as `rows` or faster.
+    /// 1024-unit layers 10-40% faster than `columns`, and as fast as `rows` or faster. With bf16
+    /// products `team` starts at 1024 units: their per-step products are about 1.7x shorter, and
+    /// `rows` (no meeting at each step) trained 512-unit layers 3-23% faster (section 16).
     case automatic
 
-    /// The plan for a layer of `hidden` units. (`rows` runs on the calling thread alone where the batch
-    /// is too small to share: `StepShare.run`.)
-    func resolved(hidden: Int) -> TimeLoopSplit {
+    /// The plan for a layer of `hidden` units whose products are bf16 or not. (`rows` runs on the
+    /// calling thread alone where the batch is too small to share: `StepShare.run`.)
+    func resolved(hidden: Int, bfloat16: Bool = false) -> TimeLoopSplit {
         switch self {
         case .none, .rows, .team:
             return self
         case .automatic:
-            return hidden < 256 ? .rows : .team
+            return hidden < (bfloat16 ? 1024 : 256) ? .rows : .team
         case .columns:
             return ComputeThreads.canSynchronize ? .columns : .rows
         }
