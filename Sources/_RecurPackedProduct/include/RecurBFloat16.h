@@ -17,7 +17,9 @@ static inline float recur_float_from_bf16(uint16_t value) {
     return bits.f;
 }
 
-// `rows` rows of `columns` floats, `ld` apart, into `target` (rows packed, `columns` apart).
+// `rows` rows of `columns` floats, `ld` apart, rounded into `target` (rows packed, `columns` apart) by
+// recur_bf16_round, the same bits as recur_bf16_from_float; at least 64 rows and 2^17 values, outside
+// an OpenMP region, are shared among OpenMP's team.
 void recur_bf16_convert(const float *source, long rows, long columns, long ld, uint16_t *target);
 
 // 1 when the CPU has bf16 dot products (AVX512_BF16 or AMX-BF16), 0 otherwise. Without them oneDNN
