@@ -230,13 +230,14 @@ static cached_product *find_product(thread_state *state, int transA, int transB,
 }
 
 // The operand rounded: the reused operand's bits when it is that operand (rounding them at first
-// use), else rounded into `scratch`.
+// use), else rounded into the thread's `scratch` (grown to fit); NULL when it cannot grow.
 static uint16_t *rounded_operand(thread_state *state, const float *source, long rows, long columns, long ld,
-                                 uint16_t *scratch) {
+                                 uint16_t **scratch, size_t *capacity) {
     reused_operand *r = &state->reused;
     if (r->source != source || r->rows != rows || r->columns != columns || r->ld != ld) {
-        recur_bf16_convert(source, rows, columns, ld, scratch);
-        return scratch;
+        if (!reserve(scratch, capacity, (size_t)(rows * columns))) return NULL;
+        recur_bf16_convert(source, rows, columns, ld, *scratch);
+        return *scratch;
     }
     if (!r->rounded) {
         recur_bf16_convert(source, rows, columns, ld, r->bits);
@@ -252,12 +253,11 @@ static int product(int transA, int transB, long m, long n, long k, float alpha,
     if (!state) return 0;
     long aRows = transA ? k : m, aColumns = transA ? m : k;
     long bRows = transB ? n : k, bColumns = transB ? k : n;
-    if (!reserve(&state->a, &state->aCapacity, (size_t)(aRows * aColumns))
-        || !reserve(&state->b, &state->bCapacity, (size_t)(bRows * bColumns))) return 0;
     cached_product *p = find_product(state, transA != 0, transB != 0, m, n, k, alpha, beta, ldc);
     if (!p) return 0;
-    uint16_t *roundedA = rounded_operand(state, a, aRows, aColumns, lda, state->a);
-    uint16_t *roundedB = rounded_operand(state, b, bRows, bColumns, ldb, state->b);
+    uint16_t *roundedA = rounded_operand(state, a, aRows, aColumns, lda, &state->a, &state->aCapacity);
+    uint16_t *roundedB = rounded_operand(state, b, bRows, bColumns, ldb, &state->b, &state->bCapacity);
+    if (!roundedA || !roundedB) return 0;
     if (dnnl_memory_set_data_handle(p->source, roundedA) != dnnl_success
         || dnnl_memory_set_data_handle(p->weights, roundedB) != dnnl_success
         || dnnl_memory_set_data_handle(p->destination, c) != dnnl_success) return 0;

@@ -313,24 +313,27 @@ static ATTRS double recur_softmax_numerators##W(const float *x, long n, float *o
 }
 
 // Floats rounded to bfloat16 (round to nearest even; NaN kept, quiet), W lanes at a time: the same
-// bits as recur_bf16_from_float in RecurBFloat16.h, lane by lane, including subnormals.
+// bits as recur_bf16_from_float in RecurBFloat16.h, lane by lane, including subnormals. The tail goes
+// through the same lanes, zero-padded.
 #define RECUR_DEFINE_BF16_ROUNDING(W, ATTRS)                                                                   \
+static inline ATTRS recur_ushort##W recur_bf16_lanes##W(recur_uint##W u) {                                     \
+    recur_uint##W rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                            \
+    recur_uint##W nan = (recur_uint##W)((u & 0x7fffffffu) > 0x7f800000u);                                      \
+    return __builtin_convertvector((rounded & ~nan) | (((u >> 16) | 0x40u) & nan), recur_ushort##W);           \
+}                                                                                                              \
 static ATTRS void recur_bf16_round##W(const float *source, long count, unsigned short *target) {               \
     long i = 0;                                                                                                \
     for (; i + W <= count; i += W) {                                                                           \
         recur_uint##W u;                                                                                       \
         __builtin_memcpy(&u, source + i, sizeof u);                                                            \
-        recur_uint##W rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;                                        \
-        recur_uint##W nan = (recur_uint##W)((u & 0x7fffffffu) > 0x7f800000u);                                  \
-        rounded = (rounded & ~nan) | (((u >> 16) | 0x40u) & nan);                                              \
-        recur_ushort##W out = __builtin_convertvector(rounded, recur_ushort##W);                               \
+        recur_ushort##W out = recur_bf16_lanes##W(u);                                                          \
         __builtin_memcpy(target + i, &out, sizeof out);                                                        \
     }                                                                                                          \
-    for (; i < count; i++) {                                                                                   \
-        unsigned u;                                                                                            \
-        __builtin_memcpy(&u, source + i, sizeof u);                                                            \
-        target[i] = (unsigned short)((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u                       \
-                                                                     : (u + 0x7fffu + ((u >> 16) & 1u)) >> 16); \
+    if (i < count) {                                                                                           \
+        recur_uint##W u = (recur_uint##W)(0u);                                                                 \
+        __builtin_memcpy(&u, source + i, (unsigned long)(count - i) * sizeof(float));                          \
+        recur_ushort##W out = recur_bf16_lanes##W(u);                                                          \
+        __builtin_memcpy(target + i, &out, (unsigned long)(count - i) * sizeof(unsigned short));               \
     }                                                                                                          \
 }
 
@@ -377,6 +380,7 @@ typedef unsigned short recur_ushort16 __attribute__((ext_vector_type(16)));
 #define recur_rmsprop_update8 recur_rmsprop_update8_avx2
 #define recur_softmax_numerators8 recur_softmax_numerators8_avx2
 #define recur_bf16_round8 recur_bf16_round8_avx2
+#define recur_bf16_lanes8 recur_bf16_lanes8_avx2
 RECUR_DEFINE_VECTOR_MATH(8, RECUR_AVX2)
 RECUR_DEFINE_ADDITIVE_SCORES(8, RECUR_AVX2)
 RECUR_DEFINE_LANES(8, RECUR_AVX2)
@@ -408,6 +412,7 @@ RECUR_DEFINE_BF16_ROUNDING(8, RECUR_AVX2)
 #undef recur_rmsprop_update8
 #undef recur_softmax_numerators8
 #undef recur_bf16_round8
+#undef recur_bf16_lanes8
 
 RECUR_DEFINE_VECTOR_MATH(16, RECUR_AVX512)
 RECUR_DEFINE_ADDITIVE_SCORES(16, RECUR_AVX512)
