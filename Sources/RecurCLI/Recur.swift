@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Recur
 
 @main
 struct RecurCommand: ParsableCommand {
@@ -16,6 +17,7 @@ struct RecurCommand: ParsableCommand {
         // Past a file-size limit (ulimit -f) a write fails with EFBIG instead of killing the process,
         // so a checkpoint that cannot be written is reported like a full disk.
         signal(SIGXFSZ, SIG_IGN)
+        FreedMemory.keep()  // a step's large tensors served again from the heap, not from fresh pages
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -1,3 +1,9 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
 /// A dense, row-major array of scalars with a shape.
 ///
 /// Storage is a Swift array, so copies share memory until one of them is written (copy-on-write).
@@ -68,9 +74,13 @@ public struct Tensor<Scalar: RecurScalar>: Equatable, Sendable {
     }
 
     /// Sets every element to zero, keeping the shape.
+    /// Sets every element to +0 with one memset (all-zero bits), which stays fast where the call is
+    /// not specialised: `update(repeating:)` there copied element by element through the type's value
+    /// witness, 1% of a training step's samples in `zeroGradients` (2x512 LSTM, bf16).
     @inlinable public mutating func zero() {
         storage.withUnsafeMutableBufferPointer { buffer in
-            buffer.update(repeating: 0)
+            guard let base = buffer.baseAddress else { return }
+            memset(base, 0, buffer.count * MemoryLayout<Scalar>.stride)
         }
     }
 

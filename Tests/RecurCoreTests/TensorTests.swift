@@ -2,6 +2,20 @@ import Testing
 import RecurCore
 
 struct TensorTests {
+    @Test("zero, also where it is not specialised, leaves +0 in every element (NaN, -0, infinities before)")
+    func zeroEverywhere() {
+        func zeroGenerically<S: RecurScalar>(_ t: inout Tensor<S>) { t.zero() }
+        var single = Tensor<Float>(shape: [3, 3], scalars: [.nan, -0, .infinity, -.infinity, 1, -2, .leastNonzeroMagnitude, 7, 9])
+        zeroGenerically(&single)
+        #expect(single.scalars.allSatisfy { $0.bitPattern == 0 } && single.shape == [3, 3])
+        var double = Tensor<Double>(shape: [5], scalars: [.nan, -0, 3, -.infinity, 1e-310])
+        zeroGenerically(&double)
+        #expect(double.scalars.allSatisfy { $0.bitPattern == 0 })
+        var empty = Tensor<Float>(shape: [0])
+        zeroGenerically(&empty)
+        #expect(empty.count == 0)
+    }
+
     @Test("row-major indexing, reshape, zero and conversion")
     func basics() {
         var t = Tensor<Float>(shape: [2, 3], scalars: [0, 1, 2, 3, 4, 5])

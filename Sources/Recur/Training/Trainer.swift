@@ -128,6 +128,7 @@ public final class Trainer<Task: TrainingTask> {
     public init(task: Task, optimizer kind: OptimizerKind, learningRate: Double, clipNorm: Double? = 5,
                 schedule: ScheduleKind = .constant, warmupSteps: Int = 0, schedulePeriod: Int = 1, gamma: Double = 0.1,
                 plateauPatience: Int = 3, patience: Int? = nil, monitor: Monitor = .loss) {
+        FreedMemory.keep()
         self.task = task
         self.optimizerKind = kind
         self.optimizer = kind.make(parameters: task.model.parameters, learningRate: learningRate)
