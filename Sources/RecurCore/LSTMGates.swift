@@ -14,26 +14,37 @@ import _RecurVectorMath
 /// its state is carried unchanged and it receives no gradient through the gates.
 public enum LSTMGates {
     /// One step forward.
-    /// - gates: `[B, 4H]`, the pre-activation on entry, the activations i, f, g, o on exit.
-    /// - bias: `[4H]` added to every row's pre-activation first, or nil when `gates` holds it already.
+    /// - gates: `[B, 4H]`, the pre-activation on entry (or its input part, with `hGates`), the
+    ///   activations i, f, g, o on exit.
+    /// - table, ids: with them the input part of row b is the table's row `ids[b]` (`[V, 4H]`: a token
+    ///   layer's `W_ih^T` columns) and `gates` is only written, which spares gathering those rows into
+    ///   the gate cache first.
+    /// - hGates: `[B, 4H]`, the recurrent part `h W_hh^T`, added to `gates` first; nil when `gates`
+    ///   holds it already. (The time loop's product then writes a small buffer instead of adding into
+    ///   the step's rows of the large gate cache: 16% faster per product in bf16, docs/performance.md.)
+    /// - bias: `[4H]` added to every row's pre-activation next, or nil when `gates` holds it already.
     /// - cPrev, hPrev: `[B, H]`, the previous state.
     /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
-        gates: UnsafeMutablePointer<Scalar>, bias: UnsafePointer<Scalar>? = nil,
+        gates: UnsafeMutablePointer<Scalar>, table: UnsafePointer<Scalar>? = nil, ids: UnsafePointer<Int>? = nil,
+        hGates: UnsafePointer<Scalar>? = nil, bias: UnsafePointer<Scalar>? = nil,
         cPrev: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>,
         tanhC: UnsafeMutablePointer<Scalar>,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
+        precondition((table == nil) == (ids == nil), "LSTMGates.forward: a table needs ids, and ids a table")
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
-            recur_lstm_forward(float(gates), bias.map(float), float(cPrev), float(hPrev), float(c), float(h), float(tanhC),
-                               batch, hidden, active)
+            recur_lstm_forward(float(gates), table.map(float), ids, hGates.map(float), bias.map(float), float(cPrev), float(hPrev),
+                               float(c), float(h), float(tanhC), batch, hidden, active)
             return
         }
         for b in 0..<batch {
             let row = gates + b * 4 * hidden
+            let xRow = table.map { $0 + ids![b] * 4 * hidden } ?? UnsafePointer(row)
+            let hRow = hGates.map { $0 + b * 4 * hidden }
             let s = b * hidden
             if let active, !active[b] {
                 for j in 0..<hidden {
@@ -46,10 +57,11 @@ public enum LSTMGates {
             var j = 0
             while j < hidden {
                 let n = min(8, hidden - j)
-                let i = sigmoid(load8(row + j, count: n) + biasLanes(bias, j, n))
-                let f = sigmoid(load8(row + hidden + j, count: n) + biasLanes(bias, hidden + j, n))
-                let g = Scalar.tanh(load8(row + 2 * hidden + j, count: n) + biasLanes(bias, 2 * hidden + j, n))
-                let o = sigmoid(load8(row + 3 * hidden + j, count: n) + biasLanes(bias, 3 * hidden + j, n))
+                let i = sigmoid(load8(xRow + j, count: n) + biasLanes(hRow, j, n) + biasLanes(bias, j, n))
+                let f = sigmoid(load8(xRow + hidden + j, count: n) + biasLanes(hRow, hidden + j, n) + biasLanes(bias, hidden + j, n))
+                let g = Scalar.tanh(load8(xRow + 2 * hidden + j, count: n) + biasLanes(hRow, 2 * hidden + j, n)
+                                + biasLanes(bias, 2 * hidden + j, n))
+                let o = sigmoid(load8(xRow + 3 * hidden + j, count: n) + biasLanes(hRow, 3 * hidden + j, n) + biasLanes(bias, 3 * hidden + j, n))
                 store8(i, row + j, count: n)
                 store8(f, row + hidden + j, count: n)
                 store8(g, row + 2 * hidden + j, count: n)

@@ -1,6 +1,6 @@
 import _RecurPackedProduct
 
-/// `C[m, n] += A[m, k] B[k, n]` in Float with B packed once and reused by many products: oneDNN's
+/// `C[m, n] += A[m, k] B[k, n]` (or `C = A B`) in Float with B packed once and reused by many products: oneDNN's
 /// matmul primitive with its weights in the blocked layout it prefers (Linux). `dnnl_sgemm` packs B
 /// again on every call, which for a time loop's per-step products (`16 x 128 x 512`, say) costs as
 /// much as a third of each call (docs/performance.md, section 11).
@@ -13,14 +13,19 @@ public final class PackedProduct {
     /// Whether the operands are rounded to bfloat16 (B once, when packed; A before each product) and
     /// multiplied with float accumulation, as `GEMMEngine.bfloat16` does.
     public let bfloat16: Bool
+    /// Whether the product is added to C (`C += A B`) or written over it (`C = A B`).
+    public let accumulate: Bool
     private let handle: OpaquePointer
 
     /// A's rows are `lda` apart and C's `ldc`; B's element (i, j) is at `b[i * strideK + j * strideN]`.
-    public init?(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false) {
+    public init?(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false,
+                 accumulate: Bool = true) {
         guard m > 0, n > 0, k > 0, lda >= k, ldc >= n,
-              let handle = recur_packed_product_create(m, n, k, lda, ldc, strideK, strideN, bfloat16 ? 1 : 0) else { return nil }
+              let handle = recur_packed_product_create(m, n, k, lda, ldc, strideK, strideN, bfloat16 ? 1 : 0, accumulate ? 1 : 0)
+        else { return nil }
         (self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN) = (m, n, k, lda, ldc, strideK, strideN)
         self.bfloat16 = bfloat16
+        self.accumulate = accumulate
         self.handle = handle
     }
 
@@ -39,9 +44,10 @@ public final class PackedProduct {
     deinit { recur_packed_product_destroy(handle) }
 
     /// Whether this product has the given shape and strides (so it can be reused for them).
-    public func matches(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false) -> Bool {
+    public func matches(m: Int, n: Int, k: Int, lda: Int, ldc: Int, strideK: Int, strideN: Int, bfloat16: Bool = false,
+                        accumulate: Bool = true) -> Bool {
         [self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN] == [m, n, k, lda, ldc, strideK, strideN]
-            && self.bfloat16 == bfloat16
+            && self.bfloat16 == bfloat16 && self.accumulate == accumulate
     }
 
     /// Reads and packs B; products use it until the next `pack`.
@@ -50,7 +56,7 @@ public final class PackedProduct {
         precondition(status == 1, "PackedProduct: packing failed")
     }
 
-    /// `C += A B` with the packed B.
+    /// `C += A B` (`C = A B` without `accumulate`) with the packed B.
     public func run(a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         let status = recur_packed_product_run(handle, a, c)
         precondition(status == 1, "PackedProduct: the product failed")

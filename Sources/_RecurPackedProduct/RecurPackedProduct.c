@@ -1,6 +1,5 @@
 // oneDNN's matmul primitive (f32, or bf16 operands with f32 accumulation; weights in the layout the
-// primitive prefers, a sum post-op for
-// C += A B), its weights reorder, and a user scratchpad, so that products run concurrently from
+// primitive prefers, a sum post-op for C += A B), its weights reorder, and a user scratchpad, so that products run concurrently from
 // several threads, each on its own object. Measured against dnnl_sgemm, which re-packs B on every
 // call: docs/performance.md section 11.
 #include "RecurPackedProduct.h"
@@ -32,7 +31,8 @@ void recur_packed_product_destroy(recur_packed_product *p) {
     free(p);
 }
 
-recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16) {
+recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16,
+                                                  int accumulate) {
     if (m <= 0 || n <= 0 || k <= 0) return NULL;
     recur_packed_product *p = calloc(1, sizeof *p);
     if (!p) return NULL;
@@ -59,7 +59,7 @@ recur_packed_product *recur_packed_product_create(long m, long n, long k, long l
         && dnnl_primitive_attr_create(&attributes) == dnnl_success
         && dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user) == dnnl_success
         && dnnl_post_ops_create(&postOps) == dnnl_success
-        && dnnl_post_ops_append_sum(postOps, 1.0f) == dnnl_success
+        && (!accumulate || dnnl_post_ops_append_sum(postOps, 1.0f) == dnnl_success)
         && dnnl_primitive_attr_set_post_ops(attributes, postOps) == dnnl_success
         && dnnl_primitive_desc_create(&matmulDesc, &description, attributes, p->engine, NULL) == dnnl_success;
     if (ok) {
@@ -114,8 +114,9 @@ int recur_packed_product_run(recur_packed_product *p, const float *a, float *c) 
 
 #else
 
-recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16) {
-    (void)m; (void)n; (void)k; (void)lda; (void)ldc; (void)strideK; (void)strideN; (void)bf16;
+recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16,
+                                                  int accumulate) {
+    (void)m; (void)n; (void)k; (void)lda; (void)ldc; (void)strideK; (void)strideN; (void)bf16; (void)accumulate;
     return NULL;
 }
 int recur_packed_product_pack(recur_packed_product *product, const float *b) { (void)product; (void)b; return 0; }

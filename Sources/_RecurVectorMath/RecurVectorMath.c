@@ -57,11 +57,13 @@ static inline ATTRS recur_float##W recur_load_bias##W(const float *bias, long of
 
 // The LSTM step (i, f, g, o gate blocks along each row of 4H) in lanes of W.
 #define RECUR_DEFINE_LSTM(W, ATTRS)                                                                            \
-static ATTRS void recur_lstm_forward##W(float *gates, const float *bias, const float *cPrev, const float *hPrev,  \
-                                        float *c, float *h, float *tanhC, long batch, long hidden,            \
-                                        const _Bool *active) {                                                 \
+static ATTRS void recur_lstm_forward##W(float *gates, const float *table, const long *ids, const float *hGates,  \
+                                        const float *bias, const float *cPrev, const float *hPrev, float *c,   \
+                                        float *h, float *tanhC, long batch, long hidden, const _Bool *active) { \
     for (long b = 0; b < batch; b++) {                                                                         \
         float *row = gates + b * 4 * hidden;                                                                   \
+        const float *xRow = table ? table + ids[b] * 4 * hidden : row;                                         \
+        const float *hRow = hGates ? hGates + b * 4 * hidden : 0;                                              \
         long s = b * hidden;                                                                                   \
         if (active && !active[b]) {                                                                            \
             for (long j = 0; j < hidden; j++) { c[s + j] = cPrev[s + j]; h[s + j] = hPrev[s + j]; tanhC[s + j] = 0; } \
@@ -69,12 +71,16 @@ static ATTRS void recur_lstm_forward##W(float *gates, const float *bias, const f
         }                                                                                                      \
         for (long j = 0; j < hidden; j += W) {                                                                 \
             long n = hidden - j < W ? hidden - j : W;                                                          \
-            recur_float##W i = recur_sigmoid##W(recur_load##W(row + j, n) + recur_load_bias##W(bias, j, n));   \
-            recur_float##W f = recur_sigmoid##W(recur_load##W(row + hidden + j, n)                             \
+            recur_float##W i = recur_sigmoid##W(recur_load##W(xRow + j, n) + recur_load_bias##W(hRow, j, n)     \
+                                                + recur_load_bias##W(bias, j, n));                             \
+            recur_float##W f = recur_sigmoid##W(recur_load##W(xRow + hidden + j, n)                             \
+                                                + recur_load_bias##W(hRow, hidden + j, n)                      \
                                                 + recur_load_bias##W(bias, hidden + j, n));                    \
-            recur_float##W g = recur_tanh##W(recur_load##W(row + 2 * hidden + j, n)                            \
+            recur_float##W g = recur_tanh##W(recur_load##W(xRow + 2 * hidden + j, n)                            \
+                                             + recur_load_bias##W(hRow, 2 * hidden + j, n)                     \
                                              + recur_load_bias##W(bias, 2 * hidden + j, n));                   \
-            recur_float##W o = recur_sigmoid##W(recur_load##W(row + 3 * hidden + j, n)                         \
+            recur_float##W o = recur_sigmoid##W(recur_load##W(xRow + 3 * hidden + j, n)                         \
+                                                + recur_load_bias##W(hRow, 3 * hidden + j, n)                  \
                                                 + recur_load_bias##W(bias, 3 * hidden + j, n));                \
             recur_store##W(i, row + j, n);                                                                     \
             recur_store##W(f, row + hidden + j, n);                                                            \
@@ -482,9 +488,10 @@ void recur_additive_scores(const float *query, const float *keys, long stride, c
     RECUR_DISPATCH(recur_additive_scores, (query, keys, stride, v, width, steps, hidden, scores))
 }
 
-void recur_lstm_forward(float *gates, const float *bias, const float *cPrev, const float *hPrev, float *c, float *h,
-                        float *tanhC, long batch, long hidden, const _Bool *active) {
-    RECUR_DISPATCH(recur_lstm_forward, (gates, bias, cPrev, hPrev, c, h, tanhC, batch, hidden, active))
+void recur_lstm_forward(float *gates, const float *table, const long *ids, const float *hGates, const float *bias,
+                        const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC, long batch, long hidden,
+                        const _Bool *active) {
+    RECUR_DISPATCH(recur_lstm_forward, (gates, table, ids, hGates, bias, cPrev, hPrev, c, h, tanhC, batch, hidden, active))
 }
 
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,

@@ -234,6 +234,51 @@ struct FloatGateKernelTests {
         }
     }
 
+    @Test("the LSTM step with its input part apart (a table row per id, or the gate rows) and the recurrent part in hGates gives the bits of the summed pre-activation, in every instruction set and in Double",
+          arguments: [5, 13, 32])
+    func lstmSplitInput(hidden H: Int) {
+        let B = 4, V = 6, rows = [true, false, true, true], ids = [3, 0, 5, 3]
+        var g = RandomGenerator(seed: UInt64(100 + H))
+        func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
+        let tableD = random(V * 4 * H), hGatesD = random(B * 4 * H), biasD = random(4 * H, 1)
+        let cPrevD = random(B * H), hPrevD = random(B * H)
+        func check<S: RecurScalar>(_: S.Type, _ label: String) {
+            let convert: ([Double]) -> [S] = { $0.map { S($0) } }
+            let table = convert(tableD), hGates = convert(hGatesD), bias = convert(biasD), cPrev = convert(cPrevD), hPrev = convert(hPrevD)
+            // The reference: the input part gathered and the recurrent part added beforehand (as S).
+            var summed = [S](repeating: 0, count: B * 4 * H), gathered = summed
+            for b in 0..<B {
+                for j in 0..<(4 * H) {
+                    gathered[b * 4 * H + j] = table[ids[b] * 4 * H + j]
+                    summed[b * 4 * H + j] = table[ids[b] * 4 * H + j] + hGates[b * 4 * H + j]
+                }
+            }
+            var cR = [S](repeating: 0, count: B * H), hR = cR, tR = cR
+            LSTMGates.forward(gates: &summed, bias: bias, cPrev: cPrev, hPrev: hPrev, c: &cR, h: &hR, tanhC: &tR,
+                              batch: B, hidden: H, active: rows)
+            let expected = [("c", cR), ("h", hR), ("tanh c", tR)]
+            let activeGates = { (gates: [S]) in (0..<B).filter { rows[$0] }.flatMap { gates[($0 * 4 * H)..<(($0 + 1) * 4 * H)] } }
+            // From the table by id (gates only written: NaN before), and from the gate rows plus hGates.
+            for fromTable in [true, false] {
+                var gates = fromTable ? [S](repeating: .nan, count: B * 4 * H) : gathered
+                var c = [S](repeating: .nan, count: B * H), h = c, tanhC = c
+                LSTMGates.forward(gates: &gates, table: fromTable ? table : nil, ids: fromTable ? ids : nil, hGates: hGates, bias: bias,
+                                  cPrev: cPrev, hPrev: hPrev, c: &c, h: &h, tanhC: &tanhC, batch: B, hidden: H, active: rows)
+                let same = { (x: [S], y: [S]) in
+                    x.count == y.count && zip(x, y).allSatisfy {
+                        $0.sign == $1.sign && $0.exponentBitPattern == $1.exponentBitPattern && $0.significandBitPattern == $1.significandBitPattern
+                    }
+                }
+                #expect(same(activeGates(gates), activeGates(summed)), "\(label) H \(H) table \(fromTable): gates")
+                for (name, value) in [("c", c), ("h", h), ("tanh c", tanhC)] {
+                    #expect(same(value, expected.first { $0.0 == name }!.1), "\(label) H \(H) table \(fromTable): \(name)")
+                }
+            }
+        }
+        check(Double.self, "Double")
+        eachInstructionSet { set in check(Float.self, "\(set)") }
+    }
+
     @Test("the Float GRU step, forward and backward, in every supported instruction set equals the Double step within 2e-6",
           arguments: [5, 13, 32])
     func gru(hidden H: Int) {

@@ -4,7 +4,7 @@ import _RecurTestSupport
 
 /// The packed product against the reference GEMM, with the strides the recurrent layers use.
 struct PackedProductTests {
-    @Test("C += A B with B packed equals the reference GEMM within 1e-5, for B read transposed (forward) and as stored (backward), with row strides; packing again picks up new values",
+    @Test("C += A B and C = A B with B packed equal the reference GEMM within 1e-5, for B read transposed (forward) and as stored (backward), with row strides; packing again picks up new values",
           arguments: [(16, 512, 128), (5, 52, 13), (1, 24, 7), (33, 96, 200)])
     func product(m: Int, n: Int, k: Int) throws {
         #if os(Linux)
@@ -14,18 +14,24 @@ struct PackedProductTests {
         let c0 = (0..<(m * ldc)).map { _ in Float(generator.uniform(in: -1.0, 1.0)) }
         // The same B[k, n] stored two ways: as W[n, k] (B = W^T, the forward loop's) and as itself.
         var w = (0..<(n * k)).map { _ in Float(generator.uniform(in: -1.0, 1.0)) }
-        for transposed in [true, false] {
+        for (transposed, accumulate) in [(true, true), (false, true), (true, false), (false, false)] {
             let product = try #require(PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: transposed ? 1 : n,
-                                                     strideN: transposed ? k : 1), "no packed product for \(m) x \(n) x \(k)")
+                                                     strideN: transposed ? k : 1, accumulate: accumulate),
+                                       "no packed product for \(m) x \(n) x \(k)")
+            #expect(product.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: transposed ? 1 : n, strideN: transposed ? k : 1,
+                                    accumulate: accumulate))
+            #expect(!product.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: transposed ? 1 : n, strideN: transposed ? k : 1,
+                                     accumulate: !accumulate))
             for round in 0..<2 {
                 if round == 1 { w = w.map { $0 * -0.5 + 0.25 } }
                 product.pack(w)
-                var c = c0, expected = c0
+                // Without accumulate C's old values must not count: NaN there would show.
+                var c = accumulate ? c0 : c0.enumerated().map { $0.offset % ldc < n ? .nan : $0.element }, expected = c0
                 product.run(a: a, c: &c)
                 gemm(engine: .reference, transB: transposed, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: transposed ? k : n,
-                     beta: 1, c: &expected, ldc: ldc)
+                     beta: accumulate ? 1 : 0, c: &expected, ldc: ldc)
                 let difference = largestDifference(c, expected.map(Double.init))
-                #expect(difference <= 1e-5 * Double(k), "transposed \(transposed) round \(round): \(difference)")
+                #expect(difference <= 1e-5 * Double(k), "transposed \(transposed) accumulate \(accumulate) round \(round): \(difference)")
                 // Past each row's n columns, C is untouched.
                 #expect((0..<m).allSatisfy { r in (n..<ldc).allSatisfy { c[r * ldc + $0] == c0[r * ldc + $0] } })
             }

@@ -16,8 +16,9 @@ import RecurCore
 ///   Reverse direction: h0 at slot T, the state after step t at slot t. Either way the previous
 ///   states of steps 0..<T are T contiguous slots, which makes dL/dW_hh a single GEMM.
 /// - `cells`: `(T+1) B H` (LSTM only), arranged like `states`.
-/// - `gates`: `T B G H`: the pre-activations (without the biases, which the gate kernels add), then
-///   (LSTM) the activated gates in place.
+/// - `gates`: `T B G H`: the pre-activations (RNN), or their input part (LSTM, GRU: the recurrent
+///   part is each step's `hiddenGates`), without the biases, which the gate kernels add; then (LSTM)
+///   the activated gates in place.
 /// - `extra`: LSTM `T B H` (tanh c); GRU `T B 4H` (r, z, n, h_n); RNN none.
 /// Backward workspaces: `dGates` `T B G H` and (GRU) `dHiddenGates` `T B G H`, plus four `B H` rows.
 final class RecurrentLayer<Scalar: RecurScalar> {
@@ -46,7 +47,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     private let cells = ScratchBuffer<Scalar>()
     private let gates = ScratchBuffer<Scalar>()
     private let extra = ScratchBuffer<Scalar>()
-    private let hiddenGates = ScratchBuffer<Scalar>()  // GRU forward: [B, 3H] per step
+    private let hiddenGates = ScratchBuffer<Scalar>()  // LSTM, GRU forward: the step's h W_hh^T, [B, G*H]
     private let dGates = ScratchBuffer<Scalar>()
     private let dHiddenGates = ScratchBuffer<Scalar>()
     private let dh = ScratchBuffer<Scalar>()
@@ -106,6 +107,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         case .lstm:
             cells.reserve((T + 1) * B * H)
             extra.reserve(rows * H)
+            hiddenGates.reserve(B * GH)
         case .gru:
             extra.reserve(rows * GRUGates.cacheWidth * H)
             hiddenGates.reserve(B * GH)
@@ -121,12 +123,17 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         (states.pointer + first * B * H).update(from: h0, count: B * H)
         if cell == .lstm { (cells.pointer + first * B * H).update(from: c0!, count: B * H) }
 
+        var tokenIDs: [Int] = []
+        if case .tokens(let ids, _, _, _) = x, cell == .lstm { tokenIDs = ids }
         active.withUnsafeBufferPointer { activeBuffer in
-            weightHH.value.withUnsafeBufferPointer { whh in
-                biasHH.value.withUnsafeBufferPointer { bhh in
-                    let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
-                    StepShare.run(split.resolved(hidden: H, bfloat16: engine == .bfloat16), batch: B, columns: GH) { share in
-                        forwardSteps(share, active: activeFlags, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
+            tokenIDs.withUnsafeBufferPointer { idBuffer in
+                weightHH.value.withUnsafeBufferPointer { whh in
+                    biasHH.value.withUnsafeBufferPointer { bhh in
+                        let activeFlags = activeBuffer.isEmpty ? nil : activeBuffer.baseAddress!
+                        let ids = idBuffer.isEmpty ? nil : idBuffer.baseAddress!
+                        StepShare.run(split.resolved(hidden: H, bfloat16: engine == .bfloat16), batch: B, columns: GH) { share in
+                            forwardSteps(share, active: activeFlags, tokenIDs: ids, whh: whh.baseAddress!, bhh: bhh.baseAddress!)
+                        }
                     }
                 }
             }
@@ -149,7 +156,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     }
 
     /// Fills `gates` with every step's input projection `XG[T*B, G*H]`: one `project` over all steps,
-    /// or for token ids one over the table's V rows and a gather.
+    /// or for token ids one over the table's V rows (`tokenRows`) and a gather. The LSTM's gate kernel
+    /// reads the table's rows itself, so for it the gather is left out.
     @_specialize(where Scalar == Float)
     private func projectInput(_ x: LayerInput<Scalar>) {
         let GH = gateWidth
@@ -160,6 +168,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             let V = table.shape[0]
             tokenRows.reserve(V * GH)
             table.withUnsafeBufferPointer { project($0.baseAddress!, rows: V, into: tokenRows.pointer, includingBias: false) }
+            guard cell != .lstm else { return }
             let projected = tokenRows.pointer, target = gates.pointer
             ids.withUnsafeBufferPointer { idb in
                 _ = ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
@@ -202,14 +211,20 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// The time loop of the forward pass: this thread's share of each step's recurrent product and of
     /// its gate kernel (see `TimeLoopSplit`).
     @_specialize(where Scalar == Float)
-    private func forwardSteps(_ share: StepShare, active: UnsafePointer<Bool>?,
+    /// - tokenIDs: `T B` ids when the LSTM's kernel reads its input part from `tokenRows` (see
+    ///   `projectInput`), else nil.
+    private func forwardSteps(_ share: StepShare, active: UnsafePointer<Bool>?, tokenIDs: UnsafePointer<Int>?,
                               whh: UnsafePointer<Scalar>, bhh: UnsafePointer<Scalar>) {
         let T = steps, B = batch, H = hiddenSize, GH = gateWidth
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
-        // B[H, columns] = (W_hh's rows c0 ..< c0 + columns)^T
+        // B[H, columns] = (W_hh's rows c0 ..< c0 + columns)^T. The LSTM's product writes its own rows
+        // (`hiddenGates`), which the gate kernel adds to the step's input part: a product that adds into
+        // the step's rows of the large gate cache reads them from memory on its critical path, 16%
+        // slower in bf16 and 9% in fp32 (64 x 512 x 2048, two threads; docs/performance.md section 17).
+        let separate = cell == .lstm || cell == .gru
         let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
-                                   b: whh + c0 * H)
+                                   accumulate: cell != .lstm, b: whh + c0 * H)
         for k in 0..<T {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
@@ -219,11 +234,12 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 for r in share.productRows { (hg + r * GH + c0).update(from: bhh + c0, count: columns) }
             }
             let a = states.pointer + (previous * B + r0) * H
-            let c = (cell == .gru ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0
+            let c = (separate ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0
             if let packed {
                 packed.run(a: a, c: c)
             } else {
-                gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: a, lda: H, b: whh + c0 * H, ldb: H, beta: 1, c: c, ldc: GH)
+                gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: a, lda: H, b: whh + c0 * H, ldb: H,
+                     beta: cell == .lstm ? 0 : 1, c: c, ldc: GH)
             }
             share.meet()
             share.forEachGateShare { rows in
@@ -235,7 +251,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 switch cell {
                 case .lstm:
                     LSTMGates.forward(
-                        gates: stepGates, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
+                        gates: stepGates, table: tokenIDs == nil ? nil : UnsafePointer(tokenRows.pointer),
+                        ids: tokenIDs.map { $0 + t * B + b0 }, hGates: hg + b0 * GH, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
                         c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
                         batch: n, hidden: H, active: stepActive)
                 case .gru:
@@ -486,17 +503,20 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         while packedProducts.count < max(1, ComputeThreads.current) { packedProducts.append(PackedRecurrentWeights()) }
     }
 
-    /// The share's product `C[m, n] += A[m, k] B[k, n]` with `b` packed, or nil where `gemm` does it:
+    /// The share's product `C[m, n] += A[m, k] B[k, n]` (`C = A B` without `accumulate`) with `b` packed,
+    /// or nil where `gemm` does it:
     /// Double, the reference engine, short loops, or no packed product for the shape.
     private func packedProduct(_ share: StepShare, backward: Bool, m: Int, n: Int, k: Int, lda: Int, ldc: Int,
-                               strideK: Int, strideN: Int, b: UnsafePointer<Scalar>) -> PackedProduct? {
+                               strideK: Int, strideN: Int, accumulate: Bool = true, b: UnsafePointer<Scalar>) -> PackedProduct? {
         guard Scalar.self == Float.self, engine != .reference, steps >= Self.minimumStepsToPack,
               share.index < packedProducts.count else { return nil }
         let slot = packedProducts[share.index]
         var product = backward ? slot.backward : slot.forward
         let bfloat16 = engine == .bfloat16
-        if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16) ?? false) {
-            product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16)
+        if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16,
+                              accumulate: accumulate) ?? false) {
+            product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16,
+                                    accumulate: accumulate)
             if backward { slot.backward = product } else { slot.forward = product }
         }
         product?.pack(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self))

@@ -6,14 +6,15 @@
 
 typedef struct recur_packed_product recur_packed_product;
 
-// C[m, n] += A[m, k] B[k, n]: A's rows `lda` apart, C's rows `ldc` apart, B's element (i, j) at
-// b[i * strideK + j * strideN]. With `bf16`, A and B are rounded to bfloat16 (B once, when packed; A
-// before each product) and multiplied with float accumulation. NULL when the library is missing or
-// cannot make the primitive.
-recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16);
+// C[m, n] += A[m, k] B[k, n] (or C = A B without `accumulate`): A's rows `lda` apart, C's rows `ldc`
+// apart, B's element (i, j) at b[i * strideK + j * strideN]. With `bf16`, A and B are rounded to
+// bfloat16 (B once, when packed; A before each product) and multiplied with float accumulation. NULL
+// when the library is missing or cannot make the primitive.
+recur_packed_product *recur_packed_product_create(long m, long n, long k, long lda, long ldc, long strideK, long strideN, int bf16,
+                                                  int accumulate);
 // Packs B (read now; later changes to b need another pack). Returns 1 on success.
 int recur_packed_product_pack(recur_packed_product *product, const float *b);
-// C += A B with the last packed B. Returns 1 on success.
+// C += A B (C = A B without `accumulate`) with the last packed B. Returns 1 on success.
 int recur_packed_product_run(recur_packed_product *product, const float *a, float *c);
 void recur_packed_product_destroy(recur_packed_product *product);
 

@@ -84,10 +84,13 @@ int recur_isa_set(int isa);
 // changing the other threads'. Returns 1 on success (0: the CPU lacks it).
 int recur_isa_set_for_thread(int isa);
 
-// The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments; `bias`, 4H or
-// NULL, is added to every row's pre-activations), in the active instruction set.
-void recur_lstm_forward(float *gates, const float *bias, const float *cPrev, const float *hPrev, float *c, float *h,
-                        float *tanhC, long batch, long hidden, const _Bool *active);
+// The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments): the input part
+// of row b's pre-activations is `gates`' row b, or with a `table` its row `ids[b]`; `hGates`, B x 4H
+// or NULL, and `bias`, 4H or NULL, are added to it, in that order. The activations go to `gates`. In
+// the active instruction set.
+void recur_lstm_forward(float *gates, const float *table, const long *ids, const float *hGates, const float *bias,
+                        const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC, long batch, long hidden,
+                        const _Bool *active);
 void recur_lstm_backward(const float *gates, const float *cPrev, const float *tanhC, const float *dh, float *dc,
                          float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
