@@ -21,7 +21,7 @@ public enum LSTMGates {
     ///   the gate cache first.
     /// - hGates: `[B, 4H]`, the recurrent part `h W_hh^T`, added to `gates` first; nil when `gates`
     ///   holds it already. (The time loop's product then writes a small buffer instead of adding into
-    ///   the step's rows of the large gate cache: 16% faster per product in bf16, docs/performance.md.)
+    ///   the step's rows of the large gate cache: docs/performance.md section 17.)
     /// - bias: `[4H]` added to every row's pre-activation next, or nil when `gates` holds it already.
     /// - cPrev, hPrev: `[B, H]`, the previous state.
     /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.

@@ -219,9 +219,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let r0 = share.productRows.lowerBound, m = share.productRows.count
         let c0 = share.productColumns.lowerBound, columns = share.productColumns.count
         // B[H, columns] = (W_hh's rows c0 ..< c0 + columns)^T. The LSTM's product writes its own rows
-        // (`hiddenGates`), which the gate kernel adds to the step's input part: a product that adds into
-        // the step's rows of the large gate cache reads them from memory on its critical path, 16%
-        // slower in bf16 and 9% in fp32 (64 x 512 x 2048, two threads; docs/performance.md section 17).
+        // (`hiddenGates`), which the gate kernel adds to the step's input part. The product runs 22%
+        // faster than one adding into the step's rows of the large gate cache (bf16, 32 x 512 x 2048
+        // per thread), though the kernel then reads those rows cold; a token layer's kernel reads its
+        // input part from the projected table instead, and no gather fills the cache (section 17 of
+        // docs/performance.md).
         let separate = cell == .lstm || cell == .gru
         let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
                                    accumulate: cell != .lstm, b: whh + c0 * H)
