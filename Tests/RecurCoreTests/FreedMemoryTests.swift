@@ -16,9 +16,10 @@ struct FreedMemoryTests {
     }
 
     #if os(Linux)
-    @Test("four 4 MB buffers allocated and freed together, again and again, fault in their pages about once")
-    func reusedPages() throws {
-        try #require(FreedMemory.keep(), "the environment tunes malloc itself")
+    // Where the environment tunes malloc itself, FreedMemory leaves it alone and this does not run.
+    @Test("four 4 MB buffers allocated and freed together, again and again, fault in their pages about once",
+          .enabled(if: FreedMemory.keep()))
+    func reusedPages() {
         func faults() -> Int {
             var usage = rusage()
             getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD: this thread's faults, not other tests'
