@@ -20,21 +20,13 @@ public enum ComputeThreads {
     fileprivate typealias ParallelRegion = @convention(c) (
         @convention(c) (UnsafeMutableRawPointer?) -> Void, UnsafeMutableRawPointer?, UInt32, UInt32) -> Void
 
-    private static let startRegion = symbol("GOMP_parallel").map { unsafeBitCast($0, to: ParallelRegion.self) }
-    fileprivate static let threadNumber = symbol("omp_get_thread_num").map { unsafeBitCast($0, to: GetThreads.self) }
-    fileprivate static let teamSize = symbol("omp_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
-    private static let maximumThreads = symbol("omp_get_max_threads").map { unsafeBitCast($0, to: GetThreads.self) }
-    private static let setMaximumThreads = symbol("omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+    private static let startRegion = runtimeSymbol("GOMP_parallel").map { unsafeBitCast($0, to: ParallelRegion.self) }
+    fileprivate static let threadNumber = runtimeSymbol("omp_get_thread_num").map { unsafeBitCast($0, to: GetThreads.self) }
+    fileprivate static let teamSize = runtimeSymbol("omp_get_num_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private static let maximumThreads = runtimeSymbol("omp_get_max_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private static let setMaximumThreads = runtimeSymbol("omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
     private typealias Barrier = @convention(c) () -> Void
-    private static let waitForTeam = symbol("GOMP_barrier").map { unsafeBitCast($0, to: Barrier.self) }
-
-    private static func symbol(_ name: String) -> UnsafeMutableRawPointer? {
-        #if os(Linux)
-        return dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)  // RTLD_DEFAULT
-        #else
-        return nil
-        #endif
-    }
+    private static let waitForTeam = runtimeSymbol("GOMP_barrier").map { unsafeBitCast($0, to: Barrier.self) }
 
     /// Sets the thread count (at least 1). Returns false where the engine offers no control.
     @discardableResult

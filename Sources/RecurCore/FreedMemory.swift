@@ -26,8 +26,7 @@ public enum FreedMemory {
         // library without it changes nothing), with <malloc.h>'s parameter numbers.
         typealias SetOption = @convention(c) (Int32, Int32) -> Int32
         let trimThreshold: Int32 = -1, mmapThreshold: Int32 = -3
-        guard !userTunesMalloc(environment: environmentNames()),
-              let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
+        guard !userTunesMalloc(environment: environmentNames()), let symbol = runtimeSymbol("mallopt") else { return false }
         let mallopt = unsafeBitCast(symbol, to: SetOption.self)
         return mallopt(mmapThreshold, 32 << 20) == 1 && mallopt(trimThreshold, 1 << 30) == 1
         #else

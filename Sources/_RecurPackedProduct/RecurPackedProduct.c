@@ -1,6 +1,6 @@
 // oneDNN's matmul primitive (f32, or bf16 operands with f32 accumulation; weights in the layout the
-// primitive prefers, a sum post-op for C += A B), its weights reorder, and a user scratchpad, so that products run concurrently from
-// several threads, each on its own object. Measured against dnnl_sgemm, which re-packs B on every
+// primitive prefers, a sum post-op for C += A B), its weights reorder, and a user scratchpad, so that
+// products run concurrently from several threads, each on its own object. Measured against dnnl_sgemm, which re-packs B on every
 // call: docs/performance.md section 11.
 #include "RecurPackedProduct.h"
 #include "RecurBFloat16.h"

@@ -78,6 +78,14 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
     private var gateWidth: Int { cell.gateCount * hiddenSize }
 
+    /// Whether the time loop's product writes each step's `h W_hh^T` into `hiddenGates` over what was
+    /// there (LSTM), rather than adding it to the bias rows there (GRU) or into the step's gate rows (RNN).
+    private var recurrentPartApart: Bool { cell == .lstm }
+
+    /// Whether the gate kernel reads a token layer's input part from `tokenRows` by id (LSTM), so that
+    /// `projectInput` gathers nothing into `gates`.
+    private var readsTokenTable: Bool { cell == .lstm }
+
     /// State slot holding the previous state of step t, and the slot receiving its new state.
     @inline(__always) private func slots(step t: Int) -> (previous: Int, current: Int) {
         reverse ? (t + 1, t) : (t, t + 1)
@@ -124,7 +132,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         if cell == .lstm { (cells.pointer + first * B * H).update(from: c0!, count: B * H) }
 
         var tokenIDs: [Int] = []
-        if case .tokens(let ids, _, _, _) = x, cell == .lstm { tokenIDs = ids }
+        if case .tokens(let ids, _, _, _) = x, readsTokenTable { tokenIDs = ids }
         active.withUnsafeBufferPointer { activeBuffer in
             tokenIDs.withUnsafeBufferPointer { idBuffer in
                 weightHH.value.withUnsafeBufferPointer { whh in
@@ -168,7 +176,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
             let V = table.shape[0]
             tokenRows.reserve(V * GH)
             table.withUnsafeBufferPointer { project($0.baseAddress!, rows: V, into: tokenRows.pointer, includingBias: false) }
-            guard cell != .lstm else { return }
+            guard !readsTokenTable else { return }
             let projected = tokenRows.pointer, target = gates.pointer
             ids.withUnsafeBufferPointer { idb in
                 _ = ComputeThreads.forEachShare(count: idb.count, minimumShare: 64) { _, rows in
@@ -210,9 +218,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
     /// The time loop of the forward pass: this thread's share of each step's recurrent product and of
     /// its gate kernel (see `TimeLoopSplit`).
+    /// - tokenIDs: `T B` ids when the gate kernel reads its input part from `tokenRows` (see
+    ///   `readsTokenTable`), else nil.
     @_specialize(where Scalar == Float)
-    /// - tokenIDs: `T B` ids when the LSTM's kernel reads its input part from `tokenRows` (see
-    ///   `projectInput`), else nil.
     private func forwardSteps(_ share: StepShare, active: UnsafePointer<Bool>?, tokenIDs: UnsafePointer<Int>?,
                               whh: UnsafePointer<Scalar>, bhh: UnsafePointer<Scalar>) {
         let T = steps, B = batch, H = hiddenSize, GH = gateWidth
@@ -224,9 +232,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         // per thread), though the kernel then reads those rows cold; a token layer's kernel reads its
         // input part from the projected table instead, and no gather fills the cache (section 17 of
         // docs/performance.md).
-        let separate = cell == .lstm || cell == .gru
+        let intoHiddenGates = recurrentPartApart || cell == .gru
         let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
-                                   accumulate: cell != .lstm, b: whh + c0 * H)
+                                   accumulate: !recurrentPartApart, b: whh + c0 * H)
         for k in 0..<T {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
@@ -236,12 +244,12 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 for r in share.productRows { (hg + r * GH + c0).update(from: bhh + c0, count: columns) }
             }
             let a = states.pointer + (previous * B + r0) * H
-            let c = (separate ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0
+            let c = (intoHiddenGates ? hg + r0 * GH : gates.pointer + (t * B + r0) * GH) + c0
             if let packed {
                 packed.run(a: a, c: c)
             } else {
                 gemm(engine: engine, transB: true, m: m, n: columns, k: H, a: a, lda: H, b: whh + c0 * H, ldb: H,
-                     beta: cell == .lstm ? 0 : 1, c: c, ldc: GH)
+                     beta: recurrentPartApart ? 0 : 1, c: c, ldc: GH)
             }
             share.meet()
             share.forEachGateShare { rows in
@@ -254,7 +262,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                 case .lstm:
                     LSTMGates.forward(
                         gates: stepGates, table: tokenIDs == nil ? nil : UnsafePointer(tokenRows.pointer),
-                        ids: tokenIDs.map { $0 + t * B + b0 }, hGates: hg + b0 * GH, bias: foldedBias.pointer, cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
+                        ids: tokenIDs.map { $0 + t * B + b0 }, hGates: hg + b0 * GH, bias: foldedBias.pointer,
+                        cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
                         c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
                         batch: n, hidden: H, active: stepActive)
                 case .gru:
