@@ -31,6 +31,8 @@ struct TrainingLoop<Task: TrainingTask> {
     /// What the model writes now (a character model: a short sample), logged in samples.jsonl at every
     /// checkpoint for `recur report`; nil for tasks that write nothing.
     var sample: (() -> String)? = nil
+    /// Writes the checkpoints while training goes on; at most one save's files are in flight.
+    private let writer = BackgroundFileWriter()
 
     /// The metadata of every checkpoint at this moment.
     private func metadata(trainLoss: Double?, validation: ValidationResult?) -> [String: String] {
@@ -48,22 +50,43 @@ struct TrainingLoop<Task: TrainingTask> {
         return extra
     }
 
+    /// Saves the training checkpoint and the model of this step (in the background: `writer`).
     private func saveCheckpoints(trainLoss: Double?, validation: ValidationResult?) throws {
-        defer {
-            processGroup?.setFailureNote("the last checkpoint, \(files.model.path) at step \(trainer.step), is intact; continue in one process with --resume")
-        }
+        let note = "the last checkpoint, \(files.model.path) at step \(trainer.step), is intact; continue in one process with --resume"
         guard leader else {
             _ = trainer.task.stateTensors()  // the task's state gathering, in which rank 0's save takes part
+            processGroup?.setFailureNote(note)
             return
         }
         let extra = metadata(trainLoss: trainLoss, validation: validation)
+        let processGroup = processGroup
+        try write([(trainer.checkpointBytes(extra: extra), files.training),
+                   (ModelCheckpoint.bytes(of: trainer.task.model, extra: extra), files.model)],
+                  then: { processGroup?.setFailureNote(note) },
+                  failing: "the previous checkpoint is intact")
+        if let sample { try SampleLog.append(.init(step: trainer.step, text: sample()), to: files.samples) }
+    }
+
+    /// Hands the files to the writer once the previous save's files are written (`done` runs after the
+    /// last); a failure (this save's or the previous one's) becomes the command's error.
+    private func write(_ contents: [([UInt8], URL)], then done: (@Sendable () -> Void)? = nil, failing intact: String) throws {
         do {
-            try trainer.save(extra: extra, to: files.training)
-            try ModelCheckpoint.save(trainer.task.model, extra: extra, to: files.model)
+            try writer.finish()
+            for (k, (bytes, url)) in contents.enumerated() {
+                try writer.write(bytes, to: url, then: k == contents.count - 1 ? done : nil)
+            }
+        } catch {
+            throw UserError("\(error) (step \(trainer.step)); \(intact): free space or fix the folder, then continue with --resume", kind: .ioError)
+        }
+    }
+
+    /// Waits for the checkpoints being written.
+    private func finishWriting() throws {
+        do {
+            try writer.finish()
         } catch {
             throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
         }
-        if let sample { try SampleLog.append(.init(step: trainer.step, text: sample()), to: files.samples) }
     }
 
     /// Runs to the end; returns the last validation, if any.
@@ -85,6 +108,7 @@ struct TrainingLoop<Task: TrainingTask> {
         var skipped = 0
         var pendingSave = false
         var stopEarly = false
+        defer { try? writer.finish() }  // every way out leaves the queued checkpoints written
 
         while trainer.step < total && !stopEarly {
             var problem: String? = nil
@@ -109,6 +133,7 @@ struct TrainingLoop<Task: TrainingTask> {
             if let problem {
                 guard skipNonfinite else {
                     progress?.finish()
+                    try finishWriting()
                     let kept = lastSavedStep.map { "\(files.model.path) (step \($0)) is the last good checkpoint and was not touched" }
                         ?? "no checkpoint had been saved yet"
                     let clip = trainer.clipNorm
@@ -149,12 +174,9 @@ struct TrainingLoop<Task: TrainingTask> {
                         if validation.isBest && !leader { _ = trainer.task.stateTensors() }
                         if validation.isBest && leader {
                             let extra = metadata(trainLoss: trainLoss, validation: validation.result)
-                            do {
-                                try trainer.save(extra: extra, to: files.bestTraining)
-                                try ModelCheckpoint.save(trainer.task.model, extra: extra, to: files.best)
-                            } catch {
-                                throw UserError("\(error) (step \(step)); the previous best checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
-                            }
+                            try write([(trainer.checkpointBytes(extra: extra), files.bestTraining),
+                                       (ModelCheckpoint.bytes(of: trainer.task.model, extra: extra), files.best)],
+                                      failing: "the previous best checkpoint is intact")
                         }
                         progress?.message("step \(step)/\(total)  train \(String(format: "%.4f", trainLoss))  \(described.text)\(validation.isBest ? "  best" : "")")
                         if validation.shouldStop {
@@ -174,11 +196,13 @@ struct TrainingLoop<Task: TrainingTask> {
             }
             if Interrupt.requested {
                 try saveCheckpoints(trainLoss: lastLoss, validation: lastValidation)
+                try finishWriting()
                 progress?.finish()
                 if leader { printError("interrupted at step \(step) of \(total); saved \(files.model.path) and \(files.training.path); continue with --resume") }
                 Foundation.exit(Interrupt.exitCode)
             }
         }
+        try finishWriting()
         progress?.finish()
         return lastValidation
     }

@@ -43,7 +43,12 @@ public enum ModelCheckpoint {
 
     /// Writes the model atomically; `extra` adds metadata.
     public static func save<M: RecurModel>(_ model: M, extra: [String: String] = [:], to url: URL) throws(FileError) {
-        try SafeTensors.write(tensors: tensors(of: model), metadata: metadata(of: model).merging(extra) { own, _ in own }, to: url)
+        try AtomicFile.write(bytes(of: model, extra: extra), to: url)
+    }
+
+    /// The bytes `save` writes, taken now (for a `BackgroundFileWriter`).
+    public static func bytes<M: RecurModel>(of model: M, extra: [String: String] = [:]) -> [UInt8] {
+        SafeTensors.encode(tensors: tensors(of: model), metadata: metadata(of: model).merging(extra) { own, _ in own })
     }
 
     /// What a file says about itself before any model is built from it.

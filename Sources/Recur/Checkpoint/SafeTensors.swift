@@ -201,6 +201,9 @@ public struct SafeTensors {
         bytes.append(contentsOf: json)
         for (_, tensor) in tensors {
             tensor.withUnsafeBufferPointer { values in
+                #if _endian(little)
+                bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+                #else
                 for value in values {
                     let bits = value.bitPattern.littleEndian
                     bytes.append(UInt8(truncatingIfNeeded: bits))
@@ -208,6 +211,7 @@ public struct SafeTensors {
                     bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
                     bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
                 }
+                #endif
             }
         }
         return bytes

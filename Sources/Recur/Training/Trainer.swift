@@ -305,8 +305,13 @@ public final class Trainer<Task: TrainingTask> {
 
     /// Writes a training checkpoint: the model (loadable as such), the training state and `extra`.
     public func save(extra: [String: String] = [:], to url: URL) throws(FileError) {
+        try AtomicFile.write(checkpointBytes(extra: extra), to: url)
+    }
+
+    /// The bytes `save` writes, taken now (for a `BackgroundFileWriter`).
+    public func checkpointBytes(extra: [String: String] = [:]) -> [UInt8] {
         let metadata = ModelCheckpoint.metadata(of: task.model).merging(stateMetadata()) { own, _ in own }.merging(extra) { own, _ in own }
-        try SafeTensors.write(tensors: ModelCheckpoint.tensors(of: task.model) + stateTensors(), metadata: metadata, to: url)
+        return SafeTensors.encode(tensors: ModelCheckpoint.tensors(of: task.model) + stateTensors(), metadata: metadata)
     }
 
     /// Restores a training checkpoint written by `save` for a twin of this trainer's model.
