@@ -70,23 +70,27 @@ struct TrainingLoop<Task: TrainingTask> {
     /// Hands the files to the writer once the previous save's files are written (`done` runs after the
     /// last); a failure (this save's or the previous one's) becomes the command's error.
     private func write(_ contents: [([UInt8], URL)], then done: (@Sendable () -> Void)? = nil, failing intact: String) throws {
-        do {
-            try writer.finish()
-            for (k, (bytes, url)) in contents.enumerated() {
+        try finishWriting(failing: intact)
+        for (k, (bytes, url)) in contents.enumerated() {
+            do {
                 try writer.write(bytes, to: url, then: k == contents.count - 1 ? done : nil)
+            } catch {
+                throw writeError(error, intact: intact)
             }
-        } catch {
-            throw UserError("\(error) (step \(trainer.step)); \(intact): free space or fix the folder, then continue with --resume", kind: .ioError)
         }
     }
 
     /// Waits for the checkpoints being written.
-    private func finishWriting() throws {
+    private func finishWriting(failing intact: String = "the previous checkpoint is intact") throws {
         do {
             try writer.finish()
         } catch {
-            throw UserError("\(error) (step \(trainer.step)); the previous checkpoint is intact: free space or fix the folder, then continue with --resume", kind: .ioError)
+            throw writeError(error, intact: intact)
         }
+    }
+
+    private func writeError(_ error: FileError, intact: String) -> UserError {
+        UserError("\(error) (step \(trainer.step)); \(intact): free space or fix the folder, then continue with --resume", kind: .ioError)
     }
 
     /// Runs to the end; returns the last validation, if any.
