@@ -29,18 +29,6 @@ public final class PackedProduct {
         self.handle = handle
     }
 
-    /// `C[m, n] += A[m, k] W^T` for a row-major weight `W[n, k]` (a layer's `[outputs, inputs]`), packed
-    /// now, in `engine`'s precision (bf16 operands on `.bfloat16`); nil on the reference engine or where
-    /// there is no packed product. For weights that stay as they are while it is used (a sampler's).
-    public static func transposing(_ weight: UnsafePointer<Float>, outputs n: Int, inputs k: Int, rows m: Int,
-                                   engine: GEMMEngine) -> PackedProduct? {
-        guard engine != .reference,
-              let product = PackedProduct(m: m, n: n, k: k, lda: k, ldc: n, strideK: 1, strideN: k, bfloat16: engine == .bfloat16)
-        else { return nil }
-        product.pack(weight)
-        return product
-    }
-
     deinit { recur_packed_product_destroy(handle) }
 
     /// Whether this product has the given shape and strides (so it can be reused for them).

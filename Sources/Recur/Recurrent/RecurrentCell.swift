@@ -72,42 +72,44 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// The input side of a step: `gates[B, G*H] = x[B, I] W_ih^T + b_ih`, plus `b_hh` for the RNN and
     /// the LSTM (whose input and recurrent parts are simply added; the GRU keeps `b_hh` with the
     /// recurrent part, which its reset gate scales). `RecurrentLayer.project` forms the same sum.
-    /// `product`: W_ih^T packed for `batch` rows (`packedWeights`), used instead of `gemm`.
-    public func projectInput(_ x: UnsafePointer<Scalar>, batch: Int, into gates: UnsafeMutablePointer<Scalar>,
-                             product: PackedProduct? = nil) {
+    public func projectInput(_ x: UnsafePointer<Scalar>, batch: Int, into gates: UnsafeMutablePointer<Scalar>) {
         let GH = gateWidth, I = inputSize
-        biasIH.value.withUnsafeBufferPointer { bih in
-            biasHH.value.withUnsafeBufferPointer { bhh in
-                for r in 0..<batch {
-                    let row = gates + r * GH
-                    row.update(from: bih.baseAddress!, count: GH)
-                    if cell != .gru { for j in 0..<GH { row[j] += bhh[j] } }
-                }
-            }
-        }
-        if let product {
-            precondition(product.m == batch && product.n == GH && product.k == I, "RecurrentCell: the packed W_ih does not fit")
-            return product.run(a: x, c: gates)
-        }
+        for r in 0..<batch { inputBias(into: gates + r * GH) }
         weightIH.value.withUnsafeBufferPointer { w in
             gemm(engine: engine, transB: true, m: batch, n: GH, k: I, a: x, lda: I, b: w.baseAddress!, ldb: I,
                  beta: 1, c: gates, ldc: GH)
         }
     }
 
-    /// W_ih^T and W_hh^T packed now for products of `batch` rows (bf16 operands on the `.bfloat16`
-    /// engine), for `projectInput` and `advance` to use while the weights stay as they are now (a
-    /// sampler's frozen copy); nil where there is no packed product (Double, the reference engine, no
-    /// oneDNN).
-    public func packedWeights(batch: Int) -> (input: PackedProduct, recurrent: PackedProduct)? {
-        guard Scalar.self == Float.self else { return nil }
-        func packed(_ weight: Tensor<Scalar>, inputs: Int) -> PackedProduct? {
-            weight.withUnsafeBufferPointer {
-                PackedProduct.transposing(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self),
-                                          outputs: gateWidth, inputs: inputs, rows: batch, engine: engine)
+    /// The biases of a row's input side, `[G*H]`: `b_ih + b_hh`, or `b_ih` for the GRU (which keeps
+    /// `b_hh` with the recurrent part, `recurrentBias`).
+    public func inputBias(into row: UnsafeMutablePointer<Scalar>) {
+        let GH = gateWidth
+        biasIH.value.withUnsafeBufferPointer { bih in
+            biasHH.value.withUnsafeBufferPointer { bhh in
+                row.update(from: bih.baseAddress!, count: GH)
+                if cell != .gru { for j in 0..<GH { row[j] += bhh[j] } }
             }
         }
-        guard let input = packed(weightIH.value, inputs: inputSize), let recurrent = packed(weightHH.value, inputs: hiddenSize)
+    }
+
+    /// The GRU's recurrent biases of a row, `b_hh` `[3H]`, where its recurrent part starts.
+    public func recurrentBias(into row: UnsafeMutablePointer<Scalar>) {
+        biasHH.value.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: gateWidth) }
+    }
+
+    /// W_ih and W_hh copied now for products of one row (`VectorProduct`, in `engine`'s precision), for
+    /// a sampler's steps while the weights stay as they are now; nil for Double and on the reference
+    /// engine, whose steps use `projectInput` and `advance`.
+    public func vectorProducts() -> (input: VectorProduct, recurrent: VectorProduct)? {
+        guard Scalar.self == Float.self else { return nil }
+        func copy(_ weight: Tensor<Scalar>, inputs: Int) -> VectorProduct? {
+            weight.withUnsafeBufferPointer {
+                VectorProduct(weight: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: Float.self),
+                              outputs: gateWidth, inputs: inputs, engine: engine)
+            }
+        }
+        guard let input = copy(weightIH.value, inputs: inputSize), let recurrent = copy(weightHH.value, inputs: hiddenSize)
         else { return nil }
         return (input, recurrent)
     }
@@ -117,26 +119,27 @@ public class RecurrentCell<Scalar: RecurScalar>: Module {
     /// `[B, 4H]` what the backward step needs (LSTM: tanh(c') `[B, H]` in its first B x H elements; GRU:
     /// r | z | n | h_n per row); `hiddenGates` `[B, G*H]` is the GRU's workspace. Allocates nothing: a sampler calls this
     /// once per layer and symbol.
-    /// `product`: W_hh^T packed for `batch` rows (`packedWeights`), used instead of `gemm`.
     public func advance(gates: UnsafeMutablePointer<Scalar>, hiddenGates: UnsafeMutablePointer<Scalar>,
                         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>, batch: Int, product: PackedProduct? = nil) {
+                        cache: UnsafeMutablePointer<Scalar>, batch: Int) {
         let H = hiddenSize, GH = gateWidth
         let recurrent = cell == .gru ? hiddenGates : gates
         if cell == .gru {
-            biasHH.value.withUnsafeBufferPointer { bhh in
-                for r in 0..<batch { (hiddenGates + r * GH).update(from: bhh.baseAddress!, count: GH) }
-            }
+            for r in 0..<batch { recurrentBias(into: hiddenGates + r * GH) }
         }
-        if let product {
-            precondition(product.m == batch && product.n == GH && product.k == H, "RecurrentCell: the packed W_hh does not fit")
-            product.run(a: h, c: recurrent)
-        } else {
-            weightHH.value.withUnsafeBufferPointer { w in
-                gemm(engine: engine, transB: true, m: batch, n: GH, k: H, a: h, lda: H, b: w.baseAddress!, ldb: H,
-                     beta: 1, c: recurrent, ldc: GH)
-            }
+        weightHH.value.withUnsafeBufferPointer { w in
+            gemm(engine: engine, transB: true, m: batch, n: GH, k: H, a: h, lda: H, b: w.baseAddress!, ldb: H,
+                 beta: 1, c: recurrent, ldc: GH)
         }
+        activate(gates: gates, hiddenGates: hiddenGates, h: h, c: c, cache: cache, batch: batch)
+    }
+
+    /// The element-wise part of `advance`, once the step's products are in place: `gates` holds the
+    /// whole pre-activation (the GRU's input side; its recurrent side, with `b_hh`, in `hiddenGates`).
+    public func activate(gates: UnsafeMutablePointer<Scalar>, hiddenGates: UnsafeMutablePointer<Scalar>,
+                         h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?,
+                         cache: UnsafeMutablePointer<Scalar>, batch: Int) {
+        let H = hiddenSize
         switch cell {
         case .lstm:
             // In place: each element of c and h is read before it is written.

@@ -8,7 +8,9 @@ import RecurCore
 /// projection of every symbol (`embedding W_ih^T + b`, `[V, G*H]`) is computed once, so a step reads
 /// one row of it; the rest is one matrix-vector product per weight matrix (`[1, in] x [in, G*H]`), the
 /// fused gate kernel, and the output layer. A step streams every weight once: its speed is that of
-/// memory.
+/// memory. The products use copies of the weights (`VectorProduct`: bf16 on the bf16 engine, half the
+/// bytes); every layer's recurrent product depends only on the previous state, so they run together
+/// in one parallel region, then each layer's input product and gate kernel in turn.
 ///
 /// The choice of the next symbol: logits divided by `temperature`, softmax, then optionally only the
 /// `topK` likeliest symbols, and/or the smallest set of likeliest symbols whose probabilities reach
@@ -30,7 +32,7 @@ public final class Sampler {
     private let inputTable: ScratchBuffer<Float>  // [V, G*H]: embedding W_ih^T + b of the first layer
     private let layers: [LayerBuffers]
     private let headWeight: ScratchBuffer<Float>  // [V, H]
-    private let headProduct: PackedProduct?       // headWeight^T packed for one row
+    private let headProduct: VectorProduct?       // headWeight copied for one row
     private let headBias: ScratchBuffer<Float>    // [V]
     private let logits: ScratchBuffer<Float>      // [V]
     private let probabilities: ScratchBuffer<Double>  // [V]
@@ -48,8 +50,14 @@ public final class Sampler {
         var gates: ScratchBuffer<Float>     // [G*H]
         var hiddenGates: ScratchBuffer<Float>  // [G*H] (GRU)
         var cache: ScratchBuffer<Float>     // [4H]: tanh(c) for the LSTM, r z n h_n for the GRU
-        var products: (input: PackedProduct, recurrent: PackedProduct)?  // W_ih^T, W_hh^T packed for one row
+        var products: (input: VectorProduct, recurrent: VectorProduct)?  // W_ih, W_hh copied for one row
+        var inputBias: ScratchBuffer<Float>  // [G*H]: b_ih (+ b_hh but for the GRU), where the input side starts
     }
+    /// Every layer's recurrent product (into its gates, or the GRU's hidden gates), run together.
+    private let recurrentJobs: [VectorProduct.Job]
+    /// Layer l's input product (into its gates), for l >= 1 (the first layer reads `inputTable`).
+    private let inputJobs: [[VectorProduct.Job]]
+    private let headJobs: [VectorProduct.Job]
 
     public init(model: CharRNN<Float>, configuration: CharRNNConfiguration, temperature: Double = 1,
                 topK: Int? = nil, topP: Double? = nil, argmax: Bool = false) {
@@ -75,19 +83,33 @@ public final class Sampler {
             }
         }
         self.inputTable = inputTable
-        layers = model.rnn.layers.map { directions in
+        let layers = model.rnn.layers.map { directions in
             let layer = directions[0]
             let cell = RecurrentCell(cell: layer.cell, weightIH: layer.weightIH.value, weightHH: layer.weightHH.value,
                                      biasIH: layer.biasIH.value, biasHH: layer.biasHH.value)
             cell.engine = model.engine
+            let inputBias = ScratchBuffer<Float>(count: GH)
+            cell.inputBias(into: inputBias.pointer)
             return LayerBuffers(
                 cell: cell, h: ScratchBuffer(count: H), c: ScratchBuffer(count: H), gates: ScratchBuffer(count: GH),
-                hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H), products: cell.packedWeights(batch: 1))
+                hiddenGates: ScratchBuffer(count: GH), cache: ScratchBuffer(count: 4 * H), products: cell.vectorProducts(),
+                inputBias: inputBias)
         }
+        self.layers = layers
         headWeight = copy(model.head.weight.value)
-        headProduct = PackedProduct.transposing(headWeight.pointer, outputs: V, inputs: H, rows: 1, engine: model.engine)
+        headProduct = VectorProduct(weight: headWeight.pointer, outputs: V, inputs: H, engine: model.engine)
         headBias = copy(model.head.bias!.value)
-        logits = ScratchBuffer(count: V)
+        let logits = ScratchBuffer<Float>(count: V)
+        self.logits = logits
+        let gru = configuration.cell == .gru
+        recurrentJobs = layers.compactMap { layer in
+            layer.products.map { .init($0.recurrent, into: gru ? layer.hiddenGates.pointer : layer.gates.pointer) }
+        }
+        inputJobs = layers.enumerated().map { l, layer in
+            guard l > 0, let products = layer.products else { return [] }
+            return [.init(products.input, into: layer.gates.pointer)]
+        }
+        headJobs = headProduct.map { [.init($0, into: logits.pointer)] } ?? []
         probabilities = ScratchBuffer(count: V)
         order = .allocate(capacity: V)
         conditionWeight = model.condition.map { copy($0.weight.value) }
@@ -142,26 +164,47 @@ public final class Sampler {
     /// Feeds one symbol and leaves the logits of the next in place.
     public func feed(_ id: Int) {
         precondition(id >= 0 && id < vocabularySize, "Sampler: id \(id) outside the vocabulary")
+        let GH = configuration.cell.gateCount * configuration.hiddenSize, V = vocabularySize
+        guard headProduct != nil else { return feedOnReferenceEngine(id) }
+        // Each layer's input side starts as its biases (the first layer's as a row of the table); then
+        // every layer's recurrent part, which reads only the previous state, is added at once.
+        for (l, layer) in layers.enumerated() {
+            layer.gates.pointer.update(from: l == 0 ? inputTable.pointer + id * GH : layer.inputBias.pointer, count: GH)
+            if configuration.cell == .gru { layer.cell.recurrentBias(into: layer.hiddenGates.pointer) }
+            layer.products!.recurrent.load(layer.h.pointer)
+        }
+        VectorProduct.run(recurrentJobs)
+        for (l, layer) in layers.enumerated() {
+            if l > 0 {
+                layer.products!.input.load(layers[l - 1].h.pointer)
+                VectorProduct.run(inputJobs[l])
+            }
+            layer.cell.activate(gates: layer.gates.pointer, hiddenGates: layer.hiddenGates.pointer, h: layer.h.pointer,
+                                c: layer.c.pointer, cache: layer.cache.pointer, batch: 1)
+        }
+        logits.pointer.update(from: headBias.pointer, count: V)
+        headProduct!.load(layers[layers.count - 1].h.pointer)
+        VectorProduct.run(headJobs)
+    }
+
+    /// `feed` with the reference engine's products (`gemm`), layer after layer.
+    private func feedOnReferenceEngine(_ id: Int) {
         let H = configuration.hiddenSize, GH = configuration.cell.gateCount * H, V = vocabularySize
         var input: UnsafePointer<Float>? = nil  // the previous layer's h; the first layer reads inputTable
         for layer in layers {
             // x W_ih^T + b_ih (+ b_hh): a row of the table for the first layer.
             if let input {
-                layer.cell.projectInput(input, batch: 1, into: layer.gates.pointer, product: layer.products?.input)
+                layer.cell.projectInput(input, batch: 1, into: layer.gates.pointer)
             } else {
                 layer.gates.pointer.update(from: inputTable.pointer + id * GH, count: GH)
             }
             layer.cell.advance(gates: layer.gates.pointer, hiddenGates: layer.hiddenGates.pointer, h: layer.h.pointer,
-                               c: layer.c.pointer, cache: layer.cache.pointer, batch: 1, product: layer.products?.recurrent)
+                               c: layer.c.pointer, cache: layer.cache.pointer, batch: 1)
             input = UnsafePointer(layer.h.pointer)
         }
         logits.pointer.update(from: headBias.pointer, count: V)
-        if let headProduct {
-            headProduct.run(a: input!, c: logits.pointer)
-        } else {
-            gemm(transB: true, m: 1, n: V, k: H, a: input!, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
-                 c: logits.pointer, ldc: V)
-        }
+        gemm(engine: .reference, transB: true, m: 1, n: V, k: H, a: input!, lda: H, b: headWeight.pointer, ldb: H, beta: 1,
+             c: logits.pointer, ldc: V)
     }
 
     /// Layer `l`'s state and gates after the last `feed`: h `[H]`, c `[H]` (LSTM; nil otherwise) and the
