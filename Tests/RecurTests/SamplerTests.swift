@@ -28,6 +28,23 @@ struct SamplerTests {
         }
     }
 
+    @Test("on the reference engine (its products gemm's, layer after layer) the batch-1 path gives the sequence path's logits too",
+          arguments: CellKind.allCases)
+    func referenceEngineMatchesSequencePath(cell: CellKind) {
+        let (model, configuration) = Self.model(cell)
+        model.isTraining = false
+        model.engine = .reference
+        let ids = [2, 7, 1, 8, 2, 8]
+        let (logits, _) = model.forward(ids, steps: ids.count, batch: 1)
+        let sampler = Sampler(model: model, configuration: configuration)
+        sampler.reset()
+        for (t, id) in ids.enumerated() {
+            sampler.feed(id)
+            let difference = largestDifference(Array(sampler.currentLogits), (0..<10).map { logits[t, 0, $0] })
+            #expect(difference <= 1e-5, "\(cell) step \(t): \(difference)")
+        }
+    }
+
     @Test("on the bf16 engine, the batch-1 path (weights packed once in bf16) gives the bf16 sequence path's logits within 2e-5, 1e-4 or more from float32's",
           arguments: CellKind.allCases)
     func bfloat16MatchesSequencePath(cell: CellKind) throws {
