@@ -53,9 +53,6 @@ public final class VectorProduct {
         input.deallocate()
     }
 
-    /// Whether the bf16 products run on the CPU's bf16 dot product instruction (see the type's note).
-    public static var bfloat16IsNative: Bool { recur_vector_product_bf16_native() != 0 }
-
     /// Takes `x` `[inputs]` as the input of the next products (rounded to bf16 with `bfloat16`).
     public func load(_ x: UnsafePointer<Float>) {
         if bfloat16 {

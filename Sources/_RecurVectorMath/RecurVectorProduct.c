@@ -125,14 +125,6 @@ static int recur_cpu_has_avx512_bf16(void) {
 }
 #endif
 
-int recur_vector_product_bf16_native(void) {
-#if defined(__x86_64__)
-    return recur_isa_active() == RECUR_ISA_AVX512 && recur_cpu_has_avx512_bf16();
-#else
-    return 0;
-#endif
-}
-
 void recur_vector_product_run(const void *w, long padded, int bfloat16, const void *x, float *y, long first, long end) {
     if (first >= end) return;
     if (bfloat16) {

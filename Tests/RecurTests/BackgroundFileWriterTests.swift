@@ -45,8 +45,13 @@ struct BackgroundFileWriterTests {
         let writer = BackgroundFileWriter()
         let missing = folder.appendingPathComponent("no-such-folder/model.safetensors")
         let after = folder.appendingPathComponent("after.safetensors")
+        // The writer thread waits after a first file until both writes below are queued: otherwise the
+        // failure could come first and the second `write` would throw it (the next test's case).
+        let queued = DispatchSemaphore(value: 0)
+        try writer.write([0], to: folder.appendingPathComponent("first")) { queued.wait() }
         try writer.write([1, 2, 3], to: missing)
         try writer.write([4, 5, 6], to: after)
+        queued.signal()
         #expect(throws: FileError.self) { try writer.finish() }
         #expect(!FileManager.default.fileExists(atPath: after.path))
         try writer.finish()  // reported once

@@ -19,7 +19,4 @@ void recur_vector_product_pack(const float *w, long n, long k, int bfloat16, voi
 // same products; the sums may differ in order and in subnormals, which vdpbf16ps flushes).
 void recur_vector_product_run(const void *w, long padded, int bfloat16, const void *x, float *y, long first, long end);
 
-// Whether bf16 products run on the CPU's bf16 dot product instruction now.
-int recur_vector_product_bf16_native(void);
-
 #endif
