@@ -82,9 +82,21 @@ public final class VectorProduct {
     /// weights: the region's start and end cost about as much as streaming that much).
     static let minimumShareElements = 65_536
 
+    /// `output[r] += W[r, :] x` for every row, with the `x` of the last `load`, the rows shared among the
+    /// compute threads (`run(_:)` with this one job).
+    public func run(into output: UnsafeMutablePointer<Float>) {
+        Self.share(CollectionOfOne(Job(self, into: output)))
+    }
+
     /// Runs every job's product (each `load`ed before), their rows taken together and shared among the
     /// compute threads in contiguous ranges: one parallel region for all of them.
     public static func run(_ jobs: [Job]) {
+        share(jobs)
+    }
+
+    /// `run(_:)` for any collection of jobs; specialised here for the two callers above (a generic entry
+    /// point called from another module would go through the collection's witness table per job).
+    private static func share<Jobs: Collection<Job>>(_ jobs: Jobs) {
         var rows = 0, elements = 0
         for job in jobs {
             rows += job.product.outputs

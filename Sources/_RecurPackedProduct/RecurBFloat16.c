@@ -68,12 +68,9 @@ void recur_bf16_convert(const float *source, long rows, long columns, long ld, u
 
 int recur_bf16_native(void) {
 #if defined(__x86_64__)
+    if (recur_cpu_has_avx512_bf16()) return 1;
     unsigned a, b, c, d;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    int avx512f = (b >> 16) & 1, amxBF16 = (d >> 22) & 1;
-    unsigned a1 = 0, b1, c1, d1;
-    int avx512BF16 = a >= 1 && __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 5) & 1);
-    return (avx512f && avx512BF16) || amxBF16;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((d >> 22) & 1);  // AMX-BF16
 #else
     return 0;
 #endif

@@ -1,6 +1,6 @@
 // The vector math is header-only (include/RecurVectorMath.h) but for the additive attention scores,
 // which choose their width at run time.
-#include "RecurVectorMath.h"
+#include "RecurVectorLanes.h"
 
 // One query's scores in lanes of W: full vectors, then the tail zero-padded (tanh(0) * 0 adds nothing).
 #define RECUR_DEFINE_ADDITIVE_SCORES(W, ATTRS)                                                                 \
@@ -343,9 +343,6 @@ static ATTRS void recur_bf16_round##W(const float *source, long count, unsigned 
     }                                                                                                          \
 }
 
-typedef unsigned recur_uint8 __attribute__((ext_vector_type(8)));
-typedef unsigned short recur_ushort8 __attribute__((ext_vector_type(8)));
-
 RECUR_DEFINE_ADDITIVE_SCORES(8, )
 RECUR_DEFINE_LANES(8, )
 RECUR_DEFINE_LSTM(8, )
@@ -356,13 +353,6 @@ RECUR_DEFINE_SOFTMAX(8, )
 RECUR_DEFINE_BF16_ROUNDING(8, )
 
 #if defined(__x86_64__)
-#define RECUR_AVX2 __attribute__((target("avx2,fma")))
-typedef float recur_float16 __attribute__((ext_vector_type(16)));
-typedef int recur_int16 __attribute__((ext_vector_type(16)));
-typedef unsigned recur_uint16 __attribute__((ext_vector_type(16)));
-typedef unsigned short recur_ushort16 __attribute__((ext_vector_type(16)));
-#define RECUR_AVX512 __attribute__((target("avx512f")))
-
 // The AVX2 + FMA copies of the eight-lane functions, under their own names.
 #define recur_select8 recur_select8_avx2
 #define recur_exp8 recur_exp8_avx2
@@ -442,6 +432,23 @@ int recur_isa_supported(int isa) {
     }
 }
 
+// Asked before every bf16 product of one row: found once (every thread that asks first finds the same).
+static int recur_avx512_bf16 = -1;
+
+int recur_cpu_has_avx512_bf16(void) {
+#if defined(__x86_64__)
+    int has = __atomic_load_n(&recur_avx512_bf16, __ATOMIC_RELAXED);
+    if (has < 0) {
+        __builtin_cpu_init();
+        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
+        __atomic_store_n(&recur_avx512_bf16, has, __ATOMIC_RELAXED);
+    }
+    return has;
+#else
+    return 0;
+#endif
+}
+
 // -1 until first asked; every thread that asks first computes the same answer.
 static int recur_isa = -1;
 // This thread's own choice (-1: none), which takes precedence: tests try every set on their own thread
@@ -469,19 +476,6 @@ int recur_isa_set(int isa) {
     __atomic_store_n(&recur_isa, isa, __ATOMIC_RELAXED);
     return 1;
 }
-
-// The body of a kernel's public entry: the active instruction set's copy of NAME called with ARGS
-// (NAME16 for AVX-512, NAME8_avx2 for AVX2 + FMA, NAME8 otherwise).
-#if defined(__x86_64__)
-#define RECUR_DISPATCH(NAME, ARGS)                                                                             \
-    switch (recur_isa_active()) {                                                                              \
-    case RECUR_ISA_AVX512: NAME##16 ARGS; return;                                                              \
-    case RECUR_ISA_AVX2: NAME##8_avx2 ARGS; return;                                                            \
-    default: NAME##8 ARGS; return;                                                                             \
-    }
-#else
-#define RECUR_DISPATCH(NAME, ARGS) NAME##8 ARGS;
-#endif
 
 void recur_additive_scores(const float *query, const float *keys, long stride, const float *v, long width, long steps,
                            float *hidden, float *scores) {

@@ -4,7 +4,7 @@
 // short streams of 1-2 KB that the prefetchers kept having to find again), read against one input
 // vector that stays in cache; no primitive and no thread team of their own (the caller shares rows).
 #include "RecurVectorProduct.h"
-#include "RecurVectorMath.h"
+#include "RecurVectorLanes.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -80,16 +80,9 @@ static ATTRS void recur_vector_product_bf16_##W(const unsigned short *w, long pa
     }                                                                                                          \
 }
 
-typedef unsigned recur_uint8 __attribute__((ext_vector_type(8)));
-typedef unsigned short recur_ushort8 __attribute__((ext_vector_type(8)));
 RECUR_DEFINE_VECTOR_PRODUCT(8, )
 
 #if defined(__x86_64__)
-#define RECUR_AVX2 __attribute__((target("avx2,fma")))
-#define RECUR_AVX512 __attribute__((target("avx512f")))
-typedef float recur_float16 __attribute__((ext_vector_type(16)));
-typedef unsigned recur_uint16 __attribute__((ext_vector_type(16)));
-typedef unsigned short recur_ushort16 __attribute__((ext_vector_type(16)));
 #define recur_store_panel8 recur_store_panel8_avx2
 #define recur_vector_product_f32_8 recur_vector_product_f32_8_avx2
 #define recur_widen8 recur_widen8_avx2
@@ -118,37 +111,19 @@ static void recur_vector_product_bf16_dp(const unsigned short *w, long padded, c
         }
     }
 }
-
-static int recur_cpu_has_avx512_bf16(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16");
-}
 #endif
 
 void recur_vector_product_run(const void *w, long padded, int bfloat16, const void *x, float *y, long first, long end) {
     if (first >= end) return;
     if (bfloat16) {
-        const unsigned short *wb = w, *xb = x;
 #if defined(__x86_64__)
-        switch (recur_isa_active()) {
-        case RECUR_ISA_AVX512:
-            if (recur_cpu_has_avx512_bf16()) recur_vector_product_bf16_dp(wb, padded, xb, y, first, end);
-            else recur_vector_product_bf16_16(wb, padded, xb, y, first, end);
+        if (recur_isa_active() == RECUR_ISA_AVX512 && recur_cpu_has_avx512_bf16()) {
+            recur_vector_product_bf16_dp(w, padded, x, y, first, end);
             return;
-        case RECUR_ISA_AVX2: recur_vector_product_bf16_8_avx2(wb, padded, xb, y, first, end); return;
-        default: break;
         }
 #endif
-        recur_vector_product_bf16_8(wb, padded, xb, y, first, end);
-        return;
+        RECUR_DISPATCH(recur_vector_product_bf16_, ((const unsigned short *)w, padded, (const unsigned short *)x, y, first, end))
+    } else {
+        RECUR_DISPATCH(recur_vector_product_f32_, ((const float *)w, padded, (const float *)x, y, first, end))
     }
-    const float *wf = w, *xf = x;
-#if defined(__x86_64__)
-    switch (recur_isa_active()) {
-    case RECUR_ISA_AVX512: recur_vector_product_f32_16(wf, padded, xf, y, first, end); return;
-    case RECUR_ISA_AVX2: recur_vector_product_f32_8_avx2(wf, padded, xf, y, first, end); return;
-    default: break;
-    }
-#endif
-    recur_vector_product_f32_8(wf, padded, xf, y, first, end);
 }

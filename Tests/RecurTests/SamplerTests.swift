@@ -45,7 +45,7 @@ struct SamplerTests {
         }
     }
 
-    @Test("on the bf16 engine, the batch-1 path (weights packed once in bf16) gives the bf16 sequence path's logits within 2e-5, 1e-4 or more from float32's",
+    @Test("on the bf16 engine, the batch-1 path (weights copied once in bf16) gives the bf16 sequence path's logits within 2e-5, 1e-4 or more from float32's",
           arguments: CellKind.allCases)
     func bfloat16MatchesSequencePath(cell: CellKind) throws {
         let (model, configuration) = Self.model(cell)

@@ -55,9 +55,6 @@ public final class Sampler {
     }
     /// Every layer's recurrent product (into its gates, or the GRU's hidden gates), run together.
     private let recurrentJobs: [VectorProduct.Job]
-    /// Layer l's input product (into its gates), for l >= 1 (the first layer reads `inputTable`).
-    private let inputJobs: [[VectorProduct.Job]]
-    private let headJobs: [VectorProduct.Job]
 
     public init(model: CharRNN<Float>, configuration: CharRNNConfiguration, temperature: Double = 1,
                 topK: Int? = nil, topP: Double? = nil, argmax: Bool = false) {
@@ -99,17 +96,11 @@ public final class Sampler {
         headWeight = copy(model.head.weight.value)
         headProduct = VectorProduct(weight: headWeight.pointer, outputs: V, inputs: H, engine: model.engine)
         headBias = copy(model.head.bias!.value)
-        let logits = ScratchBuffer<Float>(count: V)
-        self.logits = logits
+        logits = ScratchBuffer(count: V)
         let gru = configuration.cell == .gru
         recurrentJobs = layers.compactMap { layer in
             layer.products.map { .init($0.recurrent, into: gru ? layer.hiddenGates.pointer : layer.gates.pointer) }
         }
-        inputJobs = layers.enumerated().map { l, layer in
-            guard l > 0, let products = layer.products else { return [] }
-            return [.init(products.input, into: layer.gates.pointer)]
-        }
-        headJobs = headProduct.map { [.init($0, into: logits.pointer)] } ?? []
         probabilities = ScratchBuffer(count: V)
         order = .allocate(capacity: V)
         conditionWeight = model.condition.map { copy($0.weight.value) }
@@ -165,7 +156,7 @@ public final class Sampler {
     public func feed(_ id: Int) {
         precondition(id >= 0 && id < vocabularySize, "Sampler: id \(id) outside the vocabulary")
         let GH = configuration.cell.gateCount * configuration.hiddenSize, V = vocabularySize
-        guard headProduct != nil else { return feedOnReferenceEngine(id) }
+        guard let headProduct else { return feedOnReferenceEngine(id) }  // with it, every layer's products
         // Each layer's input side starts as its biases (the first layer's as a row of the table); then
         // every layer's recurrent part, which reads only the previous state, is added at once.
         for (l, layer) in layers.enumerated() {
@@ -177,14 +168,14 @@ public final class Sampler {
         for (l, layer) in layers.enumerated() {
             if l > 0 {
                 layer.products!.input.load(layers[l - 1].h.pointer)
-                VectorProduct.run(inputJobs[l])
+                layer.products!.input.run(into: layer.gates.pointer)
             }
             layer.cell.activate(gates: layer.gates.pointer, hiddenGates: layer.hiddenGates.pointer, h: layer.h.pointer,
                                 c: layer.c.pointer, cache: layer.cache.pointer, batch: 1)
         }
         logits.pointer.update(from: headBias.pointer, count: V)
-        headProduct!.load(layers[layers.count - 1].h.pointer)
-        VectorProduct.run(headJobs)
+        headProduct.load(layers[layers.count - 1].h.pointer)
+        headProduct.run(into: logits.pointer)
     }
 
     /// `feed` with the reference engine's products (`gemm`), layer after layer.

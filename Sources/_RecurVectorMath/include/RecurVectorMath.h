@@ -78,6 +78,8 @@ enum { RECUR_ISA_BASELINE = 0, RECUR_ISA_AVX2 = 1, RECUR_ISA_AVX512 = 2 };
 int recur_isa_supported(int isa);
 // The kernels' instruction set now: the best this CPU supports until recur_isa_set chooses another.
 int recur_isa_active(void);
+// Whether the CPU has AVX-512's bf16 dot product (vdpbf16ps: AVX512_BF16, with AVX512F and AVX512BW).
+int recur_cpu_has_avx512_bf16(void);
 // Chooses the kernels' instruction set (one this CPU supports; otherwise nothing changes). Returns 1 on success.
 int recur_isa_set(int isa);
 // Chooses the instruction set of the kernels this thread calls (-1: back to the process's), without
