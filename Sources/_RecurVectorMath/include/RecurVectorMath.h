@@ -130,7 +130,8 @@ void recur_rmsprop_update(float *p, const float *g, float *square, float *mean, 
                           float alpha, float epsilon, float weightDecay, float momentum);
 
 // One softmax row's numerators out[j] = e^(x[j] - max) for j < n (n >= 1), the maximum in *maximum
-// (NaN when an element is NaN), and their sum (in double) returned. In the active instruction set.
+// (NaN when an element is NaN), and their sum (in double: element j into lane j mod 8 of eight, then
+// the lanes in turn) returned. In the active instruction set.
 double recur_softmax_numerators(const float *x, long n, float *out, float *maximum);
 
 // `count` floats rounded to bfloat16 (nearest, ties to even; NaN stays NaN, quiet), as the bf16
