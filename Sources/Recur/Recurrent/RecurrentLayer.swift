@@ -333,6 +333,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         } else {
             sequenceProducts()
         }
+        // The input-side bias's gradient is dGates' column sums; a token layer has them summed per token
+        // already (`tokenRows`, V rows), and summing those V rows regroups the same sum without another
+        // pass over the T*B rows.
+        var inputGradient = (rows: rows, pointer: UnsafePointer(dGates.pointer))
+        if case .tokens(_, _, _, let table) = input { inputGradient = (table.shape[0], UnsafePointer(tokenRows.pointer)) }
         biasIH.gradient.withUnsafeMutableBufferPointer { dbih in
             biasHH.gradient.withUnsafeMutableBufferPointer { dbhh in
                 if dRecurrent == dGates.pointer {
@@ -340,13 +345,13 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                     biasSums.reserve(GH)
                     let sums = biasSums.pointer
                     sums.update(repeating: 0, count: GH)
-                    addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: sums)
+                    addColumnSums(of: inputGradient.pointer, rows: inputGradient.rows, columns: GH, into: sums)
                     for j in 0..<GH {
                         dbih[j] += sums[j]
                         dbhh[j] += sums[j]
                     }
                 } else {
-                    addColumnSums(of: dGates.pointer, rows: rows, columns: GH, into: dbih.baseAddress!)
+                    addColumnSums(of: inputGradient.pointer, rows: inputGradient.rows, columns: GH, into: dbih.baseAddress!)
                     addColumnSums(of: dRecurrent, rows: rows, columns: GH, into: dbhh.baseAddress!)
                 }
             }
