@@ -31,9 +31,7 @@ public final class VectorProduct {
         (self.outputs, self.inputs, self.bfloat16) = (outputs, inputs, bfloat16)
         let size = bfloat16 ? 2 : 4
         padded = recur_vector_product_padded(inputs, bfloat16 ? 1 : 0)
-        let bytes = (outputs + 3) / 4 * 4 * padded * size
-        weights = .allocate(byteCount: bytes, alignment: 64)
-        weights.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        weights = .allocate(byteCount: recur_vector_product_bytes(outputs, inputs, bfloat16 ? 1 : 0), alignment: 64)
         recur_vector_product_pack(weight, outputs, inputs, bfloat16 ? 1 : 0, weights)
         input = .allocate(byteCount: padded * size, alignment: 64)
         input.initializeMemory(as: UInt8.self, repeating: 0, count: padded * size)

@@ -11,13 +11,21 @@
 
 enum { CHUNK_BYTES = 64, PANEL = 4 };
 
+// A chunk's elements: 16 floats or 32 bf16 values.
+static long recur_chunk(int bfloat16) { return bfloat16 ? CHUNK_BYTES / 2 : CHUNK_BYTES / 4; }
+
 long recur_vector_product_padded(long k, int bfloat16) {
-    long chunk = bfloat16 ? CHUNK_BYTES / 2 : CHUNK_BYTES / 4;
+    long chunk = recur_chunk(bfloat16);
     return (k + chunk - 1) / chunk * chunk;
 }
 
+long recur_vector_product_bytes(long n, long k, int bfloat16) {
+    return (n + PANEL - 1) / PANEL * PANEL * recur_vector_product_padded(k, bfloat16) * (bfloat16 ? 2 : 4);
+}
+
 void recur_vector_product_pack(const float *w, long n, long k, int bfloat16, void *target) {
-    long chunk = bfloat16 ? CHUNK_BYTES / 2 : CHUNK_BYTES / 4, padded = recur_vector_product_padded(k, bfloat16);
+    long chunk = recur_chunk(bfloat16), padded = recur_vector_product_padded(k, bfloat16);
+    __builtin_memset(target, 0, (unsigned long)recur_vector_product_bytes(n, k, bfloat16));
     for (long r = 0; r < n; r++) {
         long panel = r / PANEL, row = r % PANEL;
         for (long j = 0; j < k; j += chunk) {

@@ -9,8 +9,12 @@
 // whole panels.
 long recur_vector_product_padded(long k, int bfloat16);
 
-// W `[n, k]` (row-major floats) into `target` (recur_vector_product_padded(k) * n rounded up to 4,
-// elements of 4 or 2 bytes, zeroed by the caller), rounded to bf16 with `bfloat16`.
+// The bytes of W `[n, k]` in that layout: recur_vector_product_padded(k) elements (4 or 2 bytes) for
+// each of n rows rounded up to a whole panel.
+long recur_vector_product_bytes(long n, long k, int bfloat16);
+
+// W `[n, k]` (row-major floats) into `target` (recur_vector_product_bytes of it, the padding zeroed
+// here), rounded to bf16 with `bfloat16`.
 void recur_vector_product_pack(const float *w, long n, long k, int bfloat16, void *target);
 
 // y[r] += W[r, :] x for r in [first, end); x has `padded` elements (bf16 bits with `bfloat16`), zero
