@@ -20,7 +20,6 @@ extension TrainCommand {
     /// `recur train` for a task over whole sequences (classify, tag): read, split, fit or restore the
     /// configuration, encode, build, train.
     func runSequenceTask<Recipe: SequenceTaskRecipe>(_ recipe: Recipe.Type) throws {
-        let name = Recipe.kind.rawValue
         if seqLength != nil { throw UserError("--seq-length: applies to --task lm on a continuous text; \(Recipe.wholeSequences) reads whole sequences") }
         if val != nil && valFraction != nil { throw UserError("--val and --val-fraction: give one of them, not both") }
         try compute.apply()

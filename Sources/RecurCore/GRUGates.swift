@@ -19,26 +19,26 @@ public enum GRUGates {
     /// - xGates, hGates: `[B, 3H]`, the input and recurrent pre-activations (hGates with b_hh).
     /// - xBias: `[3H]` (b_ih) added to every row of xGates, or nil when xGates holds it already.
     /// - hPrev: `[B, H]`. h: `[B, H]`, the new state.
-    /// - cache: `[B, 4H]`, r | z | n | h_n for the backward pass.
+    /// - cache: `[B, 4H]`, r | z | n | h_n for the backward pass; nil at inference (nothing kept).
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
         xGates: UnsafePointer<Scalar>, xBias: UnsafePointer<Scalar>? = nil, hGates: UnsafePointer<Scalar>,
-        hPrev: UnsafePointer<Scalar>, h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>,
+        hPrev: UnsafePointer<Scalar>, h: UnsafeMutablePointer<Scalar>, cache: UnsafeMutablePointer<Scalar>?,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
-            recur_gru_forward(float(xGates), xBias.map(float), float(hGates), float(hPrev), float(h), float(cache), batch, hidden, active)
+            recur_gru_forward(float(xGates), xBias.map(float), float(hGates), float(hPrev), float(h), cache.map(float), batch, hidden, active)
             return
         }
         for b in 0..<batch {
             let xRow = xGates + b * 3 * hidden
             let hRow = hGates + b * 3 * hidden
-            let cRow = cache + b * 4 * hidden
+            let cRow = cache.map { $0 + b * 4 * hidden }
             let s = b * hidden
             if let active, !active[b] {
                 for j in 0..<hidden { h[s + j] = hPrev[s + j] }
-                for j in 0..<4 * hidden { cRow[j] = 0 }
+                if let cRow { for j in 0..<4 * hidden { cRow[j] = 0 } }
                 continue
             }
             var j = 0
@@ -51,10 +51,12 @@ public enum GRUGates {
                 let z = sigmoid(xz + load8(hRow + hidden + j, count: m))
                 let hn = load8(hRow + 2 * hidden + j, count: m)
                 let n = Scalar.tanh(xn + r * hn)
-                store8(r, cRow + j, count: m)
-                store8(z, cRow + hidden + j, count: m)
-                store8(n, cRow + 2 * hidden + j, count: m)
-                store8(hn, cRow + 3 * hidden + j, count: m)
+                if let cRow {
+                    store8(r, cRow + j, count: m)
+                    store8(z, cRow + hidden + j, count: m)
+                    store8(n, cRow + 2 * hidden + j, count: m)
+                    store8(hn, cRow + 3 * hidden + j, count: m)
+                }
                 store8((1 - z) * n + z * load8(hPrev + s + j, count: m), h + s + j, count: m)
                 j += 8
             }

@@ -24,21 +24,23 @@ public enum LSTMGates {
     ///   the step's rows of the large gate cache: docs/performance.md section 17.)
     /// - bias: `[4H]` added to every row's pre-activation next, or nil when `gates` holds it already.
     /// - cPrev, hPrev: `[B, H]`, the previous state.
-    /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass.
+    /// - c, h: `[B, H]`, the new state. tanhC: `[B, H]`, tanh(c) kept for the backward pass; nil at
+    ///   inference, when no backward step follows: then neither it nor the activations are written
+    ///   (`gates` is only read).
     @inlinable @_specialize(where Scalar == Float)
     public static func forward<Scalar: RecurScalar>(
         gates: UnsafeMutablePointer<Scalar>, table: UnsafePointer<Scalar>? = nil, ids: UnsafePointer<Int>? = nil,
         hGates: UnsafePointer<Scalar>? = nil, bias: UnsafePointer<Scalar>? = nil,
         cPrev: UnsafePointer<Scalar>, hPrev: UnsafePointer<Scalar>,
         c: UnsafeMutablePointer<Scalar>, h: UnsafeMutablePointer<Scalar>,
-        tanhC: UnsafeMutablePointer<Scalar>,
+        tanhC: UnsafeMutablePointer<Scalar>?,
         batch: Int, hidden: Int, active: UnsafePointer<Bool>?
     ) {
         precondition((table == nil) == (ids == nil), "LSTMGates.forward: a table needs ids, and ids a table")
         if Scalar.self == Float.self {
             // Float: the C kernel in the run-time instruction set (InstructionSet).
             recur_lstm_forward(float(gates), table.map(float), ids, hGates.map(float), bias.map(float), float(cPrev), float(hPrev),
-                               float(c), float(h), float(tanhC), batch, hidden, active)
+                               float(c), float(h), tanhC.map(float), batch, hidden, active)
             return
         }
         for b in 0..<batch {
@@ -50,7 +52,7 @@ public enum LSTMGates {
                 for j in 0..<hidden {
                     c[s + j] = cPrev[s + j]
                     h[s + j] = hPrev[s + j]
-                    tanhC[s + j] = 0
+                    tanhC?[s + j] = 0
                 }
                 continue
             }
@@ -62,14 +64,16 @@ public enum LSTMGates {
                 let g = Scalar.tanh(load8(xRow + 2 * hidden + j, count: n) + biasLanes(hRow, 2 * hidden + j, n)
                                 + biasLanes(bias, 2 * hidden + j, n))
                 let o = sigmoid(load8(xRow + 3 * hidden + j, count: n) + biasLanes(hRow, 3 * hidden + j, n) + biasLanes(bias, 3 * hidden + j, n))
-                store8(i, row + j, count: n)
-                store8(f, row + hidden + j, count: n)
-                store8(g, row + 2 * hidden + j, count: n)
-                store8(o, row + 3 * hidden + j, count: n)
+                if tanhC != nil {  // recording: the activations for the backward step
+                    store8(i, row + j, count: n)
+                    store8(f, row + hidden + j, count: n)
+                    store8(g, row + 2 * hidden + j, count: n)
+                    store8(o, row + 3 * hidden + j, count: n)
+                }
                 let cNew = f * load8(cPrev + s + j, count: n) + i * g
                 let tc = Scalar.tanh(cNew)
                 store8(cNew, c + s + j, count: n)
-                store8(tc, tanhC + s + j, count: n)
+                if let tanhC { store8(tc, tanhC + s + j, count: n) }
                 store8(o * tc, h + s + j, count: n)
                 j += 8
             }

@@ -27,3 +27,13 @@ public func largestDifference<A: Sequence, B: Sequence>(_ a: A, _ b: B) -> Doubl
 where A.Element: BinaryFloatingPoint, B.Element: BinaryFloatingPoint {
     worst(zip(a, b).map { abs(Double($0) - Double($1)) })
 }
+
+/// Whether two sequences hold the same values bit for bit: a NaN matches only a NaN of the same bits,
+/// and -0 does not match +0.
+public func sameBits<A: Sequence, B: Sequence>(_ a: A, _ b: B) -> Bool
+where A.Element: BinaryFloatingPoint, A.Element == B.Element {
+    let x = Array(a), y = Array(b)
+    return x.count == y.count && zip(x, y).allSatisfy {
+        $0.sign == $1.sign && $0.exponentBitPattern == $1.exponentBitPattern && $0.significandBitPattern == $1.significandBitPattern
+    }
+}

@@ -76,7 +76,8 @@ static ATTRS void recur_lstm_forward##W(float *gates, const float *table, const 
         const float *hRow = hGates ? hGates + b * 4 * hidden : 0;                                              \
         long s = b * hidden;                                                                                   \
         if (active && !active[b]) {                                                                            \
-            for (long j = 0; j < hidden; j++) { c[s + j] = cPrev[s + j]; h[s + j] = hPrev[s + j]; tanhC[s + j] = 0; } \
+            for (long j = 0; j < hidden; j++) { c[s + j] = cPrev[s + j]; h[s + j] = hPrev[s + j]; }           \
+            if (tanhC) for (long j = 0; j < hidden; j++) tanhC[s + j] = 0;                                     \
             continue;                                                                                          \
         }                                                                                                      \
         RECUR_FOR_LANES(W, hidden, j, n,                                                                       \
@@ -91,14 +92,16 @@ static ATTRS void recur_lstm_forward##W(float *gates, const float *table, const 
             recur_float##W o = recur_sigmoid##W(recur_load##W(xRow + 3 * hidden + j, n)                         \
                                                 + recur_load_bias##W(hRow, 3 * hidden + j, n)                  \
                                                 + recur_load_bias##W(bias, 3 * hidden + j, n));                \
-            recur_store##W(i, row + j, n);                                                                     \
-            recur_store##W(f, row + hidden + j, n);                                                            \
-            recur_store##W(g, row + 2 * hidden + j, n);                                                        \
-            recur_store##W(o, row + 3 * hidden + j, n);                                                        \
+            if (tanhC) {                                                                                       \
+                recur_store##W(i, row + j, n);                                                                 \
+                recur_store##W(f, row + hidden + j, n);                                                        \
+                recur_store##W(g, row + 2 * hidden + j, n);                                                    \
+                recur_store##W(o, row + 3 * hidden + j, n);                                                    \
+            }                                                                                                  \
             recur_float##W cNew = f * recur_load##W(cPrev + s + j, n) + i * g;                                 \
             recur_float##W tc = recur_tanh##W(cNew);                                                           \
             recur_store##W(cNew, c + s + j, n);                                                                \
-            recur_store##W(tc, tanhC + s + j, n);                                                              \
+            if (tanhC) recur_store##W(tc, tanhC + s + j, n);                                                   \
             recur_store##W(o * tc, h + s + j, n);                                                              \
         )                                                                                                      \
     }                                                                                                          \
@@ -139,11 +142,11 @@ static ATTRS void recur_gru_forward##W(const float *xGates, const float *xBias, 
                                        const _Bool *active) {                                                  \
     for (long b = 0; b < batch; b++) {                                                                         \
         const float *xRow = xGates + b * 3 * hidden, *hRow = hGates + b * 3 * hidden;                         \
-        float *cRow = cache + b * 4 * hidden;                                                                  \
+        float *cRow = cache ? cache + b * 4 * hidden : 0;                                                      \
         long s = b * hidden;                                                                                   \
         if (active && !active[b]) {                                                                            \
             for (long j = 0; j < hidden; j++) h[s + j] = hPrev[s + j];                                         \
-            for (long j = 0; j < 4 * hidden; j++) cRow[j] = 0;                                                 \
+            if (cRow) for (long j = 0; j < 4 * hidden; j++) cRow[j] = 0;                                       \
             continue;                                                                                          \
         }                                                                                                      \
         RECUR_FOR_LANES(W, hidden, j, m,                                                                       \
@@ -154,10 +157,12 @@ static ATTRS void recur_gru_forward##W(const float *xGates, const float *xBias, 
             recur_float##W z = recur_sigmoid##W(xz + recur_load##W(hRow + hidden + j, m));                     \
             recur_float##W hn = recur_load##W(hRow + 2 * hidden + j, m);                                       \
             recur_float##W n = recur_tanh##W(xn + r * hn);                                                     \
-            recur_store##W(r, cRow + j, m);                                                                    \
-            recur_store##W(z, cRow + hidden + j, m);                                                           \
-            recur_store##W(n, cRow + 2 * hidden + j, m);                                                       \
-            recur_store##W(hn, cRow + 3 * hidden + j, m);                                                      \
+            if (cRow) {                                                                                        \
+                recur_store##W(r, cRow + j, m);                                                                \
+                recur_store##W(z, cRow + hidden + j, m);                                                       \
+                recur_store##W(n, cRow + 2 * hidden + j, m);                                                   \
+                recur_store##W(hn, cRow + 3 * hidden + j, m);                                                  \
+            }                                                                                                  \
             recur_store##W((1.0f - z) * n + z * recur_load##W(hPrev + s + j, m), h + s + j, m);               \
         )                                                                                                      \
     }                                                                                                          \

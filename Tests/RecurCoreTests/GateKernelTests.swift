@@ -264,16 +264,45 @@ struct FloatGateKernelTests {
                 var c = [S](repeating: .nan, count: B * H), h = c, tanhC = c
                 LSTMGates.forward(gates: &gates, table: fromTable ? table : nil, ids: fromTable ? ids : nil, hGates: hGates, bias: bias,
                                   cPrev: cPrev, hPrev: hPrev, c: &c, h: &h, tanhC: &tanhC, batch: B, hidden: H, active: rows)
-                let same = { (x: [S], y: [S]) in
-                    x.count == y.count && zip(x, y).allSatisfy {
-                        $0.sign == $1.sign && $0.exponentBitPattern == $1.exponentBitPattern && $0.significandBitPattern == $1.significandBitPattern
-                    }
-                }
-                #expect(same(activeGates(gates), activeGates(summed)), "\(label) H \(H) table \(fromTable): gates")
+                #expect(sameBits(activeGates(gates), activeGates(summed)), "\(label) H \(H) table \(fromTable): gates")
                 for (name, value) in [("c", c), ("h", h), ("tanh c", tanhC)] {
-                    #expect(same(value, expected.first { $0.0 == name }!.1), "\(label) H \(H) table \(fromTable): \(name)")
+                    #expect(sameBits(value, expected.first { $0.0 == name }!.1), "\(label) H \(H) table \(fromTable): \(name)")
                 }
             }
+        }
+        check(Double.self, "Double")
+        eachInstructionSet { set in check(Float.self, "\(set)") }
+    }
+
+    @Test("at inference (no tanh c, no GRU cache) the LSTM and GRU steps give the recording steps' c and h bit for bit and leave the gate rows as they were, in every instruction set and in Double",
+          arguments: [5, 13, 32])
+    func inferenceSteps(hidden H: Int) {
+        let B = 4, V = 6, rows = [true, false, true, true], ids = [3, 0, 5, 3]
+        var g = RandomGenerator(seed: 300 + UInt64(H))
+        func random(_ n: Int, _ bound: Double = 3) -> [Double] { (0..<n).map { _ in g.uniform(in: -bound, bound) } }
+        let preD = random(B * 4 * H), tableD = random(V * 4 * H), hGatesD = random(B * 4 * H), biasD = random(4 * H, 1)
+        let xGatesD = random(B * 3 * H), hGates3D = random(B * 3 * H), bias3D = random(3 * H, 1)
+        let cPrevD = random(B * H), hPrevD = random(B * H)
+        func check<S: RecurScalar>(_: S.Type, _ label: String) {
+            let convert: ([Double]) -> [S] = { $0.map { S($0) } }
+            let table = convert(tableD), hGates = convert(hGatesD), bias = convert(biasD), cPrev = convert(cPrevD), hPrev = convert(hPrevD)
+            let unset = [S](repeating: .nan, count: B * H)
+            for fromTable in [false, true] {
+                let before = fromTable ? [S](repeating: .nan, count: B * 4 * H) : convert(preD)
+                var gatesR = before, cR = unset, hR = unset, tanhC = unset
+                LSTMGates.forward(gates: &gatesR, table: fromTable ? table : nil, ids: fromTable ? ids : nil, hGates: hGates, bias: bias,
+                                  cPrev: cPrev, hPrev: hPrev, c: &cR, h: &hR, tanhC: &tanhC, batch: B, hidden: H, active: rows)
+                var gatesI = before, cI = unset, hI = unset
+                LSTMGates.forward(gates: &gatesI, table: fromTable ? table : nil, ids: fromTable ? ids : nil, hGates: hGates, bias: bias,
+                                  cPrev: cPrev, hPrev: hPrev, c: &cI, h: &hI, tanhC: nil, batch: B, hidden: H, active: rows)
+                #expect(sameBits(cI, cR) && sameBits(hI, hR), "\(label) H \(H) table \(fromTable): LSTM state")
+                #expect(sameBits(gatesI, before), "\(label) H \(H) table \(fromTable): LSTM gate rows written")
+            }
+            let xGates = convert(xGatesD), hGates3 = convert(hGates3D), bias3 = convert(bias3D)
+            var hR = unset, cache = [S](repeating: .nan, count: B * 4 * H), hI = unset
+            GRUGates.forward(xGates: xGates, xBias: bias3, hGates: hGates3, hPrev: hPrev, h: &hR, cache: &cache, batch: B, hidden: H, active: rows)
+            GRUGates.forward(xGates: xGates, xBias: bias3, hGates: hGates3, hPrev: hPrev, h: &hI, cache: nil, batch: B, hidden: H, active: rows)
+            #expect(sameBits(hI, hR), "\(label) H \(H): GRU state")
         }
         check(Double.self, "Double")
         eachInstructionSet { set in check(Float.self, "\(set)") }

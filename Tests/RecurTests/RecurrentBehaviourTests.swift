@@ -189,4 +189,70 @@ extension RecurrentBehaviourTests {
             #expect(close.passes, "\(cell) tensor \(index): \(close)")
         }
     }
+
+    @Test("with recordsForBackward false the output and final state are the recording pass's bit for bit (features and token ids, lengths, two directions, two layers), and a recording pass after it back-propagates as before",
+          arguments: CellKind.allCases)
+    func inferenceEqualsRecording(cell: CellKind) {
+        let (T, B, V) = (7, 4, 5)
+        let x = Self.random([T, B, 6], seed: 21), lengths = [7, 2, 5, 7]
+        var g = RandomGenerator(seed: 22)
+        let embedding = Embedding<Float>(vocabularySize: V, embeddingSize: 6, using: &g)
+        let ids = (0..<(T * B)).map { _ in g.integer(below: V) }
+        let dy = Self.random([T, B, 2 * 8], seed: 23)
+        let net = Self.network(cell, bidirectional: true)
+        func passes() -> [Tensor<Float>] {
+            let (y, final) = net.forward(x, lengths: lengths)
+            let (yIDs, finalIDs) = net.forward(tokens: ids, steps: T, batch: B, embedding: embedding, lengths: lengths)
+            return [y, final.h, final.c ?? Tensor(shape: [0]), yIDs, finalIDs.h, finalIDs.c ?? Tensor(shape: [0])]
+        }
+        func gradients() -> [Tensor<Float>] {
+            for p in net.parameters { p.zeroGradient() }
+            _ = net.forward(x, lengths: lengths)
+            let (dx, dState) = net.backward(outputGradient: dy)
+            return [dx, dState.h] + net.parameters.map(\.gradient)
+        }
+        let recording = passes(), before = gradients()
+        net.recordsForBackward = false
+        let inference = passes()
+        net.recordsForBackward = true
+        let after = gradients()
+        for (index, (a, b)) in zip(inference, recording).enumerated() {
+            #expect(sameBits(a.scalars, b.scalars), "\(cell) tensor \(index): inference differs by \(largestDifference(a.scalars, b.scalars))")
+        }
+        for (index, (a, b)) in zip(after, before).enumerated() {
+            #expect(sameBits(a.scalars, b.scalars), "\(cell) gradient \(index) after an inference pass differs")
+        }
+    }
+
+    @Test("backward after a forward pass that kept no record stops the process instead of reading stale caches")
+    func backwardAfterInferenceStops() async {
+        await #expect(processExitsWith: .failure) {
+            let net = RecurrentBehaviourTests.network(.lstm)
+            net.recordsForBackward = false
+            let x = RecurrentBehaviourTests.random([3, 2, 6], seed: 1)
+            _ = net.forward(x)
+            _ = net.backward(outputGradient: RecurrentBehaviourTests.random([3, 2, 8], seed: 2))
+        }
+    }
+
+    @Test("enterInference turns evaluation mode on and recording off, restore puts back what it found, and a validation leaves a training model recording")
+    func inferenceModes() {
+        var g = RandomGenerator(seed: 31)
+        let model = CharRNN<Float>(vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layers: 2, using: &g)
+        for (training, recording) in [(true, true), (false, true), (true, false)] {
+            model.isTraining = training
+            model.recordsForBackward = recording
+            let mode = model.enterInference()
+            #expect(!model.isTraining && !model.recordsForBackward && !model.rnn.recordsForBackward)
+            model.restore(mode)
+            #expect(model.isTraining == training && model.recordsForBackward == recording && model.rnn.recordsForBackward == recording)
+        }
+        model.isTraining = true
+        model.recordsForBackward = true
+        let (nats, count) = Evaluation.loss(of: model, tokens: [0, 1, 2, 3, 4, 0, 1], streams: 2, chunk: 2)
+        #expect(nats > 0 && count == 6)
+        #expect(model.isTraining && model.recordsForBackward)
+        let (_, counted) = model.lossAndGradients(CharRNN<Float>.Batch(inputs: [0, 1, 2, 3], targets: [1, 2, 3, 4], steps: 2, batch: 2))
+        #expect(counted == 4)
+    }
 }

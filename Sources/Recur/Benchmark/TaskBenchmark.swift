@@ -119,10 +119,10 @@ public enum TaskBenchmark {
                         model: some RecurModel, infer: () -> Void) -> Result {
         for _ in 0..<2 { train() }
         let trainSteps = timedRepeat(seconds: seconds, train)
-        model.isTraining = false
+        let mode = model.enterInference()
         infer()
         let inferCalls = timedRepeat(seconds: seconds / 2, infer)
-        model.isTraining = true
+        model.restore(mode)
         return Result(configuration: c, parameters: parameters,
                       trainTokensPerSecond: Double(c.batch * c.steps) * trainSteps,
                       inferSequencesPerSecond: Double(c.batch) * inferCalls)

@@ -15,9 +15,8 @@ public enum StepPredictions {
         case let .features(width, frames): prefixes = .features(width: width, (1...T).map { Array(frames[index][0..<($0 * width)]) })
         }
         let batch = EncodedSequences(inputs: prefixes, labels: [Int](repeating: -1, count: T)).batch(Array(0..<T))
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         let logits = model.logits(batch), C = model.classCount
         return (0..<T).map { t in softmax((0..<C).map { Double(logits[t, $0]) }) }
     }
@@ -25,9 +24,8 @@ public enum StepPredictions {
     /// A tagger's tag probabilities at each step of example `index`.
     public static func tagger(_ model: SequenceTagger<Float>, example index: Int, in data: EncodedSequences) -> [[Double]] {
         let batch = data.batch([index])
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         let logits = model.logits(batch), C = model.configuration.tagCount
         return (0..<batch.lengths[0]).map { t in softmax((0..<C).map { Double(logits[t, 0, $0]) }) }
     }

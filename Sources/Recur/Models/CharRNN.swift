@@ -13,7 +13,7 @@ import RecurCore
 /// c of layers 0..L-1): `h0[l] = s[l*H ..< (l+1)*H]`, `c0[l] = s[L*H + l*H ..< L*H + (l+1)*H]`. With
 /// `conditionEveryStep`, `c` is also concatenated after the embedding at every step (the first layer
 /// reads `E + F` features). The gradient flows from the loss back into `W` and `b`.
-public final class CharRNN<Scalar: RecurScalar>: Module {
+public final class CharRNN<Scalar: RecurScalar>: Module, ModelModes {
     public let embedding: Embedding<Scalar>
     public let rnn: RecurrentNetwork<Scalar>
     public let head: Linear<Scalar>
@@ -58,6 +58,12 @@ public final class CharRNN<Scalar: RecurScalar>: Module {
     public var isTraining: Bool {
         get { rnn.isTraining }
         set { rnn.isTraining = newValue }
+    }
+
+    /// Whether forward passes keep what the backward pass needs (`RecurrentNetwork.recordsForBackward`).
+    public var recordsForBackward: Bool {
+        get { rnn.recordsForBackward }
+        set { rnn.recordsForBackward = newValue }
     }
 
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).

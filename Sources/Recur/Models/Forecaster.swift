@@ -16,7 +16,7 @@ import RecurCore
 /// Outputs are in the model's units: targets scaled (and differenced) as the configuration says; with
 /// differencing, the direct and seq2seq strategies predict the running sum of the differences from the
 /// origin (the change of the level), so that their errors and quantiles are those of the levels.
-public final class Forecaster<Scalar: RecurScalar>: Module {
+public final class Forecaster<Scalar: RecurScalar>: Module, ModelModes {
     public let configuration: ForecasterConfiguration
     public let rnn: RecurrentNetwork<Scalar>
     public let cells: [RecurrentCell<Scalar>]
@@ -51,6 +51,12 @@ public final class Forecaster<Scalar: RecurScalar>: Module {
     public var isTraining: Bool {
         get { rnn.isTraining }
         set { rnn.isTraining = newValue }
+    }
+
+    /// Whether forward passes keep what the backward pass needs (`RecurrentNetwork.recordsForBackward`).
+    public var recordsForBackward: Bool {
+        get { rnn.recordsForBackward }
+        set { rnn.recordsForBackward = newValue }
     }
 
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).

@@ -50,7 +50,7 @@ public struct Seq2SeqBatch: Sendable {
 /// `encoder.rnn.*`, `bridge.weight`, `bridge.bias`, `bridge_cell.*` (LSTM), `decoder.embedding.weight`,
 /// `decoder.cells.{l}.weight_ih` (...), `attention.*`, `combine.weight`, `combine.bias` (Luong),
 /// `head.weight`, `head.bias`.
-public final class Seq2Seq<Scalar: RecurScalar>: Module {
+public final class Seq2Seq<Scalar: RecurScalar>: Module, ModelModes {
     public let configuration: Seq2SeqConfiguration
     public let sourceEmbedding: Embedding<Scalar>
     public let encoder: RecurrentNetwork<Scalar>
@@ -104,6 +104,12 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
     public var isTraining: Bool {
         get { encoder.isTraining }
         set { encoder.isTraining = newValue }
+    }
+
+    /// Whether forward passes keep what the backward pass needs (`RecurrentNetwork.recordsForBackward`).
+    public var recordsForBackward: Bool {
+        get { encoder.recordsForBackward }
+        set { encoder.recordsForBackward = newValue }
     }
 
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
@@ -190,7 +196,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
         var record = StepRecord(ids: ids, cells: [], attention: nil, context: nil, attentional: nil)
         var input = embedded
         if configuration.attention == .bahdanau {
-            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!, keepForBackward: isTraining)
+            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!, keepForBackward: isTraining && recordsForBackward)
             record.attention = attended
             record.context = context
             input = Self.sideBySide(embedded, context)
@@ -208,7 +214,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module {
         case .bahdanau:
             return (Self.sideBySide(top, record.context!), record)
         case .luongDot, .luongGeneral:
-            let (context, attended) = attention!.attend(top, encoded.memory!, keepForBackward: isTraining)
+            let (context, attended) = attention!.attend(top, encoded.memory!, keepForBackward: isTraining && recordsForBackward)
             record.attention = attended
             record.context = context
             var attentional = combine!.apply(Self.sideBySide(context, top))

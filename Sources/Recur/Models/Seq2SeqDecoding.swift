@@ -12,9 +12,8 @@ extension Seq2Seq {
     /// Greedy decoding of a batch of sources: at every step the likeliest symbol, fed back, until
     /// `</s>` or `maxLength` symbols. Source ids `[S * B]` time-major with B lengths in 1...S.
     public func greedy(source: [Int], steps: Int, lengths: [Int], maxLength: Int, keepAttention: Bool = false) -> Decoded {
-        let wasTraining = isTraining
-        isTraining = false
-        defer { isTraining = wasTraining }
+        let mode = enterInference()
+        defer { restore(mode) }
         let B = lengths.count
         let encoded = encode(source: source, steps: steps, lengths: lengths)
         var states = encoded.initial
@@ -53,9 +52,8 @@ extension Seq2Seq {
     /// their states reordered at every step.
     public func beamSearch(source: [Int], steps: Int, lengths: [Int], beam K: Int, lengthPenalty: Double, maxLength: Int,
                            keepAttention: Bool = false) -> Decoded {
-        let wasTraining = isTraining
-        isTraining = false
-        defer { isTraining = wasTraining }
+        let mode = enterInference()
+        defer { restore(mode) }
         let B = lengths.count, rows = B * K, V = configuration.targetVocabulary.count
         // Each source encoded once, its encoding repeated for its K rows (row b*K + k reads source b).
         let encoded = encode(source: source, steps: steps, lengths: lengths).repeatingRows(K)

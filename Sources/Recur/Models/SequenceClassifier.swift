@@ -102,7 +102,7 @@ public struct SequenceClassifierConfiguration: Codable, Equatable, Sendable {
 /// bidirectional recurrent network `[T, B, D*H]` -> pooling over each row's real steps `[B, D*H]`
 /// -> linear `[B, C]` logits. Parameter names are those of the equivalent PyTorch module:
 /// `embedding.weight` (token input), `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`.
-public final class SequenceClassifier<Scalar: RecurScalar>: Module {
+public final class SequenceClassifier<Scalar: RecurScalar>: Module, ModelModes {
     public let configuration: SequenceClassifierConfiguration
     public let encoder: SequenceEncoder<Scalar>
     public let pooling: SequencePooling<Scalar>
@@ -134,6 +134,12 @@ public final class SequenceClassifier<Scalar: RecurScalar>: Module {
     public var isTraining: Bool {
         get { rnn.isTraining }
         set { rnn.isTraining = newValue }
+    }
+
+    /// Whether forward passes keep what the backward pass needs (`RecurrentNetwork.recordsForBackward`).
+    public var recordsForBackward: Bool {
+        get { rnn.recordsForBackward }
+        set { rnn.recordsForBackward = newValue }
     }
 
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).

@@ -46,7 +46,7 @@ public struct SequenceTaggerConfiguration: Codable, Equatable, Sendable {
 /// recurrent network `[T, B, D*H]` -> linear at every step `[T, B, C]` logits; the loss is softmax
 /// cross-entropy over the real steps only (padding never counts). Parameter names are those of the
 /// equivalent PyTorch module: `embedding.weight`, `rnn.weight_ih_l0`, ..., `head.weight`, `head.bias`.
-public final class SequenceTagger<Scalar: RecurScalar>: Module {
+public final class SequenceTagger<Scalar: RecurScalar>: Module, ModelModes {
     public let configuration: SequenceTaggerConfiguration
     public let encoder: SequenceEncoder<Scalar>
     public let head: Linear<Scalar>
@@ -72,6 +72,12 @@ public final class SequenceTagger<Scalar: RecurScalar>: Module {
     public var isTraining: Bool {
         get { rnn.isTraining }
         set { rnn.isTraining = newValue }
+    }
+
+    /// Whether forward passes keep what the backward pass needs (`RecurrentNetwork.recordsForBackward`).
+    public var recordsForBackward: Bool {
+        get { rnn.recordsForBackward }
+        set { rnn.recordsForBackward = newValue }
     }
 
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).

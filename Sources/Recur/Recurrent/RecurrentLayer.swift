@@ -33,6 +33,11 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     var engine: GEMMEngine = .fast
     /// How the time loops share their work among the compute threads.
     var split: TimeLoopSplit = .automatic
+    /// Whether `forward` keeps what `backward` needs: false at inference (`RecurrentNetwork`'s
+    /// `recordsForBackward`), when the gate kernels write only the new state.
+    var recordsForBackward = true
+    /// Whether the last forward pass kept its record, so that `backward` may follow it.
+    private var recorded = false
     #if DEBUG
     /// A deliberate mistake in the backward time loop (debug builds only, nil in every real run), so
     /// that tests can show the network-level gradient check catches errors in the production code.
@@ -108,16 +113,17 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         batch = B
         input = x
         self.active = active
+        recorded = recordsForBackward
         let rows = T * B
         states.reserve((T + 1) * B * H)
         gates.reserve(rows * GH)
         switch cell {
         case .lstm:
             cells.reserve((T + 1) * B * H)
-            extra.reserve(rows * H)
+            if recorded { extra.reserve(rows * H) }
             hiddenGates.reserve(B * GH)
         case .gru:
-            extra.reserve(rows * GRUGates.cacheWidth * H)
+            if recorded { extra.reserve(rows * GRUGates.cacheWidth * H) }
             hiddenGates.reserve(B * GH)
         case .rnnTanh, .rnnReLU:
             break
@@ -238,6 +244,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         let intoHiddenGates = recurrentPartApart || cell == .gru
         let packed = packedProduct(share, backward: false, m: m, n: columns, k: H, lda: H, ldc: GH, strideK: 1, strideN: H,
                                    accumulate: !recurrentPartApart, b: whh + c0 * H)
+        // What the backward pass reads besides the states (LSTM: tanh c; GRU: r | z | n | h_n), or
+        // nothing at inference.
+        let cache = recorded ? extra.pointer : nil
         for k in 0..<T {
             let t = reverse ? T - 1 - k : k
             let (previous, current) = slots(step: t)
@@ -267,12 +276,12 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                         gates: stepGates, table: tokenIDs == nil ? nil : UnsafePointer(tokenRows.pointer),
                         ids: tokenIDs.map { $0 + t * B + b0 }, hGates: hg + b0 * GH, bias: foldedBias.pointer,
                         cPrev: cells.pointer + (previous * B + b0) * H, hPrev: hPrev,
-                        c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: extra.pointer + (t * B + b0) * H,
+                        c: cells.pointer + (current * B + b0) * H, h: hNew, tanhC: cache.map { $0 + (t * B + b0) * H },
                         batch: n, hidden: H, active: stepActive)
                 case .gru:
                     GRUGates.forward(
                         xGates: stepGates, xBias: foldedBias.pointer, hGates: hg + b0 * GH, hPrev: hPrev, h: hNew,
-                        cache: extra.pointer + (t * B + b0) * GRUGates.cacheWidth * H,
+                        cache: cache.map { $0 + (t * B + b0) * GRUGates.cacheWidth * H },
                         batch: n, hidden: H, active: stepActive)
                 case .rnnTanh, .rnnReLU:
                     RNNGates.forward(
@@ -296,6 +305,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         dInput: UnsafeMutablePointer<Scalar>, dh0: UnsafeMutablePointer<Scalar>, dc0: UnsafeMutablePointer<Scalar>?
     ) {
         let T = steps, B = batch, H = hiddenSize, GH = gateWidth, rows = T * B
+        precondition(recorded, "\(cell).backward: the last forward pass kept no record for it (recordsForBackward was false)")
         dGates.reserve(rows * GH)
         if cell == .gru { dHiddenGates.reserve(rows * GH) }
         dh.reserve(B * H)

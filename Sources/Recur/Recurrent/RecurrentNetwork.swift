@@ -26,6 +26,13 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     public let dropout: Double
     /// Training mode applies dropout; evaluation mode does not.
     public var isTraining = true
+    /// Whether forward passes keep what `backward` needs (true by default, in either mode, as PyTorch
+    /// records in `eval()`). False is PyTorch's `torch.inference_mode()`: the gate kernels write only
+    /// the new states, not the activations and caches of the backward pass, and `backward` after such
+    /// a pass stops with a precondition failure.
+    public var recordsForBackward = true {
+        didSet { for layer in layers.joined() { layer.recordsForBackward = recordsForBackward } }
+    }
     /// The generator of dropout masks.
     public var generator: RandomGenerator
     /// The GEMM engine of every layer.

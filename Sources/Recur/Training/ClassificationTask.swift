@@ -48,9 +48,8 @@ public final class ClassificationTask: WholeSequenceTask {
     /// so that every rank ends with the whole evaluation.
     public static func evaluate(_ model: SequenceClassifier<Float>, on examples: EncodedSequences, batchSize: Int = 64,
                                 group: (any CollectiveSum)? = nil) -> Evaluation {
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         let C = model.classCount
         var probabilities = [[Double]](repeating: [], count: examples.count)
         var lossSum = 0.0, labelled = 0

@@ -20,9 +20,8 @@ public enum Evaluation {
         let length = (tokens.count - 1) / streams
         guard length > 0, !rows.isEmpty else { return (0, 0) }
         let first = rows.lowerBound, streams = rows.count
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         var state: RecurrentState<Float>? = nil
         var total = 0.0
         var start = 0

@@ -29,9 +29,8 @@ public final class ForecastTask: WholeSequenceTask {
     /// rank r runs batches r, r + N, ... and the sums are added: every rank gets the whole figures.
     public static func evaluate(_ model: Forecaster<Float>, on windows: ForecastWindows, batchSize: Int = 256,
                                 group: (any CollectiveSum)? = nil) -> (loss: Double, mae: Double) {
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         let c = model.configuration, T = c.targetCount, Q = c.quantileCount, H = c.horizon
         var lossSum = 0.0, absolute = 0.0, counted = 0
         for start in stride(from: 0, to: windows.count, by: batchSize).assigned(to: group) {

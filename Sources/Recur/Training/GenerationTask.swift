@@ -49,9 +49,8 @@ public final class GenerationTask: WholeSequenceTask {
     /// Under `group`, rank r runs batches r, r + N, ... and the per-sequence sums are added.
     public static func evaluate(_ model: CharRNN<Float>, on set: GenerationSet, batchSize: Int = 64,
                                 group: (any CollectiveSum)? = nil) -> Evaluation {
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         var perRow = [Double](repeating: 0, count: set.count)  // summed nats per sequence
         for rows in SequenceBatches.inOrder(lengths: set.lengths, batchSize: batchSize).assigned(to: group) {
             let batch = set.batch(rows)

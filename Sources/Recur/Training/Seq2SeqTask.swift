@@ -44,11 +44,10 @@ public final class Seq2SeqTask: WholeSequenceTask {
     /// on every rank.
     public static func evaluate(_ model: Seq2Seq<Float>, on set: Seq2SeqSet, batchSize: Int = 64, maxLength: Int? = nil,
                                 group: (any CollectiveSum)? = nil) -> Evaluation {
-        let wasTraining = model.isTraining, forcing = model.teacherForcing
-        model.isTraining = false
+        let mode = model.enterInference(), forcing = model.teacherForcing
         model.teacherForcing = 1
         defer {
-            model.isTraining = wasTraining
+            model.restore(mode)
             model.teacherForcing = forcing
         }
         let targets = set.targets!

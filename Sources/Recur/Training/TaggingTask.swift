@@ -45,9 +45,8 @@ public final class TaggingTask: WholeSequenceTask {
     /// and every rank ends with the whole evaluation.
     public static func evaluate(_ model: SequenceTagger<Float>, on examples: EncodedSequences, batchSize: Int = 64,
                                 group: (any CollectiveSum)? = nil) -> Evaluation {
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         let C = model.configuration.tagCount
         var predictions = [[Int]](repeating: [], count: examples.count)
         var lossSum = 0.0, tagged = 0

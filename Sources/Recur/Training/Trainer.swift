@@ -243,9 +243,8 @@ public final class Trainer<Task: TrainingTask> {
     /// schedule; nil when the task has nothing to validate on.
     public func validate() -> Validation? {
         let model = task.model
-        let wasTraining = model.isTraining
-        model.isTraining = false
-        defer { model.isTraining = wasTraining }
+        let mode = model.enterInference()
+        defer { model.restore(mode) }
         guard let result = task.validate() else { return nil }
         let value = result.value(of: monitor.metric) ?? result.loss
         let isBest = monitor.improves(value, on: best?.value)

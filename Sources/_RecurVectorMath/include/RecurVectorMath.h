@@ -88,8 +88,9 @@ int recur_isa_set_for_thread(int isa);
 
 // The LSTM step's element-wise part (RecurCore's LSTMGates documents the arguments): the input part
 // of row b's pre-activations is `gates`' row b, or with a `table` its row `ids[b]`; `hGates`, B x 4H
-// or NULL, and `bias`, 4H or NULL, are added to it, in that order. The activations go to `gates`. In
-// the active instruction set.
+// or NULL, and `bias`, 4H or NULL, are added to it, in that order. The activations go to `gates` and
+// tanh(c') to `tanhC`; with `tanhC` NULL (inference: no backward step follows) neither is written and
+// `gates` is only read. In the active instruction set.
 void recur_lstm_forward(float *gates, const float *table, const long *ids, const float *hGates, const float *bias,
                         const float *cPrev, const float *hPrev, float *c, float *h, float *tanhC, long batch, long hidden,
                         const _Bool *active);
@@ -97,7 +98,8 @@ void recur_lstm_backward(const float *gates, const float *cPrev, const float *ta
                          float *dGates, float *dhPrevDirect, long batch, long hidden, const _Bool *active);
 
 // The GRU step's element-wise part (RecurCore's GRUGates documents the arguments; `xBias`, 3H or
-// NULL, is added to every row of xGates), in the active instruction set.
+// NULL, is added to every row of xGates; `cache` NULL, at inference, keeps nothing), in the active
+// instruction set.
 void recur_gru_forward(const float *xGates, const float *xBias, const float *hGates, const float *hPrev, float *h,
                        float *cache, long batch, long hidden, const _Bool *active);
 void recur_gru_backward(const float *cache, const float *hPrev, const float *dh, float *dxGates, float *dhGates,
