@@ -33,9 +33,6 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     var engine: GEMMEngine = .fast
     /// How the time loops share their work among the compute threads.
     var split: TimeLoopSplit = .automatic
-    /// Whether `forward` keeps what `backward` needs: false at inference (`RecurrentNetwork`'s
-    /// `recordsForBackward`), when the gate kernels write only the new state.
-    var recordsForBackward = true
     /// Whether the last forward pass kept its record, so that `backward` may follow it.
     private var recorded = false
     #if DEBUG
@@ -102,10 +99,13 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// - x: `[T, B, I]` or token ids (`LayerInput`). h0, c0: `B H` scalars (c0 ignored unless LSTM).
     /// - active: `T B` flags (`t < length[b]`), or empty.
     /// - output: `T B H` scalars written (zero where inactive); hn, cn: `B H` final states.
+    /// - recording: whether to keep what `backward` needs; false at inference (`RecurrentNetwork`'s
+    ///   `recordsForBackward`), when the gate kernels write only the new state.
     @_specialize(where Scalar == Float)
     func forward(
         _ x: LayerInput<Scalar>, h0: UnsafePointer<Scalar>, c0: UnsafePointer<Scalar>?, active: [Bool],
-        output: UnsafeMutablePointer<Scalar>, hn: UnsafeMutablePointer<Scalar>, cn: UnsafeMutablePointer<Scalar>?
+        output: UnsafeMutablePointer<Scalar>, hn: UnsafeMutablePointer<Scalar>, cn: UnsafeMutablePointer<Scalar>?,
+        recording: Bool
     ) {
         let T = x.steps, B = x.batch, H = hiddenSize, GH = gateWidth
         precondition(x.features == inputSize, "RecurrentLayer: expected \(inputSize) input features, got \(x.features)")
@@ -113,7 +113,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         batch = B
         input = x
         self.active = active
-        recorded = recordsForBackward
+        recorded = recording
         let rows = T * B
         states.reserve((T + 1) * B * H)
         gates.reserve(rows * GH)

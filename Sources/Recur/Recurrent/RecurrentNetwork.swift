@@ -30,9 +30,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
     /// records in `eval()`). False is PyTorch's `torch.inference_mode()`: the gate kernels write only
     /// the new states, not the activations and caches of the backward pass, and `backward` after such
     /// a pass stops with a precondition failure.
-    public var recordsForBackward = true {
-        didSet { for layer in layers.joined() { layer.recordsForBackward = recordsForBackward } }
-    }
+    public var recordsForBackward = true
     /// The generator of dropout masks.
     public var generator: RandomGenerator
     /// The GEMM engine of every layer.
@@ -201,7 +199,7 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
                             let c0 = state.c?.withUnsafeBufferPointer { $0.baseAddress! + s * B * H }
                             let cn = finalC?.withUnsafeMutableBufferPointer { $0.baseAddress! + s * B * H }
                             layer.forward(current, h0: h0.baseAddress! + s * B * H, c0: c0, active: active,
-                                          output: target, hn: hn.baseAddress! + s * B * H, cn: cn)
+                                          output: target, hn: hn.baseAddress! + s * B * H, cn: cn, recording: recordsForBackward)
                         }
                     }
                     if D > 1 {
