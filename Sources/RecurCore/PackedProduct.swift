@@ -15,6 +15,13 @@ public final class PackedProduct {
     public let bfloat16: Bool
     /// Whether the product is added to C (`C += A B`) or written over it (`C = A B`).
     public let accumulate: Bool
+    /// Whether the library keeps B in a blocked layout of its own, packed once by `pack`. Where it keeps
+    /// B as a plain matrix (oneDNN 2.6's f32 matmul on AVX2 machines, `gemm:jit`), every product packs B
+    /// again as `dnnl_sgemm` does, and measured slower than it: 63 against 150 GFLOP/s at 64 x 4096 x
+    /// 1024 on two Zen 2 cores (docs/performance.md, section 22). Callers then keep `gemm` for Float.
+    public let keepsWeightsPacked: Bool
+    /// The library's name for the product's implementation (oneDNN's: `gemm:jit`, `brg:avx512_core`, ...).
+    public let implementation: String
     private let handle: OpaquePointer
 
     /// A's rows are `lda` apart and C's `ldc`; B's element (i, j) is at `b[i * strideK + j * strideN]`.
@@ -26,6 +33,8 @@ public final class PackedProduct {
         (self.m, self.n, self.k, self.lda, self.ldc, self.strideK, self.strideN) = (m, n, k, lda, ldc, strideK, strideN)
         self.bfloat16 = bfloat16
         self.accumulate = accumulate
+        self.keepsWeightsPacked = recur_packed_product_blocked(handle) == 1
+        self.implementation = String(cString: recur_packed_product_implementation(handle))
         self.handle = handle
     }
 

@@ -16,6 +16,8 @@ struct recur_packed_product {
     dnnl_primitive_t matmul, reorder;
     dnnl_memory_t source, weights, destination, plain, scratchpad;
     long m, k, lda;
+    int blocked;  // whether the primitive keeps B in a blocked layout of its own
+    char implementation[64];  // the library's name for the matmul's implementation
     uint16_t *sourceBF16;  // bf16 products: A rounded here before each product, [m, k]
 };
 
@@ -68,10 +70,13 @@ recur_packed_product *recur_packed_product_create(long m, long n, long k, long l
         ok = dnnl_primitive_desc_query(matmulDesc, dnnl_query_impl_info_str, 0, &implementation) == dnnl_success
             && implementation && strncmp(implementation, "ref", 3) != 0
             && dnnl_primitive_create(&p->matmul, matmulDesc) == dnnl_success;
+        if (ok) strncpy(p->implementation, implementation, sizeof p->implementation - 1);
     }
     if (ok) {
         const dnnl_memory_desc_t *packed = dnnl_primitive_desc_query_md(matmulDesc, dnnl_query_weights_md, 0);
         const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(matmulDesc, dnnl_query_scratchpad_md, 0);
+        // A plain layout (oneDNN 2.6's gemm:jit on AVX2) means the product packs B on every call.
+        p->blocked = packed && !(packed->format_kind == dnnl_blocked && packed->format_desc.blocking.inner_nblks == 0);
         ok = packed && scratch
             && dnnl_memory_create(&p->weights, packed, p->engine, DNNL_MEMORY_ALLOCATE) == dnnl_success
             && dnnl_memory_create(&p->scratchpad, scratch, p->engine, DNNL_MEMORY_ALLOCATE) == dnnl_success
@@ -99,6 +104,9 @@ int recur_packed_product_pack(recur_packed_product *p, const float *b) {
         && dnnl_stream_wait(p->stream) == dnnl_success;
 }
 
+int recur_packed_product_blocked(const recur_packed_product *p) { return p->blocked; }
+const char *recur_packed_product_implementation(const recur_packed_product *p) { return p->implementation; }
+
 int recur_packed_product_run(recur_packed_product *p, const float *a, float *c) {
     if (p->sourceBF16) {
         recur_bf16_convert(a, p->m, p->k, p->lda, p->sourceBF16);
@@ -120,6 +128,8 @@ recur_packed_product *recur_packed_product_create(long m, long n, long k, long l
     return NULL;
 }
 int recur_packed_product_pack(recur_packed_product *product, const float *b) { (void)product; (void)b; return 0; }
+int recur_packed_product_blocked(const recur_packed_product *product) { (void)product; return 0; }
+const char *recur_packed_product_implementation(const recur_packed_product *product) { (void)product; return ""; }
 int recur_packed_product_run(recur_packed_product *product, const float *a, float *c) { (void)product; (void)a; (void)c; return 0; }
 void recur_packed_product_destroy(recur_packed_product *product) { (void)product; }
 

@@ -40,4 +40,18 @@ struct PackedProductTests {
         #expect(PackedProduct(m: m, n: n, k: k, lda: k, ldc: n, strideK: 1, strideN: k) == nil)
         #endif
     }
+
+    /// oneDNN's `gemm:*` matmul keeps B as a plain matrix and packs it in every product; its `brg*`
+    /// (brgemm) matmul keeps it blocked. The recurrent layers use the packed product for Float only
+    /// when it keeps B packed, so the flag must agree with the implementation the library chose.
+    @Test("keepsWeightsPacked agrees with the implementation oneDNN chose (gemm: plain B; brgemm: blocked)",
+          arguments: [(64, 4096, 1024), (25, 512, 128), (1, 24, 7)])
+    func packingMatchesImplementation(m: Int, n: Int, k: Int) throws {
+        #if os(Linux)
+        let product = try #require(PackedProduct(m: m, n: n, k: k, lda: k, ldc: n, strideK: 1, strideN: k))
+        #expect(!product.implementation.isEmpty)
+        if product.implementation.hasPrefix("gemm") { #expect(!product.keepsWeightsPacked, "\(product.implementation)") }
+        if product.implementation.hasPrefix("brg") { #expect(product.keepsWeightsPacked, "\(product.implementation)") }
+        #endif
+    }
 }

@@ -14,6 +14,11 @@ recur_packed_product *recur_packed_product_create(long m, long n, long k, long l
                                                   int accumulate);
 // Packs B (read now; later changes to b need another pack). Returns 1 on success.
 int recur_packed_product_pack(recur_packed_product *product, const float *b);
+// 1 when the primitive keeps B in a blocked layout of its own; 0 when it keeps B as a plain matrix
+// (oneDNN 2.6's f32 matmul on AVX2, gemm:jit), whose every product packs B again as dnnl_sgemm does.
+int recur_packed_product_blocked(const recur_packed_product *product);
+// The library's name for the product's implementation ("gemm:jit", "brg:avx512_core", ...).
+const char *recur_packed_product_implementation(const recur_packed_product *product);
 // C += A B (C = A B without `accumulate`) with the last packed B. Returns 1 on success.
 int recur_packed_product_run(recur_packed_product *product, const float *a, float *c);
 void recur_packed_product_destroy(recur_packed_product *product);
