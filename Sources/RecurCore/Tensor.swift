@@ -25,6 +25,16 @@ public struct Tensor<Scalar: RecurScalar>: Equatable, Sendable {
         self.storage = Array(repeating: value, count: Tensor.elementCount(of: shape))
     }
 
+    /// A tensor of `shape` whose elements are not set: for a tensor whose first writer writes every
+    /// element before anything reads one (a GEMM with `beta == 0`, a kernel that covers its output).
+    /// It spares the zero fill that `init(shape:)` does on the calling thread: 13 MB a tensor at 64 x 100
+    /// x 512, which the other compute thread waited for (docs/performance.md, section 22).
+    @inlinable package init(uninitializedShape shape: [Int]) {
+        let count = Tensor.elementCount(of: shape)
+        self.storedShape = shape
+        self.storage = [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor of `shape` holding `scalars` in row-major order.
     @inlinable public init(shape: [Int], scalars: [Scalar]) {
         let count = Tensor.elementCount(of: shape)

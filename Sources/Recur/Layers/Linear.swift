@@ -52,7 +52,8 @@ public final class Linear<Scalar: RecurScalar>: Module {
     public func apply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(x.shape.last == inputSize, "Linear: expected input [..., \(inputSize)], got \(x.shape)")
         let rows = x.count / inputSize
-        var y = Tensor<Scalar>(shape: Array(x.shape.dropLast()) + [outputSize])
+        // Every row is the bias then the product added, or the product alone (beta 0): no zero fill.
+        var y = Tensor<Scalar>(uninitializedShape: Array(x.shape.dropLast()) + [outputSize])
         y.withUnsafeMutableBufferPointer { yb in
             if let bias {
                 bias.value.withUnsafeBufferPointer { bb in
@@ -82,7 +83,7 @@ public final class Linear<Scalar: RecurScalar>: Module {
         let rows = input.count / inputSize
         precondition(dy.shape == Array(input.shape.dropLast()) + [outputSize],
                      "Linear.backward: expected gradient \(Array(input.shape.dropLast()) + [outputSize]), got \(dy.shape)")
-        var dx = Tensor<Scalar>(shape: input.shape)
+        var dx = Tensor<Scalar>(uninitializedShape: input.shape)  // written whole by the product below (beta 0)
         dy.withUnsafeBufferPointer { dyb in
             input.withUnsafeBufferPointer { xb in
                 weight.gradient.withUnsafeMutableBufferPointer { dwb in

@@ -188,7 +188,8 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         var output = Tensor<Scalar>(shape: [0])
         for (l, directions) in layers.enumerated() {
             layerInputs.append(current)
-            output = Tensor<Scalar>(shape: [T, B, D * H])
+            // One direction writes every step of every row (zeros where inactive); two copy theirs in.
+            output = Tensor<Scalar>(uninitializedShape: [T, B, D * H])
             for (d, layer) in directions.enumerated() {
                 let s = l * D + d
                 output.withUnsafeMutableBufferPointer { out in
@@ -243,7 +244,9 @@ public class RecurrentNetwork<Scalar: RecurScalar>: Module {
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
             if l < layerCount - 1 { dropouts[l].backward(&dCurrent) }
             let layerInput = layerInputs[l]
-            var dInput = Tensor<Scalar>(shape: layerInput.gradientShape)
+            // One direction writes all of dL/d(input); two add their parts to zeros.
+            var dInput = D == 1 ? Tensor<Scalar>(uninitializedShape: layerInput.gradientShape)
+                                : Tensor<Scalar>(shape: layerInput.gradientShape)
             // One direction reads its output gradient and writes dL/d(input) in place; two take their
             // halves of the first and add their parts of the second.
             let dInputDirection = ScratchBuffer<Scalar>(count: D > 1 ? dInput.count : 0)
