@@ -5,7 +5,8 @@ import RecurCore
 /// Shape legend: T steps, B batch rows, I input features, H hidden units, G gate blocks (CellKind).
 ///
 /// Forward: one GEMM computes the input projection of every step, `XG[T*B, G*H] = X W_ih^T`; inside
-/// the time loop only `h W_hh^T` (one `[B, H] x [H, G*H]` GEMM, W_hh packed once per loop) and the
+/// the time loop only `h W_hh^T` (one `[B, H] x [H, G*H]` GEMM, W_hh packed once per loop where the
+/// library keeps it packed: `PackedProduct.keepsWeightsPacked`) and the
 /// fused gate kernel, which adds the biases, run.
 /// Backward (BPTT): the time loop runs the gate kernels backwards and one `[B, G*H] x [G*H, H]` GEMM
 /// per step for dL/dh; afterwards dL/dW_ih, dL/dW_hh, the bias gradients and dL/dX are each a single
@@ -523,8 +524,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 
     // MARK: Packed recurrent weights
 
-    /// Time loops at least this long multiply by W_hh packed once per loop (`PackedProduct`): packing
-    /// costs about one product, so shorter loops (the decoders' single steps) keep `gemm`.
+    /// Time loops at least this long multiply by W_hh packed once per loop (`PackedProduct`, where it
+    /// keeps the weights packed): packing costs about one product, so shorter loops (the decoders'
+    /// single steps) keep `gemm`.
     static var minimumStepsToPack: Int { 8 }
 
     /// One slot per compute thread, made before a time loop starts (each share then uses its own).
