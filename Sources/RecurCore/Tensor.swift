@@ -30,6 +30,7 @@ public struct Tensor<Scalar: RecurScalar>: Equatable, Sendable {
     /// It spares the zero fill that `init(shape:)` does on the calling thread: 13 MB a tensor at 64 x 100
     /// x 512, which the other compute thread waited for (docs/performance.md, section 22).
     @inlinable package init(uninitializedShape shape: [Int]) {
+        precondition(_isPOD(Scalar.self), "Tensor(uninitializedShape:) needs a scalar type without references")
         let count = Tensor.elementCount(of: shape)
         self.storedShape = shape
         self.storage = [Scalar](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
