@@ -65,8 +65,9 @@ struct BenchCommand: ParsableCommand {
         let peak = CharRNNBenchmark.measureGEMMPeak(seconds: min(1, seconds / 4))
         let peakGFLOPS = max(peak.stepShape, peak.large)
         let header = [
-            String(format: "recur bench: %d compute threads; run-time kernels %@; %@ products; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f)",
-                   ComputeThreads.current, InstructionSet.active.rawValue, compute.precision.rawValue, peakGFLOPS, peak.stepShape, peak.large),
+            String(format: "recur bench: %d compute threads; run-time kernels %@; %@ products; sgemm peak %.1f GFLOP/s (64x2048x512 %.1f, 1024^3 %.1f); %@",
+                   ComputeThreads.current, InstructionSet.active.rawValue, compute.precision.rawValue, peakGFLOPS, peak.stepShape, peak.large,
+                   CharRNNBenchmark.recurrentProducts(bfloat16: compute.engine == .bfloat16)),
             "config            train tok/s   GFLOP/s  of peak  sample chars/s  peak MiB",
         ]
         runEach(chosen, header: header, run: { CharRNNBenchmark.run($0, seconds: seconds, engine: compute.engine) },

@@ -20,6 +20,9 @@ public final class PackedProduct {
     /// again as `dnnl_sgemm` does, and measured slower than it: 63 against 150 GFLOP/s at 64 x 4096 x
     /// 1024 on two Zen 2 cores (docs/performance.md, section 22). Callers then keep `gemm` for Float.
     public let keepsWeightsPacked: Bool
+    /// Whether each product spares work that `gemm` does at every call: B kept packed, or (bf16) B
+    /// rounded once. The recurrent layers' time loops use the product only then.
+    public var sparesWorkPerCall: Bool { keepsWeightsPacked || bfloat16 }
     /// The library's name for the product's implementation (oneDNN's: `gemm:jit`, `brg:avx512_core`, ...).
     public let implementation: String
     private let handle: OpaquePointer

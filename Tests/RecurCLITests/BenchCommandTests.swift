@@ -57,6 +57,10 @@ struct BenchCommandTests {
         #expect(run.stdout.contains("sgemm peak") && run.stdout.contains("small-lstm"))
         let widest = InstructionSet.allCases.last { $0.isSupported }!
         #expect(run.stdout.contains("run-time kernels \(widest.rawValue);"), "\(run.stdout)")
+        // How W_hh is multiplied, as the layers decide it: packed once per loop only where that spares work.
+        let probe = PackedProduct(m: 64, n: 2048, k: 512, lda: 512, ldc: 2048, strideK: 1, strideN: 512)
+        let packed = probe?.sparesWorkPerCall ?? false
+        #expect(run.stdout.contains(packed ? "; W_hh packed once per loop (" : "; W_hh by gemm at every step ("), "\(run.stdout)")
     }
 
     @Test("RECUR_ISA forces the run-time kernels' instruction set; one the CPU lacks, or no such set, is one error line")

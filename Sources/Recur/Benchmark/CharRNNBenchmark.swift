@@ -98,6 +98,18 @@ public enum CharRNNBenchmark {
         return Trainer(task: LanguageModelTask(model: model, streams: streams), optimizer: .adam, learningRate: 2e-3, clipNorm: 5)
     }
 
+    /// How the time loops multiply by W_hh on this machine, for the bench's header: packed once per loop
+    /// (`PackedProduct`, with the library's name for its implementation), or `gemm` at every step, where
+    /// the library keeps no packed layout (oneDNN 2.6 on AVX2) or has no packed product (macOS).
+    public static func recurrentProducts(bfloat16: Bool = false) -> String {
+        let (m, n, k) = (64, 2048, 512)  // one step of a 512-unit LSTM, as in measureGEMMPeak
+        guard let probe = PackedProduct(m: m, n: n, k: k, lda: k, ldc: n, strideK: 1, strideN: k, bfloat16: bfloat16) else {
+            return "W_hh by gemm at every step (no packed product here)"
+        }
+        return probe.sparesWorkPerCall ? "W_hh packed once per loop (\(probe.implementation))"
+            : "W_hh by gemm at every step (the matmul here, \(probe.implementation), keeps no packed layout)"
+    }
+
     /// The best fp32 GEMM rate of the fast engine, in GFLOP/s, over two shapes: one LSTM step's product
     /// (`64 x 2048 x 512`, B^T) and a large square product (`1024^3`), each run for `seconds` in five
     /// windows, the best window counting.

@@ -552,7 +552,7 @@ final class RecurrentLayer<Scalar: RecurScalar> {
                                     accumulate: accumulate)
             if backward { slot.backward = product } else { slot.forward = product }
         }
-        guard let product, product.keepsWeightsPacked || bfloat16 else { return nil }
+        guard let product, product.sparesWorkPerCall else { return nil }
         product.pack(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self))
         return product
     }
