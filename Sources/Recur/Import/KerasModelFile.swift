@@ -41,7 +41,7 @@ struct KerasModelFile {
     /// Reads a `.keras` file or a `.weights.h5` file (told apart by their contents).
     init(path: String) throws(Problem) {
         let url = URL(fileURLWithPath: path)
-        if let archive = try? Archive(url: url, accessMode: .read) {
+        if let archive = try? Archive(url: url, accessMode: .read, pathEncoding: nil) {
             guard let configEntry = archive["config.json"], let weightsEntry = archive["model.weights.h5"] else {
                 throw Problem(description: "is a zip but not a .keras file (no config.json and model.weights.h5 in it)")
             }
