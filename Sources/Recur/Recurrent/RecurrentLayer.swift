@@ -544,15 +544,22 @@ final class RecurrentLayer<Scalar: RecurScalar> {
         guard Scalar.self == Float.self, engine != .reference, steps >= Self.minimumStepsToPack,
               share.index < packedProducts.count else { return nil }
         let slot = packedProducts[share.index]
-        var product = backward ? slot.backward : slot.forward
         let bfloat16 = engine == .bfloat16
+        let shape = [m, n, k, lda, ldc, strideK, strideN, bfloat16 ? 1 : 0, accumulate ? 1 : 0]
+        guard !slot.declined.contains(shape) else { return nil }
+        var product = backward ? slot.backward : slot.forward
         if !(product?.matches(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16,
                               accumulate: accumulate) ?? false) {
             product = PackedProduct(m: m, n: n, k: k, lda: lda, ldc: ldc, strideK: strideK, strideN: strideN, bfloat16: bfloat16,
                                     accumulate: accumulate)
+            if !(product?.sparesWorkPerCall ?? false) {
+                // Neither made nor kept again for this shape (a plain product holds a copy of B).
+                slot.declined.insert(shape)
+                product = nil
+            }
             if backward { slot.backward = product } else { slot.forward = product }
         }
-        guard let product, product.sparesWorkPerCall else { return nil }
+        guard let product else { return nil }
         product.pack(UnsafeRawPointer(b).assumingMemoryBound(to: Float.self))
         return product
     }
@@ -562,6 +569,9 @@ final class RecurrentLayer<Scalar: RecurScalar> {
 final class PackedRecurrentWeights {
     var forward: PackedProduct?
     var backward: PackedProduct?
+    /// The shapes (`m, n, k, lda, ldc, strideK, strideN, bf16, accumulate`) for which no product spares
+    /// work here (`PackedProduct.sparesWorkPerCall`) or none can be made: `gemm` serves them.
+    var declined: Set<[Int]> = []
 }
 
 extension PackedProduct {
