@@ -14,11 +14,6 @@ struct UnfilledTensorTests {
         withExtendedLifetime(arrays) {}
     }
 
-    static func random(_ shape: [Int], seed: UInt64) -> Tensor<Float> {
-        var g = RandomGenerator(seed: seed)
-        return Initializer.uniform(shape: shape, bound: 1, using: &g)
-    }
-
     @Test("the poisoned heap is seen: an unfilled tensor of the freed size gets NaN memory back")
     func poisonReachesAllocations() {
         #if os(Linux)
@@ -32,9 +27,9 @@ struct UnfilledTensorTests {
     func linear(bias: Bool) {
         var g = RandomGenerator(seed: 5)
         let layer = Linear<Float>(inputSize: 7, outputSize: 9, bias: bias, using: &g)
-        let x = Self.random([4, 5, 7], seed: 6)
+        let x = RecurrentBehaviourTests.random([4, 5, 7], seed: 6)
         let expected = layer.forward(x)
-        let dy = Self.random([4, 5, 9], seed: 7)
+        let dy = RecurrentBehaviourTests.random([4, 5, 9], seed: 7)
         let expectedDx = layer.backward(dy)
         Self.poisonHeap(scalars: 4 * 5 * 9)
         let y = layer.forward(x)
@@ -48,14 +43,12 @@ struct UnfilledTensorTests {
           arguments: CellKind.allCases, [false, true])
     func network(cell: CellKind, bidirectional: Bool) {
         let (T, B, I, H) = (6, 4, 5, 8)
-        var g = RandomGenerator(seed: 11)
-        let network = RecurrentNetwork<Float>(cell: cell, inputSize: I, hiddenSize: H, layers: 2,
-                                              bidirectional: bidirectional, using: &g)
+        let network = RecurrentBehaviourTests.network(cell, layers: 2, bidirectional: bidirectional, input: I, hidden: H, seed: 11)
         let D = bidirectional ? 2 : 1
-        let x = Self.random([T, B, I], seed: 12)
+        let x = RecurrentBehaviourTests.random([T, B, I], seed: 12)
         let lengths = [6, 3, 0, 1]
         let (expected, _) = network.forward(x, lengths: lengths)
-        let dy = Self.random([T, B, D * H], seed: 13)
+        let dy = RecurrentBehaviourTests.random([T, B, D * H], seed: 13)
         let (expectedDx, _) = network.backward(outputGradient: dy)
 
         Self.poisonHeap(scalars: T * B * D * H)

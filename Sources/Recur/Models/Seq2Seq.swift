@@ -112,6 +112,10 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module, ModelModes {
         set { encoder.recordsForBackward = newValue }
     }
 
+    /// Whether the attention keeps its record for the backward pass: in training mode, and only while
+    /// forward passes record (`recordsForBackward`).
+    private var keepsAttentionRecord: Bool { isTraining && recordsForBackward }
+
     /// Every GEMM of the model on one engine (tests compare them; `.bfloat16` multiplies in bf16).
     public var engine: GEMMEngine {
         get { head.engine }
@@ -196,7 +200,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module, ModelModes {
         var record = StepRecord(ids: ids, cells: [], attention: nil, context: nil, attentional: nil)
         var input = embedded
         if configuration.attention == .bahdanau {
-            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!, keepForBackward: isTraining && recordsForBackward)
+            let (context, attended) = attention!.attend(states[cells.count - 1].h, encoded.memory!, keepForBackward: keepsAttentionRecord)
             record.attention = attended
             record.context = context
             input = Self.sideBySide(embedded, context)
@@ -214,7 +218,7 @@ public final class Seq2Seq<Scalar: RecurScalar>: Module, ModelModes {
         case .bahdanau:
             return (Self.sideBySide(top, record.context!), record)
         case .luongDot, .luongGeneral:
-            let (context, attended) = attention!.attend(top, encoded.memory!, keepForBackward: isTraining && recordsForBackward)
+            let (context, attended) = attention!.attend(top, encoded.memory!, keepForBackward: keepsAttentionRecord)
             record.attention = attended
             record.context = context
             var attentional = combine!.apply(Self.sideBySide(context, top))
