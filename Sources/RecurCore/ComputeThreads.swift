@@ -27,6 +27,7 @@ public enum ComputeThreads {
     private static let setMaximumThreads = runtimeSymbol("omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
     private typealias Barrier = @convention(c) () -> Void
     private static let waitForTeam = runtimeSymbol("GOMP_barrier").map { unsafeBitCast($0, to: Barrier.self) }
+    private static let inParallel = runtimeSymbol("omp_in_parallel").map { unsafeBitCast($0, to: GetThreads.self) }
 
     /// Sets the thread count (at least 1). Returns false where the engine offers no control.
     @discardableResult
@@ -64,6 +65,16 @@ public enum ComputeThreads {
             return
         }
         DispatchQueue.concurrentPerform(iterations: threads) { body($0, threads) }
+        #endif
+    }
+
+    /// Whether the caller runs inside a region of `parallel` on OpenMP's team (where a nested region would
+    /// run on the calling thread alone). False elsewhere.
+    public static var isInParallelRegion: Bool {
+        #if os(Linux)
+        return (inParallel?() ?? 0) != 0
+        #else
+        return false
         #endif
     }
 

@@ -336,7 +336,7 @@ public final class Attention<Scalar: RecurScalar>: Module {
                         case .luongDot, .luongGeneral:
                             let keys = p.baseAddress!, dKeys = dp.baseAddress!, queries = q.baseAddress!, dQueries = dq.baseAddress!
                             dScores.withUnsafeBufferPointer { ds in
-                                ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * Q))) { _, rows in
+                                _ = ComputeThreads.forEachShare(count: B, minimumShare: max(1, 4096 / max(1, S * Q))) { _, rows in
                                     for b in rows {
                                         for j in 0..<memory.lengths[b] {
                                             let de = ds[b * S + j]
