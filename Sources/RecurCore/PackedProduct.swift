@@ -10,7 +10,7 @@ import _RecurVectorMath
 /// which keeps B as a plain matrix (section 22). The panel kernel ran those products 9-28% faster than
 /// `dnnl_sgemm` on two Zen 2 cores (section 23).
 ///
-/// One object serves one thread at a time (it owns its scratchpad and its copy of A); threads that
+/// One object serves one thread at a time (it owns its scratchpad); threads that
 /// multiply at the same time each use their own. Called outside a parallel region, the panel kernel
 /// shares B's panels among the compute threads; inside one (a thread's share of a time loop), it runs
 /// on the calling thread. `init` returns nil where no product can be made (no oneDNN, as on macOS, or
@@ -38,8 +38,8 @@ public final class PackedProduct {
 
     private enum Kernel {
         case library(OpaquePointer)
-        /// B's panels (`recur_panel_product_b_count` floats) and the copy of A (`m * k`).
-        case panels(b: UnsafeMutablePointer<Float>, a: UnsafeMutablePointer<Float>)
+        /// B's panels (`recur_panel_product_b_count` floats).
+        case panels(UnsafeMutablePointer<Float>)
     }
 
     /// The panel kernel's name.
@@ -69,7 +69,7 @@ public final class PackedProduct {
         let blocked = recur_packed_product_blocked(handle) == 1
         if !bfloat16 && (panels || !blocked) && Self.panelsAvailable {
             recur_packed_product_destroy(handle)
-            kernel = .panels(b: .allocate(capacity: recur_panel_product_b_count(n, k)), a: .allocate(capacity: m * k))
+            kernel = .panels(.allocate(capacity: recur_panel_product_b_count(n, k)))
             keepsWeightsPacked = true
             implementation = Self.panelImplementation
         } else {
@@ -83,9 +83,8 @@ public final class PackedProduct {
         switch kernel {
         case let .library(handle):
             recur_packed_product_destroy(handle)
-        case let .panels(b, a):
-            b.deallocate()
-            a.deallocate()
+        case let .panels(packed):
+            packed.deallocate()
         }
     }
 
@@ -102,7 +101,7 @@ public final class PackedProduct {
         case let .library(handle):
             let status = recur_packed_product_pack(handle, b)
             precondition(status == 1, "PackedProduct: packing failed")
-        case let .panels(packed, _):
+        case let .panels(packed):
             let (n, k, strideK, strideN) = (n, k, strideK, strideN)
             forEachPanelShare { panels in
                 recur_panel_product_pack_b(b, n, k, strideK, strideN, panels.lowerBound, panels.upperBound, packed)
@@ -116,11 +115,10 @@ public final class PackedProduct {
         case let .library(handle):
             let status = recur_packed_product_run(handle, a, c)
             precondition(status == 1, "PackedProduct: the product failed")
-        case let .panels(packedB, packedA):
-            let (m, n, k, ldc, accumulate) = (m, n, k, ldc, accumulate ? Int32(1) : 0)
-            recur_panel_product_pack_a(a, m, k, lda, packedA)
+        case let .panels(packed):
+            let (m, n, k, lda, ldc, accumulate) = (m, n, k, lda, ldc, accumulate ? Int32(1) : 0)
             forEachPanelShare { panels in
-                recur_panel_product_run(packedA, packedB, m, n, k, c, ldc, accumulate, panels.lowerBound, panels.upperBound)
+                recur_panel_product_run(a, lda, packed, m, n, k, c, ldc, accumulate, panels.lowerBound, panels.upperBound)
             }
         }
     }

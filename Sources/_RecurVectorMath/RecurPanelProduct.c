@@ -33,24 +33,11 @@ void recur_panel_product_pack_b(const float *b, long n, long k, long strideK, lo
 static long recur_blocks(long m) { return (m + BLOCK_ROWS - 1) / BLOCK_ROWS; }
 static long recur_block_rows(long m, long block) { long blocks = recur_blocks(m); return m / blocks + (block < m % blocks); }
 
-void recur_panel_product_pack_a(const float *a, long m, long k, long lda, float *packed) {
-    long first = 0;
-    for (long block = 0; block < recur_blocks(m); block++) {
-        long rows = recur_block_rows(m, block);
-        float *target = packed + first * k;
-        for (long r = 0; r < rows; r++) {
-            const float *row = a + (first + r) * lda;
-            for (long p = 0; p < k; p++) target[p * rows + r] = row[p];
-        }
-        first += rows;
-    }
-}
-
-// One block of ROWS rows of A (its `depth` columns interleaved) times `depth` rows of a panel, into
-// `columns` columns of C (all 16 but in the last panel): C = sum, or C += sum with `add`.
+// One block of ROWS rows of A (`depth` columns of each, rows `lda` apart) times `depth` rows of a panel,
+// into `columns` columns of C (all 16 but in the last panel): C = sum, or C += sum with `add`.
 #define RECUR_ROW(r)                                                                                           \
     if (ROWS > r) {                                                                                            \
-        recur_float8 x = (recur_float8)(a[p * ROWS + r]);                                                      \
+        recur_float8 x = (recur_float8)(a[r * lda + p]);                                                       \
         s##r##0 += x * b0;                                                                                     \
         s##r##1 += x * b1;                                                                                     \
     }
@@ -76,8 +63,9 @@ void recur_panel_product_pack_a(const float *a, long m, long k, long lda, float 
         }                                                                                                      \
     }
 #define RECUR_DEFINE_PANEL_KERNEL(SUFFIX, ATTRS)                                                               \
-static inline __attribute__((always_inline)) ATTRS void recur_panel_block##SUFFIX(                              \
-    const int ROWS, const float *a, const float *b, long depth, float *c, long ldc, long columns, int add) {    \
+static inline __attribute__((always_inline)) ATTRS void recur_panel_block##SUFFIX(                             \
+    const int ROWS, const float *a, long lda, const float *b, long depth, float *c, long ldc, long columns,    \
+    int add) {                                                                                                 \
     recur_float8 s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0, s40 = 0, s41 = 0,     \
                  s50 = 0, s51 = 0;                                                                             \
     for (long p = 0; p < depth; p++) {                                                                         \
@@ -88,8 +76,8 @@ static inline __attribute__((always_inline)) ATTRS void recur_panel_block##SUFFI
     }                                                                                                          \
     RECUR_STORE(0) RECUR_STORE(1) RECUR_STORE(2) RECUR_STORE(3) RECUR_STORE(4) RECUR_STORE(5)                  \
 }                                                                                                              \
-static ATTRS void recur_panel_run##SUFFIX(const float *packedA, const float *packedB, long m, long n, long k,   \
-                                           float *c, long ldc, int accumulate, long firstPanel, long endPanel) {\
+static ATTRS void recur_panel_run##SUFFIX(const float *a0, long lda, const float *packedB, long m, long n, long k, \
+                                          float *c, long ldc, int accumulate, long firstPanel, long endPanel) { \
     long blocks = recur_blocks(m);                                                                             \
     for (long q = firstPanel; q < endPanel; q++) {                                                             \
         long columns = n - q * COLUMNS < COLUMNS ? n - q * COLUMNS : COLUMNS;                                  \
@@ -100,15 +88,15 @@ static ATTRS void recur_panel_run##SUFFIX(const float *packedA, const float *pac
             long first = 0;                                                                                    \
             for (long block = 0; block < blocks; block++) {                                                    \
                 long rows = recur_block_rows(m, block);                                                        \
-                const float *a = packedA + first * k + p0 * rows;                                              \
+                const float *a = a0 + first * lda + p0;                                                        \
                 float *target = c + first * ldc + q * COLUMNS;                                                 \
                 switch (rows) {                                                                                \
-                case 6: recur_panel_block##SUFFIX(6, a, b, depth, target, ldc, columns, add); break;           \
-                case 5: recur_panel_block##SUFFIX(5, a, b, depth, target, ldc, columns, add); break;           \
-                case 4: recur_panel_block##SUFFIX(4, a, b, depth, target, ldc, columns, add); break;           \
-                case 3: recur_panel_block##SUFFIX(3, a, b, depth, target, ldc, columns, add); break;           \
-                case 2: recur_panel_block##SUFFIX(2, a, b, depth, target, ldc, columns, add); break;           \
-                default: recur_panel_block##SUFFIX(1, a, b, depth, target, ldc, columns, add); break;          \
+                case 6: recur_panel_block##SUFFIX(6, a, lda, b, depth, target, ldc, columns, add); break;      \
+                case 5: recur_panel_block##SUFFIX(5, a, lda, b, depth, target, ldc, columns, add); break;      \
+                case 4: recur_panel_block##SUFFIX(4, a, lda, b, depth, target, ldc, columns, add); break;      \
+                case 3: recur_panel_block##SUFFIX(3, a, lda, b, depth, target, ldc, columns, add); break;      \
+                case 2: recur_panel_block##SUFFIX(2, a, lda, b, depth, target, ldc, columns, add); break;      \
+                default: recur_panel_block##SUFFIX(1, a, lda, b, depth, target, ldc, columns, add); break;     \
                 }                                                                                              \
                 first += rows;                                                                                 \
             }                                                                                                  \
@@ -121,13 +109,13 @@ RECUR_DEFINE_PANEL_KERNEL(, )
 RECUR_DEFINE_PANEL_KERNEL(_avx2, RECUR_AVX2)
 #endif
 
-void recur_panel_product_run(const float *packedA, const float *packedB, long m, long n, long k, float *c, long ldc,
+void recur_panel_product_run(const float *a, long lda, const float *packedB, long m, long n, long k, float *c, long ldc,
                              int accumulate, long firstPanel, long endPanel) {
 #if defined(__x86_64__)
     if (recur_isa_active() != RECUR_ISA_BASELINE) {
-        recur_panel_run_avx2(packedA, packedB, m, n, k, c, ldc, accumulate, firstPanel, endPanel);
+        recur_panel_run_avx2(a, lda, packedB, m, n, k, c, ldc, accumulate, firstPanel, endPanel);
         return;
     }
 #endif
-    recur_panel_run(packedA, packedB, m, n, k, c, ldc, accumulate, firstPanel, endPanel);
+    recur_panel_run(a, lda, packedB, m, n, k, c, ldc, accumulate, firstPanel, endPanel);
 }
