@@ -99,8 +99,9 @@ public enum CharRNNBenchmark {
     }
 
     /// How the time loops multiply by W_hh on this machine, for the bench's header: packed once per loop
-    /// (`PackedProduct`, with the library's name for its implementation), or `gemm` at every step, where
-    /// the library keeps no packed layout (oneDNN 2.6 on AVX2) or has no packed product (macOS).
+    /// (`PackedProduct`, with its implementation's name: oneDNN's brgemm, or Recur's panel kernel where
+    /// oneDNN's matmul keeps B plain), or `gemm` at every step, where neither keeps a packed layout (the
+    /// baseline instruction set on oneDNN 2.6's AVX2 `gemm:jit`) or there is no packed product (macOS).
     public static func recurrentProducts(bfloat16: Bool = false) -> String {
         let (m, n, k) = (64, 2048, 512)  // one step of a 512-unit LSTM, as in measureGEMMPeak
         guard let probe = PackedProduct(m: m, n: n, k: k, lda: k, ldc: n, strideK: 1, strideN: k, bfloat16: bfloat16) else {

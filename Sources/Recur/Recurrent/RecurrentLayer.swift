@@ -537,8 +537,8 @@ final class RecurrentLayer<Scalar: RecurScalar> {
     /// The share's product `C[m, n] += A[m, k] B[k, n]` (`C = A B` without `accumulate`) with `b` packed,
     /// or nil where `gemm` does it:
     /// Double, the reference engine, short loops, or a shape for which no product can be made or none
-    /// spares work over `gemm` (`PackedProduct.sparesWorkPerCall`: a Float product whose library keeps
-    /// B plain is slower than `dnnl_sgemm`).
+    /// spares work over `gemm` (`PackedProduct.sparesWorkPerCall`: a Float product that keeps B plain,
+    /// oneDNN 2.6's `gemm:jit` where the panel kernel cannot stand in, is slower than `dnnl_sgemm`).
     private func packedProduct(_ share: StepShare, backward: Bool, m: Int, n: Int, k: Int, lda: Int, ldc: Int,
                                strideK: Int, strideN: Int, accumulate: Bool = true, b: UnsafePointer<Scalar>) -> PackedProduct? {
         guard Scalar.self == Float.self, engine != .reference, steps >= Self.minimumStepsToPack,
