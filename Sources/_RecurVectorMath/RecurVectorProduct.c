@@ -36,14 +36,33 @@ void recur_vector_product_pack(const float *w, long n, long k, int bfloat16, voi
     }
 }
 
+typedef float recur_float4 __attribute__((ext_vector_type(4)));
+
+// A vector of W lanes folded to 8 lanes by adding its halves (none to fold at 8).
+#define RECUR_FOLD_TO_8_8(x) (x)
+#define RECUR_FOLD_TO_8_16(x) (__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7) \
+                               + __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15))
+
 // One panel's four sums over `padded` inputs in lanes of W, stored for the panel's rows in [first, end).
+// The four accumulators are summed across their lanes together, in three rounds of pairwise adds of
+// shuffled vectors: lane by lane in turn, each row's sum was a chain of dependent adds that cost a
+// tenth of a sampling step (docs/performance.md, section 23).
 #define RECUR_DEFINE_VECTOR_PRODUCT(W, ATTRS)                                                                  \
 static ATTRS void recur_store_panel##W(recur_float##W s[PANEL], float *y, long base, long first, long end) {   \
+    recur_float8 v0 = RECUR_FOLD_TO_8_##W(s[0]), v1 = RECUR_FOLD_TO_8_##W(s[1]);                              \
+    recur_float8 v2 = RECUR_FOLD_TO_8_##W(s[2]), v3 = RECUR_FOLD_TO_8_##W(s[3]);                              \
+    /* rows 0 and 1 (2 and 3) in alternate pairs of lanes: v0[0]+v0[1], v1[0]+v1[1], v0[2]+v0[3], ... */     \
+    recur_float8 h01 = __builtin_shufflevector(v0, v1, 0, 8, 2, 10, 4, 12, 6, 14)                              \
+                       + __builtin_shufflevector(v0, v1, 1, 9, 3, 11, 5, 13, 7, 15);                           \
+    recur_float8 h23 = __builtin_shufflevector(v2, v3, 0, 8, 2, 10, 4, 12, 6, 14)                              \
+                       + __builtin_shufflevector(v2, v3, 1, 9, 3, 11, 5, 13, 7, 15);                           \
+    /* each half: rows 0, 1, 2, 3, each the sum of four lanes */                                               \
+    recur_float8 q = __builtin_shufflevector(h01, h23, 0, 1, 8, 9, 4, 5, 12, 13)                               \
+                     + __builtin_shufflevector(h01, h23, 2, 3, 10, 11, 6, 7, 14, 15);                          \
+    recur_float4 sums = __builtin_shufflevector(q, q, 0, 1, 2, 3) + __builtin_shufflevector(q, q, 4, 5, 6, 7);  \
     for (int i = 0; i < PANEL; i++) {                                                                          \
         if (base + i < first || base + i >= end) continue;                                                     \
-        float t = 0;                                                                                           \
-        for (int l = 0; l < W; l++) t += s[i][l];                                                              \
-        y[base + i] += t;                                                                                      \
+        y[base + i] += sums[i];                                                                                \
     }                                                                                                          \
 }                                                                                                              \
 static ATTRS void recur_vector_product_f32_##W(const float *w, long padded, const float *x, float *y,          \
