@@ -7,11 +7,11 @@ import _RecurVectorMath
 /// panels of 16 columns, AVX2 + FMA). `dnnl_sgemm` packs B again on every call, which for a time
 /// loop's per-step products (`16 x 128 x 512`, say) costs as much as a third of each call
 /// (docs/performance.md, section 11); so does oneDNN 2.6's f32 matmul on AVX2 machines (`gemm:jit`),
-/// which keeps B as a plain matrix (section 22). The panel kernel ran those products 9-28% faster than
-/// `dnnl_sgemm` on two Zen 2 cores (section 23).
+/// which keeps B as a plain matrix (section 22). The panel kernel ran those products at 1.08-1.45x
+/// `dnnl_sgemm`'s speed on two Zen 2 cores (section 23).
 ///
-/// One object serves one thread at a time (it owns its scratchpad); threads that
-/// multiply at the same time each use their own. Called outside a parallel region, the panel kernel
+/// One object serves one thread at a time (it owns its scratchpad); threads that multiply at the same
+/// time each use their own. Called outside a parallel region, the panel kernel
 /// shares B's panels among the compute threads; inside one (a thread's share of a time loop), it runs
 /// on the calling thread. `init` returns nil where no product can be made (no oneDNN, as on macOS, or
 /// only a reference implementation for the shape): callers then use `gemm`.
@@ -123,8 +123,9 @@ public final class PackedProduct {
         }
     }
 
-    /// Multiply-adds below which a thread's share of panels is not worth a parallel region (about the
-    /// region's start and end at 2 x 16 lanes a cycle).
+    /// Multiply-adds below which a thread's share of panels is not worth a parallel region: about 5 µs of
+    /// a core at 16 multiply-adds a cycle, near what a region's start and end cost
+    /// (`VectorProduct.minimumShareElements`).
     static let minimumShareMultiplyAdds = 262_144
 
     /// `body` on shares of B's panels: on the calling thread alone inside a parallel region (or for a

@@ -61,7 +61,7 @@ struct RecurrentBehaviourTests {
         #expect(state == final)
     }
 
-    @Test("the fast engine (W_hh packed once per time loop where the library keeps it packed) equals the reference engine within 1e-5 relative, forward and backward, in every time-loop split, with odd sizes",
+    @Test("the fast engine (W_hh packed once per time loop where a packed product keeps it packed: oneDNN's brgemm or the panel kernel) equals the reference engine within 1e-5 relative, forward and backward, in every time-loop split, with odd sizes",
           arguments: CellKind.allCases, TimeLoopSplit.allCases)
     func engines(cell: CellKind, split: TimeLoopSplit) {
         for (T, B, hidden) in [(10, 16, 64), (9, 15, 13)] {
